@@ -1,0 +1,3 @@
+from face3d.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per ``face3d`` subcommand (see :mod:`face3d.cli`)."""

@@ -1,0 +1,1 @@
+"""Head meshes: the rig (neutral mesh plus blendshape deltas), loading and rigging."""

@@ -1,0 +1,229 @@
+"""The rig: a neutral head mesh plus per-shape position and normal deltas.
+
+``Rig.apply`` is the numpy reference for blendshape math; the vertex shader in
+``shaders/head.vert`` is tested against it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from face3d.errors import MeshError, UsageError
+
+#: face3d's own shapes, in the order the CSV and analysis use.
+SHAPES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
+
+_RIG_FORMAT = 1
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return (v / np.maximum(n, 1e-12)).astype(np.float32)
+
+
+def vertex_normals(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Area-weighted smooth vertex normals.  positions: (V, 3), faces: (F, 3) -> (V, 3)."""
+    p = positions.astype(np.float64)
+    f = faces.astype(np.int64)
+    fn = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
+    n = np.zeros_like(p)
+    for i in range(3):
+        np.add.at(n, f[:, i], fn)
+    return _unit(n)
+
+
+@dataclass
+class Rig:
+    """A head ready to draw and deform.
+
+    positions : (V, 3) float32, neutral vertex positions (head frame: +Y up, +Z forward)
+    normals   : (V, 3) float32, unit neutral normals
+    faces     : (F, 3) uint32, triangles, counter-clockwise seen from outside
+    names     : tuple of K shape names
+    deltas    : (K, V, 3) float32, position offset of each shape at weight 1
+    normal_deltas : (K, V, 3) float32, normal offset of each shape at weight 1
+                (the deformed normal is renormalised after summing)
+    colors    : (V, 3) float32 sRGB base colour in [0, 1]
+    gloss     : (V,) float32 specular strength in [0, 1] (skin ~0.3, eyes 1, mouth 0)
+    uvs       : optional (V, 2) float32 texture coordinates
+    texture   : optional (H, W, 3 or 4) uint8 base-colour image (sRGB)
+    info      : free-form notes (e.g. which shapes were found or synthesised)
+    """
+
+    positions: np.ndarray
+    normals: np.ndarray
+    faces: np.ndarray
+    names: tuple
+    deltas: np.ndarray
+    normal_deltas: np.ndarray
+    colors: np.ndarray | None = None
+    gloss: np.ndarray | None = None
+    uvs: np.ndarray | None = None
+    texture: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.positions = np.ascontiguousarray(self.positions, dtype=np.float32)
+        self.normals = np.ascontiguousarray(self.normals, dtype=np.float32)
+        self.faces = np.ascontiguousarray(self.faces, dtype=np.uint32)
+        self.names = tuple(str(n) for n in self.names)
+        v = len(self.positions)
+        k = len(self.names)
+        self.deltas = np.ascontiguousarray(self.deltas, dtype=np.float32).reshape(k, v, 3)
+        self.normal_deltas = np.ascontiguousarray(self.normal_deltas, dtype=np.float32).reshape(k, v, 3)
+        if self.colors is None:
+            self.colors = np.full((v, 3), 0.8, np.float32)
+        self.colors = np.ascontiguousarray(self.colors, dtype=np.float32).reshape(v, 3)
+        if self.gloss is None:
+            self.gloss = np.full(v, 0.3, np.float32)
+        self.gloss = np.ascontiguousarray(self.gloss, dtype=np.float32).reshape(v)
+        if self.uvs is not None:
+            self.uvs = np.ascontiguousarray(self.uvs, dtype=np.float32).reshape(v, 2)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_vertices(self) -> int:
+        return len(self.positions)
+
+    @property
+    def n_shapes(self) -> int:
+        return len(self.names)
+
+    def shape_index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise UsageError(
+                f"unknown shape '{name}'; this head has: {', '.join(self.names) or '(none)'}"
+            ) from None
+
+    def weight_vector(self, weights) -> np.ndarray:
+        """Turn a ``{name: weight}`` mapping (or a (K,) sequence) into a (K,) float32 array.
+
+        Names the head does not have raise :class:`UsageError` listing the available ones.
+        """
+        if isinstance(weights, dict):
+            w = np.zeros(self.n_shapes, np.float32)
+            for name, value in weights.items():
+                w[self.shape_index(name)] = value
+            return w
+        w = np.asarray(weights, dtype=np.float32).reshape(-1)
+        if len(w) != self.n_shapes:
+            raise ValueError(f"expected {self.n_shapes} weights, got {len(w)}")
+        return w
+
+    def moved_mask(self, eps: float = 1e-7) -> np.ndarray:
+        """(V,) bool: vertices that at least one shape moves (position or normal)."""
+        if self.n_shapes == 0:
+            return np.zeros(self.n_vertices, bool)
+        m = np.abs(self.deltas).max(axis=(0, 2)) > eps
+        m |= np.abs(self.normal_deltas).max(axis=(0, 2)) > eps
+        return m
+
+    # ------------------------------------------------------------ the oracle
+    def apply(self, weights) -> tuple[np.ndarray, np.ndarray]:
+        """Deform the neutral mesh: the numpy reference for the vertex shader.
+
+        weights : (K,) array or {name: weight}
+        returns (positions (V, 3) float32, normals (V, 3) float32, unit length)
+
+        position = neutral + sum_k w_k * delta_k;
+        normal   = normalize(neutral_normal + sum_k w_k * normal_delta_k).
+        """
+        w = self.weight_vector(weights).astype(np.float32)
+        if self.n_shapes == 0:
+            return self.positions.copy(), self.normals.copy()
+        pos = self.positions + np.tensordot(w, self.deltas, axes=(0, 0))
+        nrm = self.normals + np.tensordot(w, self.normal_deltas, axes=(0, 0))
+        return pos.astype(np.float32), _unit(nrm)
+
+    # ----------------------------------------------------------- building
+    @classmethod
+    def from_targets(cls, positions, faces, targets: dict, **kwargs) -> "Rig":
+        """Build a rig from full target meshes ``{name: (V, 3) positions}`` of the same topology.
+
+        Normal deltas are computed from the targets' smooth normals.
+        """
+        positions = np.asarray(positions, np.float32)
+        faces = np.asarray(faces, np.uint32)
+        normals = kwargs.pop("normals", None)
+        if normals is None:
+            normals = vertex_normals(positions, faces)
+        names, deltas, ndeltas = [], [], []
+        for name, tgt in targets.items():
+            tgt = np.asarray(tgt, np.float32)
+            if tgt.shape != positions.shape:
+                raise MeshError(
+                    f"shape '{name}' has {len(tgt)} vertices but the neutral mesh has "
+                    f"{len(positions)}; blendshape targets must share the neutral topology"
+                )
+            names.append(name)
+            deltas.append(tgt - positions)
+            ndeltas.append(vertex_normals(tgt, faces) - normals)
+        v = len(positions)
+        return cls(
+            positions=positions,
+            normals=normals,
+            faces=faces,
+            names=tuple(names),
+            deltas=np.array(deltas, np.float32).reshape(len(names), v, 3),
+            normal_deltas=np.array(ndeltas, np.float32).reshape(len(names), v, 3),
+            **kwargs,
+        )
+
+    # ------------------------------------------------------- file format
+    def save(self, path: str | Path) -> None:
+        """Write a deterministic .npz (fixed zip timestamps, sorted members, deflate).
+
+        The same rig gives the same bytes every time.
+        """
+        arrays = {
+            "positions": self.positions,
+            "normals": self.normals,
+            "faces": self.faces,
+            "deltas": self.deltas,
+            "normal_deltas": self.normal_deltas,
+            "colors": self.colors,
+            "gloss": self.gloss,
+        }
+        if self.uvs is not None:
+            arrays["uvs"] = self.uvs
+        if self.texture is not None:
+            arrays["texture"] = np.asarray(self.texture, np.uint8)
+        meta = {"format": _RIG_FORMAT, "names": list(self.names), "info": self.info}
+        from face3d.fileio import atomic_path
+
+        with atomic_path(path, suffix=".npz") as tmp:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+                zi = zipfile.ZipInfo("meta.json", date_time=(1980, 1, 1, 0, 0, 0))
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(zi, json.dumps(meta, sort_keys=True, indent=1))
+                for name in sorted(arrays):
+                    buf = io.BytesIO()
+                    np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+                    zi = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+                    zi.compress_type = zipfile.ZIP_DEFLATED
+                    zf.writestr(zi, buf.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Rig":
+        """Read a rig written by :meth:`save`."""
+        path = Path(path)
+        try:
+            with zipfile.ZipFile(path) as zf:
+                meta = json.loads(zf.read("meta.json"))
+                arrays = {}
+                for member in zf.namelist():
+                    if member.endswith(".npy"):
+                        arrays[member[:-4]] = np.lib.format.read_array(
+                            io.BytesIO(zf.read(member)), allow_pickle=False
+                        )
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise MeshError(f"cannot read rig file {path}: {exc}; regenerate it") from None
+        return cls(names=tuple(meta["names"]), info=meta.get("info", {}), **arrays)
