@@ -1,0 +1,60 @@
+// face3d head vertex shader: applies weighted blendshapes, then transforms.
+//
+// The loader inserts "#define NUM_SHAPES K" (K >= 1) after the #version line.
+// Blendshape deltas live in a float texture, read by each vertex's "slot":
+//   texel index (slot * NUM_SHAPES + k) * 2 + 0  = position delta of shape k (xyz)
+//   texel index (slot * NUM_SHAPES + k) * 2 + 1  = normal delta of shape k (xyz)
+// laid out row by row in a texture of width u_delta_width.
+// Vertices no shape moves have slot -1 and do no blendshape work at all; the renderer
+// orders vertices so those sit together, which keeps the branch coherent.
+// Shapes whose weight is 0 are skipped (a uniform branch, the same for every vertex).
+
+#ifndef NUM_SHAPES
+#define NUM_SHAPES 1
+#endif
+
+in vec3 in_position;
+in vec3 in_normal;
+in vec3 in_color;
+in float in_gloss;
+in vec2 in_uv;
+in int in_slot;
+
+uniform mat4 u_model;
+uniform mat4 u_view;
+uniform mat4 u_proj;
+uniform float u_weights[NUM_SHAPES];
+uniform sampler2D u_deltas;
+uniform int u_delta_width;
+
+out vec3 v_position;   // world space (deformed)
+out vec3 v_normal;     // world space, unit length
+out vec3 v_color;
+out float v_gloss;
+out vec2 v_uv;
+
+vec3 delta_texel(int index) {
+    return texelFetch(u_deltas, ivec2(index % u_delta_width, index / u_delta_width), 0).xyz;
+}
+
+void main() {
+    vec3 p = in_position;
+    vec3 n = in_normal;
+    if (in_slot >= 0) {
+        int base = in_slot * NUM_SHAPES;
+        for (int k = 0; k < NUM_SHAPES; ++k) {
+            float w = u_weights[k];
+            if (w == 0.0) continue;
+            int i = (base + k) * 2;
+            p += w * delta_texel(i);
+            n += w * delta_texel(i + 1);
+        }
+    }
+    vec4 world = u_model * vec4(p, 1.0);
+    v_position = world.xyz;
+    v_normal = normalize(mat3(u_model) * n);
+    v_color = in_color;
+    v_gloss = in_gloss;
+    v_uv = in_uv;
+    gl_Position = u_proj * u_view * world;
+}

@@ -1,0 +1,78 @@
+"""Shared fixtures: one GL context for the whole session (as moderngl's own tests do)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_HEADS = ROOT.parent / "shared" / "heads"
+
+
+@pytest.fixture(scope="session")
+def ctx():
+    from face3d.render.offscreen import create_context
+
+    context = create_context()
+    yield context
+    context.release()
+
+
+@pytest.fixture
+def gl(ctx):
+    """The session context; asserts the test left no GL error behind."""
+    ctx.error  # clear any stale error
+    yield ctx
+    assert ctx.error == "GL_NO_ERROR"
+
+
+def run_cli(*args, cwd=None, env=None, timeout=120):
+    """Run the real ``face3d`` CLI in a subprocess."""
+    full_env = dict(os.environ)
+    full_env.pop("DISPLAY", None) if env is None or "DISPLAY" not in env else None
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "face3d", *map(str, args)],
+        cwd=cwd or ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def sphere_rig(n_shapes=6, rows=24, cols=32, seed=0):
+    """A UV sphere with ``n_shapes`` smooth random blendshapes moving its front half only."""
+    from face3d.mesh.rig import Rig, vertex_normals
+
+    theta = np.linspace(0, np.pi, rows)
+    phi = np.linspace(0, 2 * np.pi, cols, endpoint=False)
+    t, p = np.meshgrid(theta, phi, indexing="ij")
+    pos = np.stack([np.sin(t) * np.sin(p), np.cos(t), np.sin(t) * np.cos(p)], -1).reshape(-1, 3)
+    faces = []
+    for r in range(rows - 1):
+        for c in range(cols):
+            a, b = r * cols + c, r * cols + (c + 1) % cols
+            faces += [(a, a + cols, b), (b, a + cols, b + cols)]
+    faces = np.array(faces)
+    rng = np.random.default_rng(seed)
+    front = np.clip(pos[:, 2], 0, None)[:, None]
+    targets = {}
+    for k in range(n_shapes):
+        d = rng.normal(size=3) * 0.2
+        freq = rng.normal(size=3) * 3
+        targets[f"shape{k}"] = pos + front * np.sin(pos @ freq)[:, None] * d
+    return Rig.from_targets(pos, faces, targets, normals=vertex_normals(pos, faces))
+
+
+@pytest.fixture(scope="session")
+def default_rig():
+    from face3d.mesh.heads import load_head
+
+    return load_head()
