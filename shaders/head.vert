@@ -1,6 +1,7 @@
 // face3d head vertex shader: applies weighted blendshapes, then transforms.
 //
-// The loader inserts "#define NUM_SHAPES K" (K >= 1) after the #version line.
+// The loader inserts "#define NUM_SHAPES K" (K >= 1) after the #version line, and
+// "#define HAS_TEXTURE" for textured heads (only then is the uv varying passed on).
 // Blendshape deltas live in a float texture, read by each vertex's "slot":
 //   texel index (slot * NUM_SHAPES + k) * 2 + 0  = position delta of shape k (xyz)
 //   texel index (slot * NUM_SHAPES + k) * 2 + 1  = normal delta of shape k (xyz)
@@ -31,7 +32,9 @@ out vec3 v_position;   // world space (deformed)
 out vec3 v_normal;     // world space, unit length
 out vec3 v_color;
 out float v_gloss;
+#ifdef HAS_TEXTURE
 out vec2 v_uv;
+#endif
 
 vec3 delta_texel(int index) {
     return texelFetch(u_deltas, ivec2(index % u_delta_width, index / u_delta_width), 0).xyz;
@@ -55,6 +58,8 @@ void main() {
     v_normal = normalize(mat3(u_model) * n);
     v_color = in_color;
     v_gloss = in_gloss;
+#ifdef HAS_TEXTURE
     v_uv = in_uv;
+#endif
     gl_Position = u_proj * u_view * world;
 }

@@ -34,4 +34,5 @@ def load_mesh_head(path: Path, **options) -> Rig:
         names=(),
         deltas=np.zeros((0, len(positions), 3), np.float32),
         normal_deltas=np.zeros((0, len(positions), 3), np.float32),
+        double_sided=True,
     )

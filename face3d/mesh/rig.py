@@ -53,6 +53,8 @@ class Rig:
     gloss     : (V,) float32 specular strength in [0, 1] (skin ~0.3, eyes 1, mouth 0)
     uvs       : optional (V, 2) float32 texture coordinates
     texture   : optional (H, W, 3 or 4) uint8 base-colour image (sRGB)
+    double_sided : draw both sides of every triangle (open meshes, inconsistent winding);
+                False lets the renderer cull back faces, which halves fragment work
     info      : free-form notes (e.g. which shapes were found or synthesised)
     """
 
@@ -66,6 +68,7 @@ class Rig:
     gloss: np.ndarray | None = None
     uvs: np.ndarray | None = None
     texture: np.ndarray | None = None
+    double_sided: bool = False
     info: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -197,6 +200,8 @@ class Rig:
         if self.texture is not None:
             arrays["texture"] = np.asarray(self.texture, np.uint8)
         meta = {"format": _RIG_FORMAT, "names": list(self.names), "info": self.info}
+        if self.double_sided:
+            meta["double_sided"] = True
         from face3d.fileio import atomic_path
 
         with atomic_path(path, suffix=".npz") as tmp:
@@ -226,4 +231,9 @@ class Rig:
                         )
         except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise MeshError(f"cannot read rig file {path}: {exc}; regenerate it") from None
-        return cls(names=tuple(meta["names"]), info=meta.get("info", {}), **arrays)
+        return cls(
+            names=tuple(meta["names"]),
+            info=meta.get("info", {}),
+            double_sided=bool(meta.get("double_sided", False)),
+            **arrays,
+        )

@@ -17,7 +17,7 @@ _DELTA_WIDTH = 2048
 
 #: Lights in view space: direction TO the light, and colour (linear RGB).
 LIGHTS = {
-    "u_key_dir": (-0.55, 0.55, 0.65),     # upper left, in front: three-quarter key
+    "u_key_dir": (-0.55, 0.55, 0.63),     # upper left, in front: three-quarter key
     "u_key_color": (1.05, 0.97, 0.90),
     "u_fill_dir": (0.75, 0.05, 0.55),     # right, level: soft cool fill
     "u_fill_color": (0.28, 0.32, 0.40),
@@ -43,19 +43,28 @@ _VERTEX_FORMAT = "3f 3f 3f 1f 2f 1i"
 _ATTRIBUTES = ("in_position", "in_normal", "in_color", "in_gloss", "in_uv", "in_slot")
 
 
-def shader_sources(n_shapes: int) -> tuple[str, str]:
-    """Vertex and fragment source with the version line and NUM_SHAPES define."""
-    head = f"{GLSL_VERSION}\n#define NUM_SHAPES {max(int(n_shapes), 1)}\n"
-    return head + shader_source("head.vert"), GLSL_VERSION + "\n" + shader_source("head.frag")
+def shader_sources(n_shapes: int, textured: bool = False) -> tuple[str, str]:
+    """Vertex and fragment source with the version line and the NUM_SHAPES/HAS_TEXTURE defines."""
+    defines = "#define HAS_TEXTURE\n" if textured else ""
+    vs = f"{GLSL_VERSION}\n#define NUM_SHAPES {max(int(n_shapes), 1)}\n{defines}"
+    fs = f"{GLSL_VERSION}\n{defines}"
+    return vs + shader_source("head.vert"), fs + shader_source("head.frag")
+
+
+def srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    """sRGB colour in [0, 1] to linear RGB (gamma 2.2, as the fragment shader encodes)."""
+    return np.power(np.clip(c, 0.0, 1.0), 2.2).astype(np.float32)
 
 
 class HeadRenderer:
     """Draw one rig.  ``ctx``: a moderngl.Context made by the caller (window or EGL)."""
 
-    def __init__(self, ctx, rig: Rig, *, cull: bool = False):
+    def __init__(self, ctx, rig: Rig, *, cull: bool | None = None):
         self.ctx = ctx
         self.rig = rig
-        self.cull = cull
+        # Back-face culling halves the fragment work of a closed, consistently wound mesh;
+        # open or inconsistently wound meshes are drawn double-sided.
+        self.cull = (not rig.double_sided) if cull is None else cull
         v = rig.n_vertices
         k = rig.n_shapes
 
@@ -70,7 +79,7 @@ class HeadRenderer:
         vertices = np.zeros(v, _VERTEX_DTYPE)
         vertices["position"] = rig.positions[order]
         vertices["normal"] = rig.normals[order]
-        vertices["color"] = rig.colors[order]
+        vertices["color"] = srgb_to_linear(rig.colors[order])
         vertices["gloss"] = rig.gloss[order]
         if rig.uvs is not None:
             vertices["uv"] = rig.uvs[order]
@@ -116,7 +125,7 @@ class HeadRenderer:
     # ------------------------------------------------------------------ setup
     def make_program(self, varyings=None):
         """Compile the head program; with ``varyings`` a vertex-only program for transform feedback."""
-        vs, fs = shader_sources(self.rig.n_shapes)
+        vs, fs = shader_sources(self.rig.n_shapes, textured=self.texture is not None)
         if varyings:
             prog = self.ctx.program(vertex_shader=vs, varyings=list(varyings))
         else:
@@ -124,8 +133,9 @@ class HeadRenderer:
         self._set(prog, "u_delta_width", self._delta_width)
         self._set(prog, "u_deltas", 0)
         self._set(prog, "u_texture", 1)
-        self._set(prog, "u_has_texture", self.texture is not None)
         for name, value in LIGHTS.items():
+            if name.endswith("_dir"):
+                value = tuple(float(x) for x in np.asarray(value) / np.linalg.norm(value))
             self._set(prog, name, value)
         return prog
 
@@ -152,27 +162,25 @@ class HeadRenderer:
     def weights(self) -> np.ndarray:
         return self._weights[: self.rig.n_shapes].copy()
 
-    def _bind(self, prog, view, proj, eye=None):
+    def _bind(self, prog, view, proj):
         self._write(prog, "u_weights", self._weights)
         self._write(prog, "u_model", self.model)
         self._write(prog, "u_view", view)
         self._write(prog, "u_proj", proj)
-        if eye is not None:
-            self._set(prog, "u_eye", tuple(float(x) for x in eye))
         self.delta_texture.use(0)
         if self.texture is not None:
             self.texture.use(1)
 
     # ------------------------------------------------------------------ drawing
-    def draw(self, view, proj, eye=None) -> None:
+    def draw(self, view, proj) -> None:
         """Draw into the currently bound framebuffer with depth testing."""
-        self._bind(self.program, view, proj, eye)
+        self._bind(self.program, view, proj)
         flags = self.ctx.DEPTH_TEST | (self.ctx.CULL_FACE if self.cull else 0)
         self.ctx.enable_only(flags)
         self.vao.render(self.ctx.TRIANGLES)
 
     def draw_camera(self, camera, aspect: float) -> None:
-        self.draw(camera.view(aspect), camera.projection(aspect), camera.eye(aspect))
+        self.draw(camera.view(aspect), camera.projection(aspect))
 
     def transform(self, weights=None) -> tuple[np.ndarray, np.ndarray]:
         """Run the real vertex shader through transform feedback.
