@@ -21,6 +21,9 @@ from face3d.errors import Face3DError
 COMMANDS = [
     ("demo", "face3d.commands.demo"),
     ("snapshot", "face3d.commands.snapshot"),
+    ("export", "face3d.commands.export"),
+    ("record", "face3d.commands.record"),
+    ("devices", "face3d.commands.devices"),
 ]
 
 

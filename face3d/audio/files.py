@@ -1,0 +1,99 @@
+"""Reading audio files for analysis.
+
+:func:`load_audio` reads WAV, FLAC, OGG (anything libsndfile reads) at any sample rate,
+integer or float, mono or multichannel, mixes down to mono (mean of channels) and
+resamples with soxr to the analysis rate. Every problem becomes an
+:class:`~face3d.errors.AudioError` that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from face3d.analysis.bands import ANALYSIS_RATE
+from face3d.errors import AudioError
+
+#: File types libsndfile reads that we document (others libsndfile knows work too).
+SUPPORTED = ("wav", "flac", "ogg")
+
+
+def check_samples(x: np.ndarray, label: str) -> np.ndarray:
+    """Validate decoded samples: non-empty and finite. Returns float32 mono."""
+    x = np.asarray(x)
+    if x.ndim == 2:
+        x = x.mean(axis=1, dtype=np.float64) if x.shape[1] > 1 else x[:, 0]
+    elif x.ndim != 1:
+        raise AudioError(f"{label}: samples must be 1-D (mono) or 2-D (frames x channels), got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise AudioError(f"{label}: holds no audio (zero length); record or export it again")
+    if not np.issubdtype(x.dtype, np.number):
+        raise AudioError(f"{label}: samples are not numbers ({x.dtype})")
+    if np.issubdtype(x.dtype, np.integer):
+        info = np.iinfo(x.dtype)
+        x = x.astype(np.float64) / float(max(abs(info.min), info.max))
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise AudioError(
+            f"{label}: {int(bad.sum())} samples are NaN or infinite (first at sample {first}); "
+            "the file is corrupt, re-export it"
+        )
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def resample(x: np.ndarray, rate: int, target: int = ANALYSIS_RATE) -> np.ndarray:
+    """Resample mono float samples from ``rate`` to ``target`` with soxr (high quality)."""
+    if int(rate) == int(target):
+        return np.ascontiguousarray(x, dtype=np.float32)
+    import soxr
+
+    y = soxr.resample(np.asarray(x, dtype=np.float32), int(rate), int(target), quality="HQ")
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def load_audio(path, rate: int | None = ANALYSIS_RATE) -> tuple[np.ndarray, int]:
+    """Read an audio file as float32 mono samples at ``rate`` (None: the file's own rate).
+
+    Returns ``(samples, rate)``. Raises AudioError for a missing, empty, unreadable or
+    non-audio file, zero-length audio, or NaN/infinite samples.
+    """
+    import soundfile as sf
+
+    label = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{label}: no such file; check the path")
+    if p.is_dir():
+        raise AudioError(f"{label}: is a folder, not an audio file; give a WAV, FLAC or OGG file")
+    if not os.access(p, os.R_OK):
+        raise AudioError(f"{label}: cannot be read (permission denied); check its permissions")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{label}: file is empty (0 bytes); give a WAV, FLAC or OGG file with sound in it")
+    try:
+        with sf.SoundFile(str(p)) as f:
+            file_rate = int(f.samplerate)
+            subtype = f.subtype or ""
+            if f.frames == 0:
+                raise AudioError(f"{label}: holds no audio (zero length); record or export it again")
+            if subtype.startswith("PCM_") or subtype in ("PCM_U8",):
+                data = f.read(dtype="float32", always_2d=True)
+            else:
+                data = f.read(dtype="float64", always_2d=True)
+    except AudioError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        msg = str(exc).split("\n")[0]
+        raise AudioError(
+            f"{label}: not a readable audio file ({msg}); give a WAV, FLAC or OGG file"
+        ) from None
+    except OSError as exc:
+        raise AudioError(f"{label}: cannot be read ({exc.strerror or exc}); check the file") from None
+    if file_rate <= 0:
+        raise AudioError(f"{label}: invalid sample rate {file_rate}; re-export the file")
+    x = check_samples(data, label)
+    if rate is None or int(rate) == file_rate:
+        return x, file_rate
+    return resample(x, file_rate, int(rate)), int(rate)

@@ -1,0 +1,87 @@
+"""``face3d export``: audio files -> viseme weight CSV files."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from face3d.errors import OutputError, UsageError
+
+HELP = "analyse audio files into jawOpen/mouthWide/mouthPucker/mouthClose CSV curves"
+
+
+def parse_fps(text: str) -> float:
+    try:
+        fps = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--fps '{text}' is not a number; use e.g. --fps 60") from None
+    if not (math.isfinite(fps) and 1.0 <= fps <= 1000.0):
+        raise argparse.ArgumentTypeError(f"--fps {text} is out of range; use 1 to 1000 frames per second")
+    return fps
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "export",
+        help=HELP,
+        description=(
+            "Analyse WAV/FLAC/OGG files and write one CSV of blendshape weights per file: "
+            "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose; one row per frame at "
+            "time_s = frame / fps. With one input, -o is the CSV path; with several, -o is a folder "
+            "and each CSV is named after its input (speech.wav -> speech.csv)."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files (WAV, FLAC, OGG; any rate, any channels)")
+    p.add_argument("-o", "--output", required=True, metavar="PATH", help="CSV file (one input) or folder (several; ends in / or exists)")
+    p.add_argument("--fps", type=parse_fps, default=60.0, help="frames per second of the CSV (default 60)")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    return p
+
+
+def _targets(inputs: list[str], output: str) -> list[tuple[str, Path]]:
+    out = Path(output)
+    as_dir = len(inputs) > 1 or output.endswith(("/", "\\")) or out.is_dir()
+    if not as_dir:
+        return [(inputs[0], out)]
+    if not out.is_dir():
+        if out.exists():
+            raise OutputError(f"-o {output}: several inputs need a folder, but this is a file; give a folder")
+        if not out.parent.is_dir():
+            raise OutputError(f"-o {output}: parent folder {out.parent} does not exist; create it first")
+        out.mkdir()
+    pairs, seen = [], {}
+    for src in inputs:
+        dst = out / (Path(src).stem + ".csv")
+        if dst in seen:
+            raise UsageError(f"inputs {seen[dst]} and {src} would both write {dst}; rename one or export them separately")
+        seen[dst] = src
+        pairs.append((src, dst))
+    return pairs
+
+
+def run(args) -> int:
+    from face3d.analysis import analyze
+    from face3d.track import save_csv
+
+    pairs = _targets(list(args.inputs), args.output)
+    bar = None
+    show = not args.no_progress and sys.stderr.isatty()
+    if show and len(pairs) > 1:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(pairs), unit="file", file=sys.stderr, leave=False)
+    try:
+        for src, dst in pairs:
+            track = analyze(src, fps=args.fps)
+            save_csv(track, dst)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(Path(src).name)
+    finally:
+        if bar is not None:
+            bar.close()
+    for src, dst in pairs:
+        print(f"{src} -> {dst}", file=sys.stderr)
+    return 0

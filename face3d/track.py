@@ -1,0 +1,225 @@
+"""Weight tracks: blendshape weights over time, and their CSV form.
+
+A :class:`WeightTrack` holds ``times`` (T,) in seconds (increasing), ``names`` (K shape
+names) and ``values`` (T, K) float32. ``at(t)`` and ``sample(times)`` interpolate
+linearly and clamp outside the track; ``at`` costs one binary search, so a viewer can
+call it every frame.
+
+CSV format (written by :func:`write_csv`)::
+
+    frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose
+    0,0.0000,0.0000,0.0000,0.0000,0.0000
+    1,0.0167,0.0123,...
+
+one row per frame, ``time_s = frame / fps``, four decimals. :func:`read_csv` reads that
+and also any CSV with a time column (``time_s``, ``time``, ``t`` or ``seconds``) and any
+subset of shape columns (other columns such as ``frame`` are ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from face3d.errors import FormatError
+
+TIME_COLUMNS = ("time_s", "time", "t", "seconds")
+
+
+@dataclass(frozen=True)
+class WeightTrack:
+    times: np.ndarray
+    names: tuple
+    values: np.ndarray
+
+    def __post_init__(self):
+        t = np.ascontiguousarray(self.times, dtype=np.float64).reshape(-1)
+        v = np.ascontiguousarray(self.values, dtype=np.float32)
+        names = tuple(str(n) for n in self.names)
+        if v.ndim != 2 or v.shape != (t.shape[0], len(names)):
+            raise ValueError(f"values must be (T, K) = ({t.shape[0]}, {len(names)}), got {v.shape}")
+        if t.shape[0] > 1 and np.any(np.diff(t) <= 0):
+            raise ValueError("times must be strictly increasing")
+        object.__setattr__(self, "times", t)
+        object.__setattr__(self, "values", v)
+        object.__setattr__(self, "names", names)
+
+    def __len__(self) -> int:
+        return self.times.shape[0]
+
+    @property
+    def duration(self) -> float:
+        """Time of the last frame (0 for an empty or one-frame track)."""
+        return float(self.times[-1]) if len(self) else 0.0
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.names.index(name)]
+
+    def as_dict(self, t: float) -> dict:
+        return dict(zip(self.names, self.at(t).tolist()))
+
+    def at(self, t: float) -> np.ndarray:
+        """Weights at time ``t`` (K,) float32: linear interpolation, clamped at the ends."""
+        times = self.times
+        n = times.shape[0]
+        if n == 0:
+            return np.zeros(len(self.names), np.float32)
+        if t <= times[0]:
+            return self.values[0].copy()
+        if t >= times[-1]:
+            return self.values[-1].copy()
+        i = int(np.searchsorted(times, t, side="right"))
+        t0, t1 = times[i - 1], times[i]
+        f = (t - t0) / (t1 - t0)
+        v0, v1 = self.values[i - 1], self.values[i]
+        return (v0 + np.float32(f) * (v1 - v0)).astype(np.float32)
+
+    def sample(self, times) -> np.ndarray:
+        """Weights at many times: (N,) seconds -> (N, K) float32, linear, clamped."""
+        q = np.asarray(times, dtype=np.float64).reshape(-1)
+        out = np.empty((q.shape[0], len(self.names)), np.float32)
+        if len(self) == 0:
+            out[:] = 0.0
+            return out
+        for k in range(len(self.names)):
+            out[:, k] = np.interp(q, self.times, self.values[:, k])
+        return out
+
+    def resample(self, fps: float, duration: float | None = None) -> "WeightTrack":
+        """The track at ``fps`` frames per second: frame ``i`` at ``i / fps``, up to ``duration``
+        (default: the last time of this track)."""
+        fps = float(fps)
+        if not (fps > 0 and math.isfinite(fps)):
+            raise ValueError(f"fps must be a positive number, got {fps}")
+        end = self.duration if duration is None else float(duration)
+        n = int(math.floor(end * fps + 1e-9)) + 1 if len(self) else 0
+        times = np.arange(n, dtype=np.float64) / fps
+        return WeightTrack(times, self.names, self.sample(times))
+
+
+def write_csv(track: WeightTrack, stream, fps: float | None = None) -> None:
+    """Write ``track`` as CSV to a text stream; with ``fps``, resample first.
+
+    Header ``frame,time_s,<names>``; ``time_s`` and weights with four decimals.
+    Without ``fps`` the frame numbers count rows and ``time_s`` is the track's own time.
+    """
+    if fps is not None:
+        track = track.resample(fps)
+    stream.write(",".join(["frame", "time_s", *track.names]) + "\n")
+    n = len(track)
+    if n == 0:
+        return
+    cols = [np.arange(n).astype(str), np.char.mod("%.4f", track.times)]
+    vals = np.round(track.values.astype(np.float64), 4) + 0.0  # +0.0 turns -0.0 into 0.0
+    cols += [np.char.mod("%.4f", vals[:, k]) for k in range(vals.shape[1])]
+    rows = cols[0]
+    for c in cols[1:]:
+        rows = np.char.add(np.char.add(rows, ","), c)
+    stream.write("\n".join(rows.tolist()) + "\n")
+
+
+def save_csv(track: WeightTrack, path, fps: float | None = None) -> None:
+    """Write ``track`` to ``path`` atomically (see :mod:`face3d.fileio`)."""
+    from face3d.fileio import atomic_open
+
+    with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
+        write_csv(track, fh, fps=fps)
+
+
+def read_csv(source, names=None) -> WeightTrack:
+    """Read a weight CSV from a path or a text stream.
+
+    Needs a time column (``time_s``, ``time``, ``t`` or ``seconds``; case-insensitive)
+    and at least one shape column. With ``names`` (e.g. the rig's shapes), keep only
+    those columns that are in it and fail if none is; otherwise every column but the
+    time and ``frame`` columns is a shape. Empty cells read as 0. Times must increase.
+    Problems raise :class:`~face3d.errors.FormatError` naming the file and line.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        label = str(source)
+        p = Path(source)
+        if not p.is_file():
+            raise FormatError(f"{label}: no such file; check the path")
+        try:
+            with open(p, "r", newline="", encoding="utf-8-sig") as fh:
+                return _read(fh, label, names)
+        except UnicodeDecodeError:
+            raise FormatError(f"{label}: not a text CSV file (bad UTF-8); give a CSV written by 'face3d export'") from None
+        except OSError as exc:
+            raise FormatError(f"{label}: cannot read ({exc.strerror}); check permissions") from None
+    label = getattr(source, "name", "<stream>")
+    return _read(source, str(label), names)
+
+
+def _read(fh, label: str, names) -> WeightTrack:
+    reader = csv.reader(fh)
+    header = None
+    for row in reader:
+        if row and any(c.strip() for c in row):
+            header = [c.strip() for c in row]
+            break
+    if header is None:
+        raise FormatError(f"{label}: empty CSV; expected a header such as frame,time_s,jawOpen,...")
+    hline = reader.line_num
+    lower = [h.lower() for h in header]
+    tcol = next((lower.index(c) for c in TIME_COLUMNS if c in lower), None)
+    if tcol is None:
+        raise FormatError(
+            f"{label}:{hline}: no time column in header {','.join(header)}; "
+            f"name one of {', '.join(TIME_COLUMNS)}"
+        )
+    keep = [i for i, h in enumerate(header) if i != tcol and h.lower() != "frame" and h]
+    if names is not None:
+        allowed = set(names)
+        keep = [i for i in keep if header[i] in allowed]
+    if not keep:
+        want = f" (known shapes: {', '.join(names)})" if names is not None else ""
+        raise FormatError(f"{label}:{hline}: no shape columns in header {','.join(header)}{want}")
+    width = len(header)
+    times, rows = [], []
+    for row in reader:
+        if not row or not any(c.strip() for c in row):
+            continue
+        ln = reader.line_num
+        if len(row) > width:
+            raise FormatError(f"{label}:{ln}: {len(row)} fields but the header has {width}; fix the row")
+        row = row + [""] * (width - len(row))
+        try:
+            t = float(row[tcol])
+        except ValueError:
+            raise FormatError(f"{label}:{ln}: time '{row[tcol].strip()}' is not a number") from None
+        if not math.isfinite(t):
+            raise FormatError(f"{label}:{ln}: time '{row[tcol].strip()}' is not finite")
+        if times and t <= times[-1]:
+            raise FormatError(f"{label}:{ln}: time {t} does not increase (previous {times[-1]}); sort the rows")
+        vals = []
+        for i in keep:
+            c = row[i].strip()
+            if not c:
+                vals.append(0.0)
+                continue
+            try:
+                v = float(c)
+            except ValueError:
+                raise FormatError(f"{label}:{ln}: {header[i]} value '{c}' is not a number") from None
+            if not math.isfinite(v):
+                raise FormatError(f"{label}:{ln}: {header[i]} value '{c}' is not finite")
+            vals.append(v)
+        times.append(t)
+        rows.append(vals)
+    if not times:
+        raise FormatError(f"{label}: header only, no rows; export the curves again")
+    return WeightTrack(np.array(times), tuple(header[i] for i in keep), np.array(rows, dtype=np.float32))
+
+
+def read_csv_text(text: str, label: str = "<text>") -> WeightTrack:
+    """:func:`read_csv` on a string (handy in tests)."""
+    s = io.StringIO(text)
+    s.name = label
+    return read_csv(s)
