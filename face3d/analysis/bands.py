@@ -109,6 +109,13 @@ def _plan(rate, hop=None, win=None) -> _Plan:
     return p
 
 
+def _frames(buf: np.ndarray, n: int, win: int, hop: int) -> np.ndarray:
+    """Read-only (n, win) view of frames starting every ``hop`` samples (no copy)."""
+    assert buf.shape[0] >= (n - 1) * hop + win if n else True
+    st = buf.strides[0]
+    return np.lib.stride_tricks.as_strided(buf, shape=(n, win), strides=(hop * st, st), writeable=False)
+
+
 def frame_count(n_samples: int, rate: int = ANALYSIS_RATE) -> int:
     """Frames for ``n_samples`` samples: ``ceil(n_samples / hop)``."""
     hop = _plan(rate).hop
@@ -131,7 +138,7 @@ def band_energies(samples, *, rate: int = ANALYSIS_RATE, hop: int | None = None,
     padded = np.zeros(n + plan.win, np.float64)
     padded[half : half + n] = x
     out = np.empty((T, len(BANDS)), np.float32)
-    view = np.lib.stride_tricks.sliding_window_view(padded, plan.win)[:: plan.hop]
+    view = _frames(padded, T, plan.win, plan.hop)
     for s in range(0, T, chunk_frames):
         e = min(T, s + chunk_frames)
         out[s:e] = plan.frames_to_db(view[s:e])
@@ -170,8 +177,7 @@ class BandAnalyzer:
             n = max(0, min(n, limit))
         if n == 0:
             return np.zeros((0, len(BANDS)), np.float32)
-        view = np.lib.stride_tricks.sliding_window_view(buf, self.win)[:: self.hop][:n]
-        out = self._plan.frames_to_db(view)
+        out = self._plan.frames_to_db(_frames(buf, n, self.win, self.hop))
         self._buf = buf[n * self.hop :].copy()
         self._emitted += n
         return out

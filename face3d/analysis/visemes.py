@@ -70,7 +70,7 @@ _CHUNK = 64
 
 
 def _clip(x):
-    return np.clip(x, 0.0, 1.0)
+    return np.minimum(np.maximum(x, 0.0), 1.0)
 
 
 def _sliding(z: np.ndarray, w: int, ufunc) -> np.ndarray:
@@ -83,8 +83,12 @@ def _sliding(z: np.ndarray, w: int, ufunc) -> np.ndarray:
     m = n - w + 1
     if m <= 0:
         return z[:0].copy()
-    if m * w <= 4096:  # small (streaming) case
-        return ufunc.reduce(np.lib.stride_tricks.sliding_window_view(z, w), axis=1)
+    if m == 1:  # one new frame (live input, hop by hop)
+        return ufunc.reduce(z, keepdims=True)
+    if m * w <= 4096:  # a few frames
+        st = z.strides[0]
+        view = np.lib.stride_tricks.as_strided(z, shape=(m, w), strides=(st, st), writeable=False)
+        return ufunc.reduce(view, axis=1)
     ident = np.inf if ufunc is np.minimum else -np.inf
     nb = -(-n // w)
     zp = np.full(nb * w, ident)
@@ -101,6 +105,15 @@ def _release(x: np.ndarray, a: float, y0: float) -> tuple[np.ndarray, float]:
     n = x.shape[0]
     if n == 0:
         return x.copy(), y0
+    if n <= 8:  # a few frames (live input): the recursion itself
+        out = np.empty(n)
+        y = y0
+        for i, v in enumerate(x.tolist()):
+            y = a * y
+            if v > y:
+                y = v
+            out[i] = y
+        return out, y
     k = _CHUNK
     nc = -(-n // k)
     xp = np.zeros(nc * k)
