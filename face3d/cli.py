@@ -20,6 +20,7 @@ from face3d.errors import Face3DError
 #: (command name, module) in the order ``--help`` lists them.
 COMMANDS = [
     ("demo", "face3d.commands.demo"),
+    ("view", "face3d.commands.view"),
     ("snapshot", "face3d.commands.snapshot"),
     ("export", "face3d.commands.export"),
     ("record", "face3d.commands.record"),

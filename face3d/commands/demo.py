@@ -1,12 +1,13 @@
 """``face3d demo``: the main job on the bundled head.
 
-Renders the default head speaking (neutral, jaw open, wide, pucker, close) to PNG files
-and prints their paths.
+With a display, opens the viewer (``face3d view``) playing the bundled demo speech on the
+default head. Without one (or with ``--no-window``), renders the default head speaking
+(neutral, jaw open, wide, pucker, close) to PNG files and prints their paths.
 """
 
 from __future__ import annotations
 
-HELP = "render the bundled head speaking to PNG files (the default command)"
+HELP = "the bundled head speaking the demo speech: in a window if there is a display, else to PNG files (the default command)"
 
 POSES = [
     ("neutral", {}),
@@ -22,10 +23,43 @@ def register(sub):
     p.add_argument("-o", "--outdir", default="out", metavar="DIR", help="folder for the PNG files (default: out/)")
     p.add_argument("--size", default="640x640", metavar="WxH", help="image size (default 640x640)")
     p.add_argument("--yaw", type=float, default=20.0, metavar="DEG", help="camera yaw in degrees (default 20)")
+    p.add_argument("--no-window", action="store_true", help="render PNG files even when a display is available")
     return p
 
 
+def _has_display() -> bool:
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run(args) -> int:
+    if not getattr(args, "no_window", False) and _has_display():
+        return _run_viewer(args)
+    return _run_snapshots(args)
+
+
+def _run_viewer(args) -> int:
+    """The viewer with the demo speech; falls back to the PNG files if no window opens."""
+    import sys
+
+    from face3d.commands import view
+    from face3d.errors import DeviceError
+
+    vargs = view.register_defaults()
+    try:
+        return view.run(vargs)
+    except DeviceError as exc:
+        if "display" not in str(exc):
+            raise
+        print(f"face3d demo: {exc}; rendering PNG files instead", file=sys.stderr)
+        return _run_snapshots(args)
+
+
+def _run_snapshots(args) -> int:
     from pathlib import Path
 
     from face3d.commands._common import parse_size

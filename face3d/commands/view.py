@@ -1,0 +1,176 @@
+"""``face3d view``: a window with the talking head, live from the microphone or a speech file."""
+
+from __future__ import annotations
+
+HELP = "open a window where the head talks: from a speech file (played aloud) or the microphone"
+
+DESCRIPTION = """\
+Open a window with the head speaking. With no arguments it plays the bundled demo
+speech on the default head. With AUDIO, the sound plays through the default output
+device and the lips follow what is heard; with --mic they follow the microphone live.
+
+Mouse: left-drag orbits, wheel zooms, right- or middle-drag pans.
+Keys: R resets the view, H hides the overlay, space pauses, left/right seek 5 s,
+Q or Escape quits.
+"""
+
+
+def register(sub):
+    import argparse
+
+    p = sub.add_parser("view", help=HELP, description=DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("audio", nargs="?", metavar="AUDIO", help="speech file to play (WAV, FLAC, OGG); default: the bundled demo speech")
+    p.add_argument("--mic", action="store_true", help="drive the head live from the microphone")
+    p.add_argument("--device", metavar="D", help="input device for --mic (index or name; see 'face3d devices')")
+    try:
+        from face3d.commands._common import add_head_options
+    except ImportError:
+        add_head_options = None
+    if add_head_options is not None:
+        add_head_options(p)
+    else:
+        p.add_argument("--head", metavar="PATH", help="head mesh (default: the bundled head)")
+    p.add_argument("--curves", metavar="CSV", help="drive the head from a weight CSV (with AUDIO played alongside if given)")
+    p.add_argument("--record", metavar="CSV", help="save the session's weight curves to CSV when the viewer closes")
+    p.add_argument("--loop", action="store_true", help="repeat the sound (or curves) forever")
+    p.add_argument("--size", default="1280x720", metavar="WxH", help="window size (default 1280x720)")
+    p.add_argument("--no-vsync", action="store_true", help="draw as fast as possible (for measuring)")
+    p.add_argument("--no-osd", action="store_true", help="start with the overlay hidden")
+    p.add_argument("--mute", action="store_true", help="do not play the sound; run on the viewer's own clock")
+    p.add_argument("--window", choices=("pyglet", "headless"), default="pyglet", help=argparse.SUPPRESS)
+    p.add_argument("--frames", type=int, metavar="N", help=argparse.SUPPRESS)
+    p.add_argument("--seconds", type=float, metavar="S", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot", metavar="PNG", help="save the last drawn frame to PNG when the viewer closes")
+    p.add_argument("--stats", action="store_true", help="print the time to the first frame and the frame rate")
+    return p
+
+
+def register_defaults():
+    """The parsed arguments of a plain ``face3d view`` (for ``face3d demo``)."""
+    import argparse
+
+    sub = argparse.ArgumentParser(prog="face3d").add_subparsers()
+    return register(sub).parse_args([])
+
+
+def _load_rig(args):
+    try:
+        from face3d.commands._common import load_head_from_args
+    except ImportError:
+        load_head_from_args = None
+    if load_head_from_args is not None:
+        return load_head_from_args(args)
+    from face3d.mesh.heads import load_head
+
+    return load_head(args.head)
+
+
+def build_session(args, log):
+    """The session (and its title) for the parsed arguments; raises Face3DError on bad input."""
+    from pathlib import Path
+
+    from face3d.errors import UsageError
+    from face3d.viewer.session import Recorder, Session
+
+    if args.mic and (args.audio or args.curves):
+        raise UsageError("--mic takes no AUDIO or --curves; drop one or the other")
+    if args.device and not args.mic:
+        raise UsageError("--device chooses the microphone; use it with --mic")
+    if args.mic:
+        from face3d.viewer.live import LiveSource
+
+        live = _open_live(args.device)
+        rec = Recorder(live.names) if args.record else None
+        return Session(live=live, recorder=rec, label=live.label), live.label
+
+    from face3d.viewer.clock import OwnClock
+
+    audio = args.audio
+    if audio is None and args.curves is None:
+        from face3d.assets import model_path
+
+        audio = str(model_path("demo_speech.wav"))
+    samples = rate = None
+    if audio is not None:
+        from face3d.audio.files import load_audio
+
+        samples, rate = load_audio(audio, rate=None)
+    if args.curves:
+        from face3d.track import read_csv
+
+        track = read_csv(args.curves)
+        label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
+    else:
+        from face3d.analysis import analyze
+
+        track = analyze(samples, rate=rate, fps=None)
+        label = f"file: {Path(audio).name}"
+    if samples is not None and not args.mute:
+        from face3d.audio.player import open_player
+
+        clock = open_player(samples, rate, loop=args.loop)
+    else:
+        duration = samples.shape[0] / rate if samples is not None else track.duration
+        clock = OwnClock(duration, loop=args.loop)
+    rec = Recorder(track.names) if args.record else None
+    return Session(track=track, clock=clock, recorder=rec, samples=samples, rate=rate, label=label), label
+
+
+def _open_live(device):
+    from face3d.errors import DeviceError
+    from face3d.viewer.live import LiveSource
+
+    try:
+        return LiveSource(device)
+    except DeviceError as exc:
+        msg = str(exc)
+        if "input devices:" in msg or "(none" in msg:
+            raise
+        try:
+            from face3d.audio.mic import list_devices
+
+            devs = list_devices()
+            listing = "; ".join(
+                f"{d['index']}: {d['name']} ({d['max_input_channels']} in, {d['max_output_channels']} out)" for d in devs
+            ) or "none"
+        except Exception:  # noqa: BLE001
+            listing = "cannot be listed"
+        raise DeviceError(f"{msg.rstrip('.')}; sound devices: {listing}") from None
+
+
+def run(args) -> int:
+    import sys
+
+    from face3d.commands._common import parse_size
+    from face3d.fileio import check_writable
+
+    def log(line):
+        print(f"face3d view: {line}", file=sys.stderr, flush=True)
+
+    size = parse_size(args.size)
+    for path in (args.record, args.screenshot):
+        if path:
+            check_writable(path)
+    rig = _load_rig(args)
+    if args.window != "headless":
+        import os
+
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            from face3d.viewer.app import no_display_error
+
+            raise no_display_error("DISPLAY is not set")
+    session, label = build_session(args, log)
+    from face3d.viewer.app import ViewerOptions, run_viewer
+
+    opts = ViewerOptions(
+        title=f"face3d view - {label}", size=size, vsync=not args.no_vsync, window=args.window,
+        osd=not args.no_osd, max_frames=args.frames, max_seconds=args.seconds, stats=args.stats, record=args.record,
+        screenshot=args.screenshot,
+    )
+    try:
+        status = run_viewer(rig, session, opts, log=log)
+    except BaseException:
+        session.close()
+        raise
+    return status

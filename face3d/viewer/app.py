@@ -1,0 +1,294 @@
+"""The viewer window: a thin moderngl-window ``WindowConfig`` and the main loop.
+
+All decisions (weights for the clock, pause, seek, loop, recording) live in
+:mod:`face3d.viewer.session`; camera handling in :mod:`face3d.viewer.controls`; the
+overlay in :mod:`face3d.viewer.osd`. This module wires them to a window and runs the loop.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+import moderngl_window as mglw
+import numpy as np
+
+from face3d.errors import DeviceError
+from face3d.render.renderer import BACKGROUND
+
+SEEK_S = 5.0
+
+
+@dataclass
+class ViewerOptions:
+    title: str = "face3d"
+    size: tuple = (1280, 720)
+    vsync: bool = True
+    window: str = "pyglet"          # or "headless" (EGL, no display: tests)
+    osd: bool = True
+    max_frames: int | None = None   # quit after this many frames (tests, bench)
+    max_seconds: float | None = None
+    stats: bool = False             # print first-frame and frame-rate lines on stderr
+    record: str | None = None
+    screenshot: str | None = None   # PNG of the last drawn frame, saved on close
+
+
+def no_display_error(detail: str = "") -> DeviceError:
+    extra = f" ({detail})" if detail else ""
+    return DeviceError(
+        f"no display to open the viewer window on{extra}; render images without one with "
+        "'face3d snapshot -o head.png' or 'face3d demo' (headless, EGL), or run under Xvfb "
+        "(xvfb-run face3d view)"
+    )
+
+
+def create_window(opts: ViewerOptions):
+    """A moderngl-window window (pyglet on a display, or headless EGL) with its context active."""
+    if opts.window != "headless" and sys.platform.startswith("linux"):
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            raise no_display_error("DISPLAY is not set")
+    try:
+        cls = mglw.get_local_window_cls(opts.window)
+        kwargs = dict(
+            title=opts.title, size=tuple(opts.size), fullscreen=False, resizable=True, visible=True,
+            gl_version=(3, 3), aspect_ratio=None, vsync=opts.vsync, samples=0, cursor=True,
+        )
+        if opts.window == "headless":
+            kwargs["backend"] = "egl"
+        window = cls(**kwargs)
+    except DeviceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyglet's NoSuchDisplayException, GLX failures ...
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if opts.window == "headless":
+            raise DeviceError(f"cannot create a headless EGL window ({text}); install Mesa's EGL driver") from None
+        raise no_display_error(text) from None
+    mglw.activate_context(window=window)
+    return window
+
+
+class ViewerApp(mglw.WindowConfig):
+    """Event handlers only; the state lives in the session, the controls and the OSD."""
+
+    gl_version = (3, 3)
+    title = "face3d"
+    resizable = True
+    aspect_ratio = None
+    samples = 0
+    clear_color = None
+    log_level = 30
+
+    def __init__(self, *, rig, session, opts: ViewerOptions, log=print, **kwargs):
+        super().__init__(**kwargs)
+        from face3d.render.camera import OrbitCamera
+        from face3d.render.renderer import HeadRenderer
+        from face3d.viewer.controls import CameraControl
+
+        self.rig = rig
+        self.session = session
+        self.opts = opts
+        self.log = log
+        self.renderer = HeadRenderer(self.ctx, rig)
+        self.camera = OrbitCamera.framing(rig.positions)
+        self.controls = CameraControl(self.camera)
+        # session columns -> rig shapes (columns the head lacks are ignored)
+        self._cols = [(i, rig.names.index(n)) for i, n in enumerate(session.names) if n in rig.names]
+        self._vec = np.zeros(max(rig.n_shapes, 1), np.float32)
+        from face3d.viewer.osd import OSD
+
+        self.osd = OSD(self.wnd)
+        self.osd.visible = bool(opts.osd)
+        self._fps = 0.0
+        self._fps_frames = 0
+        self._fps_t = time.perf_counter()
+        self._logged: set = set()
+        self.quit_requested = False
+
+    # ---------------------------------------------------------------- drawing
+    def on_render(self, time_s: float, frame_time: float) -> None:
+        s = self.session
+        w = s.update()
+        self._vec[:] = 0.0
+        for i, j in self._cols:
+            self._vec[j] = w[i]
+        self.renderer.set_weights(self._vec[: self.rig.n_shapes])
+        width, height = self.wnd.buffer_size
+        self.ctx.viewport = (0, 0, width, height)
+        self.ctx.clear(*BACKGROUND, 1.0, depth=1.0)
+        self.renderer.draw_camera(self.camera, width / max(height, 1))
+        self._count_fps()
+        notices = s.notices()
+        for line in notices:
+            if line not in self._logged:
+                self._logged.add(line)
+                self.log(line)
+        if self.osd is not None and self.osd.visible:
+            self.osd.draw(frame_time, self.osd_info(notices))
+
+    def _count_fps(self) -> None:
+        self._fps_frames += 1
+        now = time.perf_counter()
+        if now - self._fps_t >= 0.5:
+            self._fps = self._fps_frames / (now - self._fps_t)
+            self._fps_frames, self._fps_t = 0, now
+
+    def osd_info(self, notices) -> dict:
+        s = self.session
+        if s.is_live:
+            state = "live"
+            lv = s.live
+            delay = f"capture->weights {lv.delay_ms:4.1f} ms (block {lv.mic.blocksize / lv.mic.rate * 1000:.0f} ms)" \
+                if np.isfinite(lv.delay_ms) else ""
+        else:
+            clock = s.clock
+            if clock.ended:
+                state = "ended (space plays again)"
+            else:
+                state = "paused" if s.paused else "playing"
+            state += f"  {s.media_t:5.2f} / {s.duration:.2f} s" + ("  loop" if clock.loop else "")
+            if getattr(clock, "silent", False):
+                state += "  (silent)"
+            delay = ""
+        rec = ""
+        if s.recorder is not None:
+            rec = f"recording to {self.opts.record}"
+        return {
+            "source": s.label,
+            "state": state,
+            "fps": self._fps,
+            "level_db": s.level_db(),
+            "weights": list(zip(s.names, s.weights.tolist())),
+            "delay": delay,
+            "record": rec,
+            "notices": notices[-4:],
+        }
+
+    # ---------------------------------------------------------------- events
+    def on_resize(self, width: int, height: int) -> None:
+        if self.osd is not None:
+            self.osd.resize(width, height)
+
+    def on_key_event(self, key, action, modifiers) -> None:
+        keys = self.wnd.keys
+        if action != keys.ACTION_PRESS:
+            return
+        if key in (keys.Q, keys.ESCAPE):
+            self.quit_requested = True
+            self.wnd.close()
+        elif key == keys.SPACE:
+            self.session.toggle_pause()
+        elif key == keys.LEFT:
+            self.session.seek_by(-SEEK_S)
+        elif key == keys.RIGHT:
+            self.session.seek_by(SEEK_S)
+        elif key == keys.R:
+            self.controls.reset()
+        elif key == keys.H and self.osd is not None:
+            self.osd.visible = not self.osd.visible
+
+    def on_mouse_drag_event(self, x, y, dx, dy) -> None:
+        states = self.wnd.mouse_states
+        if states.left:
+            self.controls.orbit_drag(dx, dy)
+        elif states.right or states.middle:
+            width, height = self.wnd.size
+            self.controls.pan_drag(dx, dy, height, width / max(height, 1))
+
+    def on_mouse_scroll_event(self, x_offset, y_offset) -> None:
+        self.controls.scroll(y_offset)
+
+    def release(self) -> None:
+        if self.osd is not None:
+            self.osd.close()
+        self.renderer.release()
+
+
+def read_frame(window) -> np.ndarray:
+    """The window's current back buffer as (H, W, 3) uint8, top row first."""
+    fbo = window.fbo if window.headless else window.ctx.screen
+    w, h = fbo.size if window.headless else window.buffer_size
+    data = fbo.read(viewport=(0, 0, w, h), components=3, alignment=1)
+    return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
+
+
+def run_viewer(rig, session, opts: ViewerOptions, log=None) -> int:
+    """Open the window, run until closed (Q, Escape, the close button, Ctrl-C, SIGTERM or
+    ``max_frames``), and save ``--record`` whatever the route. Returns the exit status."""
+    log = log or (lambda line: print(f"face3d view: {line}", file=sys.stderr, flush=True))
+    t_start = time.perf_counter()
+    window = create_window(opts)
+    interrupted = []
+
+    def _on_signal(signum, _frame):
+        interrupted.append(signum)
+        window.is_closing = True
+        if len(interrupted) > 1:  # a second Ctrl-C: stop waiting for anything
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    old = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, _on_signal)
+        except ValueError:  # not the main thread (tests)
+            pass
+    app = None
+    frames = 0
+    t_first = None
+    shot = None
+    try:
+        app = ViewerApp(ctx=window.ctx, wnd=window, rig=rig, session=session, opts=opts, log=log)
+        window.swap_buffers()
+        window.set_default_viewport()
+        session.start()
+        t0 = time.perf_counter()
+        while not window.is_closing:
+            window.use()
+            now = time.perf_counter()
+            window.render(now - t0, 0.0 if not frames else now - t_last)
+            t_last = now
+            if window.is_closing:
+                break
+            final = (opts.max_frames is not None and frames + 1 >= opts.max_frames) or (
+                opts.max_seconds is not None and time.perf_counter() - t0 >= opts.max_seconds)
+            if opts.screenshot and (final or window.headless):
+                shot = read_frame(window)
+            window.swap_buffers()
+            frames += 1
+            if t_first is None:
+                t_first = time.perf_counter()
+                if opts.stats:
+                    log(f"first frame drawn {t_first - t_start:.3f} s after the viewer started")
+            if final:
+                break
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        try:
+            session.close()
+            if session.is_live and session.recorder is not None:
+                rest = session.live.drain()
+                if len(rest):
+                    session.recorder.add_frames(rest, session.live.hop_s)
+        finally:
+            if opts.record:
+                track = session.save_record(opts.record)
+                if track is not None:
+                    log(f"recorded {len(track)} frames ({track.duration:.2f} s) to {opts.record}")
+            if opts.screenshot and shot is not None:
+                from face3d.render.offscreen import save_png
+
+                save_png(shot, opts.screenshot)
+                log(f"saved the last frame to {opts.screenshot}")
+            if opts.stats and t_first is not None:
+                dt = time.perf_counter() - t_first
+                log(f"{frames} frames in {dt:.2f} s: {(frames - 1) / dt if dt > 0 else 0:.1f} frames/s")
+            if app is not None:
+                app.release()
+            try:
+                window.destroy()
+            except Exception:  # noqa: BLE001
+                pass
+    return 130 if interrupted and interrupted[0] == signal.SIGINT else 0

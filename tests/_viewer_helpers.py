@@ -1,0 +1,172 @@
+"""Helpers for the viewer tests: a private Xvfb, X11 window pixels via libX11, xdotool, a test head."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def viewer_head(tmp_dir: Path) -> str | None:
+    """The bundled default head if present, else (None) an asymmetric stand-in saved in tmp_dir."""
+    from face3d.assets import default_head_path
+
+    if default_head_path().is_file():
+        return None
+    path = tmp_dir / "stand_in_head.npz"
+    if not path.exists():
+        sys.path.insert(0, str(Path(__file__).parent))
+        from conftest import sphere_rig
+        from face3d.mesh.rig import Rig, vertex_normals
+
+        r = sphere_rig(4, rows=48, cols=64)
+        pos = r.positions.copy()
+        # a nose and an ear, so that turning it shows in the image
+        for centre, size, k in (((0.0, 0.0, 1.0), 0.35, 0.45), ((1.0, 0.1, 0.0), 0.3, 0.25)):
+            d = np.linalg.norm(pos - np.array(centre), axis=1)
+            pos += (k * np.exp(-(d / size) ** 2))[:, None] * pos
+        names = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
+        rig = Rig(pos, vertex_normals(pos, r.faces), r.faces, names, r.deltas, r.normal_deltas)
+        rig.save(path)
+    return str(path)
+
+
+def head_args(tmp_dir: Path) -> list[str]:
+    h = viewer_head(tmp_dir)
+    return [] if h is None else ["--head", h]
+
+
+# ----------------------------------------------------------------------------- X11
+class _XImage(ctypes.Structure):
+    _fields_ = [
+        ("width", ctypes.c_int), ("height", ctypes.c_int), ("xoffset", ctypes.c_int),
+        ("format", ctypes.c_int), ("data", ctypes.c_void_p), ("byte_order", ctypes.c_int),
+        ("bitmap_unit", ctypes.c_int), ("bitmap_bit_order", ctypes.c_int), ("bitmap_pad", ctypes.c_int),
+        ("depth", ctypes.c_int), ("bytes_per_line", ctypes.c_int), ("bits_per_pixel", ctypes.c_int),
+        ("red_mask", ctypes.c_ulong), ("green_mask", ctypes.c_ulong), ("blue_mask", ctypes.c_ulong),
+    ]
+
+
+def _xlib():
+    name = ctypes.util.find_library("X11")
+    if not name:
+        pytest.skip("libX11 not found")
+    x = ctypes.CDLL(name)
+    x.XOpenDisplay.restype = ctypes.c_void_p
+    x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x.XGetImage.restype = ctypes.POINTER(_XImage)
+    x.XGetImage.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_int, ctypes.c_uint,
+                            ctypes.c_uint, ctypes.c_ulong, ctypes.c_int]
+    x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    x.XDefaultRootWindow.restype = ctypes.c_ulong
+    x.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    x.XFree.argtypes = [ctypes.c_void_p]
+    return x
+
+
+def grab(display: str, window: int, size: tuple[int, int]) -> np.ndarray:
+    """The pixels X holds for ``window`` (as shown on screen), (H, W, 3) uint8 RGB."""
+    x = _xlib()
+    dpy = x.XOpenDisplay(display.encode())
+    assert dpy, f"cannot open X display {display}"
+    try:
+        img = x.XGetImage(dpy, window, 0, 0, size[0], size[1], 0xFFFFFFFF, 2)  # ZPixmap
+        assert img, "XGetImage failed"
+        im = img.contents
+        assert im.bits_per_pixel == 32, im.bits_per_pixel
+        buf = ctypes.string_at(im.data, im.bytes_per_line * im.height)
+        arr = np.frombuffer(buf, np.uint8).reshape(im.height, im.bytes_per_line // 4, 4)[:, : im.width]
+        rgb = arr[:, :, [2, 1, 0]].copy()  # BGRX little-endian
+        x.XFree(im.data)
+        x.XFree(img)
+        return rgb
+    finally:
+        x.XCloseDisplay(dpy)
+
+
+def x_ready(display: str) -> bool:
+    x = _xlib()
+    dpy = x.XOpenDisplay(display.encode())
+    if dpy:
+        x.XCloseDisplay(dpy)
+        return True
+    return False
+
+
+def start_xvfb(size="1280x800x24"):
+    """Start Xvfb on a free display; returns (display, process)."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    for n in range(90 + os.getpid() % 50, 300):
+        if os.path.exists(f"/tmp/.X11-unix/X{n}") or os.path.exists(f"/tmp/.X{n}-lock"):
+            continue
+        disp = f":{n}"
+        proc = subprocess.Popen(["Xvfb", disp, "-screen", "0", size, "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if proc.poll() is not None:
+                break
+            if x_ready(disp):
+                return disp, proc
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+    pytest.fail("could not start Xvfb on any display")
+
+
+def xdo(display: str, *args, timeout=20, check=True) -> str:
+    r = subprocess.run(["xdotool", *map(str, args)], env=dict(os.environ, DISPLAY=display),
+                       capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"xdotool {' '.join(map(str, args))} failed: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def find_window(display: str, name: str, proc=None, timeout=40.0) -> int:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        out = xdo(display, "search", "--onlyvisible", "--name", name, check=False)
+        if out:
+            return int(out.split()[-1])
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"viewer exited early ({proc.returncode}): {proc.stderr.read()}")
+        time.sleep(0.1)
+    raise AssertionError(f"no window named {name!r} after {timeout} s")
+
+
+def geometry(display: str, wid: int) -> tuple[int, int, int, int]:
+    out = xdo(display, "getwindowgeometry", "--shell", wid)
+    vals = dict(line.split("=") for line in out.splitlines() if "=" in line)
+    return int(vals["X"]), int(vals["Y"]), int(vals["WIDTH"]), int(vals["HEIGHT"])
+
+
+def viewer_env(display: str | None, extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    if display:
+        env["DISPLAY"] = display
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def popen_view(args, env) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "face3d", "view", *map(str, args)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def mask(img: np.ndarray, background) -> np.ndarray:
+    bg = np.array([round(c * 255) for c in background], np.int16)
+    return np.abs(img.astype(np.int16) - bg).sum(axis=2) > 24

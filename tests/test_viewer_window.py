@@ -1,0 +1,112 @@
+"""The real viewer window under a private Xvfb: head on screen, drags, keys, quit.
+
+Pixels come from the X server (XGetImage on the window), not from the viewer itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from face3d.render.renderer import BACKGROUND
+
+from _viewer_helpers import (ROOT, find_window, geometry, grab, head_args, mask, popen_view, start_xvfb,
+                             viewer_env, xdo)
+
+pytestmark = pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool (apt-get install xdotool)")
+
+SPEECH = ROOT / "models" / "demo_speech.wav"
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    disp, proc = start_xvfb()
+    yield disp
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _settle(disp, wid, size, tries=40):
+    """Wait until two grabs 0.15 s apart agree (the paused head has been redrawn)."""
+    prev = grab(disp, wid, size)
+    for _ in range(tries):
+        time.sleep(0.15)
+        cur = grab(disp, wid, size)
+        if np.abs(cur.astype(np.int16) - prev).max() <= 2:
+            return cur
+        prev = cur
+    return prev
+
+
+def _drag(disp, wid, x0, y0, dx, button=1, steps=10):
+    xdo(disp, "mousemove", "--window", wid, x0, y0)
+    time.sleep(0.05)
+    xdo(disp, "mousedown", button)
+    for i in range(1, steps + 1):
+        xdo(disp, "mousemove", "--window", wid, x0 + dx * i // steps, y0)
+        time.sleep(0.02)
+    xdo(disp, "mouseup", button)
+
+
+def _centroid_x(m):
+    ys, xs = np.nonzero(m)
+    return float(xs.mean()), float(ys.min()), float(ys.max())
+
+
+def test_window_shows_head_orbits_pans_and_quits(xvfb, tmp_path):
+    proc = popen_view([SPEECH, *head_args(tmp_path), "--size", "640x480", "--mute"], viewer_env(xvfb))
+    try:
+        wid = find_window(xvfb, "face3d view", proc)
+        x, y, w, h = geometry(xvfb, wid)
+        assert (w, h) == (640, 480)
+        xdo(xvfb, "windowfocus", "--sync", wid)
+        time.sleep(1.0)
+        with_osd = grab(xvfb, wid, (w, h))
+        xdo(xvfb, "key", "space")      # pause: the mouth stops moving
+        xdo(xvfb, "key", "h")          # hide the overlay
+        a = _settle(xvfb, wid, (w, h))
+        # the overlay was drawn in the top-left corner and is gone now
+        corner = (slice(10, 60), slice(10, 150))
+        assert np.abs(with_osd[corner].astype(int) - a[corner]).mean() > 5
+        ma = mask(a, BACKGROUND)
+        centre = ma[h // 2 - h // 8: h // 2 + h // 8, w // 2 - w // 8: w // 2 + w // 8]
+        assert centre.mean() > 0.9, "the head is not in the middle of the window"
+        assert ma.mean() < 0.8
+        cxa, top_a, bot_a = _centroid_x(ma)
+
+        _drag(xvfb, wid, w // 2, h // 2, 150)                   # left-drag: orbit
+        b = _settle(xvfb, wid, (w, h))
+        mb = mask(b, BACKGROUND)
+        cxb, top_b, bot_b = _centroid_x(mb)
+        inside = ma & mb
+        diff = np.abs(a.astype(int) - b)[inside].mean()
+        assert diff > 6, f"orbiting did not change the image ({diff:.1f})"
+        assert abs(cxb - cxa) < 0.08 * w, "orbit moved the head sideways like a pan"
+        assert abs(top_b - top_a) < 0.05 * h and abs(bot_b - bot_a) < 0.05 * h
+
+        _drag(xvfb, wid, w // 2, h // 2, -150)                  # and back
+        c = _settle(xvfb, wid, (w, h))
+        back = np.abs(a.astype(int) - c).mean()
+        assert back < 2.0, f"orbiting back did not restore the view ({back:.2f})"
+
+        _drag(xvfb, wid, w // 2, h // 2, 100, button=3)         # right-drag: pan follows the mouse
+        d = _settle(xvfb, wid, (w, h))
+        cxd, _, _ = _centroid_x(mask(d, BACKGROUND))
+        assert 60 < cxd - cxa < 140, f"panning moved the head by {cxd - cxa:.0f} px, not ~100"
+
+        xdo(xvfb, "key", "r")                                    # reset
+        e = _settle(xvfb, wid, (w, h))
+        assert np.abs(a.astype(int) - e).mean() < 2.0
+
+        xdo(xvfb, "key", "q")
+        rc = proc.wait(timeout=20)
+        err = proc.stderr.read()
+        assert rc == 0, err
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
