@@ -175,19 +175,30 @@ class ViewerApp(mglw.WindowConfig):
         keys = self.wnd.keys
         if action != keys.ACTION_PRESS:
             return
-        if key in (keys.Q, keys.ESCAPE):
+        bindings = ((keys.Q, "quit"), (keys.ESCAPE, "quit"), (keys.SPACE, "pause"), (keys.LEFT, "back"),
+                    (keys.RIGHT, "forward"), (keys.R, "reset"), (keys.H, "osd"))
+        for k, name in bindings:
+            if k != "undefined" and key == k:
+                self.action(name)
+                return
+
+    def action(self, name: str) -> None:
+        """One user command: quit, pause (toggle), back, forward (seek 5 s), reset (view), osd (toggle)."""
+        if name == "quit":
             self.quit_requested = True
             self.wnd.close()
-        elif key == keys.SPACE:
+        elif name == "pause":
             self.session.toggle_pause()
-        elif key == keys.LEFT:
+        elif name == "back":
             self.session.seek_by(-SEEK_S)
-        elif key == keys.RIGHT:
+        elif name == "forward":
             self.session.seek_by(SEEK_S)
-        elif key == keys.R:
+        elif name == "reset":
             self.controls.reset()
-        elif key == keys.H and self.osd is not None:
+        elif name == "osd":
             self.osd.visible = not self.osd.visible
+        else:
+            raise ValueError(f"unknown viewer action {name!r}")
 
     def on_mouse_drag_event(self, x, y, dx, dy) -> None:
         states = self.wnd.mouse_states
