@@ -170,3 +170,51 @@ def popen_view(args, env) -> subprocess.Popen:
 def mask(img: np.ndarray, background) -> np.ndarray:
     bg = np.array([round(c * 255) for c in background], np.int16)
     return np.abs(img.astype(np.int16) - bg).sum(axis=2) > 24
+
+
+class _ClientMessage(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+        ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+        ("format", ctypes.c_int), ("l", ctypes.c_long * 5),
+    ]
+
+
+class _XEvent(ctypes.Union):
+    _fields_ = [("xclient", _ClientMessage), ("pad", ctypes.c_long * 24)]
+
+
+def close_window(display: str, window: int) -> None:
+    """Ask ``window`` to close the way a window manager's close button does (WM_DELETE_WINDOW)."""
+    x = _xlib()
+    x.XInternAtom.restype = ctypes.c_ulong
+    x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.POINTER(_XEvent)]
+    x.XFlush.argtypes = [ctypes.c_void_p]
+    dpy = x.XOpenDisplay(display.encode())
+    assert dpy
+    try:
+        ev = _XEvent()
+        ev.xclient.type = 33  # ClientMessage
+        ev.xclient.window = window
+        ev.xclient.message_type = x.XInternAtom(dpy, b"WM_PROTOCOLS", 0)
+        ev.xclient.format = 32
+        ev.xclient.l[0] = x.XInternAtom(dpy, b"WM_DELETE_WINDOW", 0)
+        ev.xclient.l[1] = 0  # CurrentTime
+        assert x.XSendEvent(dpy, window, 0, 0, ctypes.byref(ev))
+        x.XFlush(dpy)
+    finally:
+        x.XCloseDisplay(dpy)
+
+
+def best_lag(a, b, max_lag=6) -> tuple[int, float]:
+    """The shift of ``b`` against ``a`` (frames) with the highest correlation, and that correlation."""
+    n = min(len(a), len(b)) - 2 * max_lag
+    best = (0, -2.0)
+    for lag in range(-max_lag, max_lag + 1):
+        x = np.asarray(a[max_lag: max_lag + n], float)
+        y = np.asarray(b[max_lag + lag: max_lag + lag + n], float)
+        c = float(np.corrcoef(x, y)[0, 1])
+        if c > best[1]:
+            best = (lag, c)
+    return best

@@ -110,3 +110,66 @@ def test_window_shows_head_orbits_pans_and_quits(xvfb, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _export(tmp_path, audio):
+    import subprocess
+    import sys
+
+    from face3d.track import read_csv
+
+    out = tmp_path / "export.csv"
+    r = subprocess.run([sys.executable, "-m", "face3d", "export", str(audio), "-o", str(out)],
+                       cwd=ROOT, env=viewer_env(None), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return read_csv(out)
+
+
+def _check_record(rec_path, ref, min_s):
+    from face3d.track import read_csv
+    from _viewer_helpers import best_lag
+
+    rec = read_csv(rec_path)
+    assert rec.names == ref.names
+    assert rec.duration >= min_s, rec.duration
+    np.testing.assert_allclose(rec.times, np.arange(len(rec)) / 60, atol=1e-4)
+    n = min(len(rec), len(ref))
+    a, b = ref.column("jawOpen")[:n], rec.column("jawOpen")[:n]
+    assert np.corrcoef(a, b)[0, 1] > 0.95
+    lag, c = best_lag(a, b)
+    assert abs(lag) <= 1 and c > 0.95, (lag, c)
+    return rec
+
+
+@pytest.mark.parametrize("route", ["close-button", "ctrl-c"])
+def test_record_survives_every_way_out(xvfb, tmp_path, route):
+    """--record in file mode (no sound device here: the silent clock, said once), closed by the
+    window's close button or by Ctrl-C: the CSV lines up with 'face3d export' of the file."""
+    import signal
+
+    from _viewer_helpers import close_window
+
+    rec_path = tmp_path / "rec.csv"
+    proc = popen_view([SPEECH, *head_args(tmp_path), "--size", "480x360", "--record", rec_path],
+                      viewer_env(xvfb, {"PULSE_SERVER": "unix:/nonexistent", "AUDIODEV": "null"}))
+    try:
+        wid = find_window(xvfb, "face3d view", proc)
+        ref = _export(tmp_path, SPEECH)
+        time.sleep(3.5)
+        if route == "close-button":
+            close_window(xvfb, wid)
+            expect = 0
+        else:
+            proc.send_signal(signal.SIGINT)
+            expect = 130
+        rc = proc.wait(timeout=30)
+        err = proc.stderr.read()
+        assert rc == expect, err
+        assert "Traceback" not in err
+        assert err.count("playing silently") <= 1
+        assert "recorded" in err
+        _check_record(rec_path, ref, 2.5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
