@@ -42,3 +42,68 @@ def parse_weights(text: str | None) -> dict[str, float]:
             raise UsageError(f"--weights {name}={value.strip()} is outside [0, 1]; use a value from 0 to 1")
         out[name] = w
     return out
+
+
+def add_head_options(parser) -> None:
+    """--head and the options that say how to read it (shared by every command that draws)."""
+    g = parser.add_argument_group("head")
+    g.add_argument("--head", metavar="PATH",
+                   help="head to draw: .obj (or a folder / neutral.obj with target OBJs), .glb/.gltf, .ply, .stl, "
+                        "or a face3d .npz rig (default: the bundled head)")
+    g.add_argument("--up", metavar="AXIS", help="the head file's up axis, e.g. +y or +z (default: detected)")
+    g.add_argument("--forward", metavar="AXIS", help="the way the face looks in the file, e.g. +z or -x (default: detected)")
+    g.add_argument("--map", metavar="JSON", dest="shape_map",
+                   help="JSON mapping face3d shapes to the file's blendshape names (default: built-in ARKit/viseme/VRM names)")
+    g.add_argument("--landmarks", metavar="JSON",
+                   help="JSON with mouth/jaw landmarks for auto-rigging (default: HEAD.landmarks.json if present, else detected)")
+    g.add_argument("--mouth", metavar="X,Y,Z", help="mouth centre in the file's coordinates (overrides detection)")
+    g.add_argument("--mouth-width", type=float, metavar="W", help="mouth corner-to-corner width, in the file's units")
+    g.add_argument("--jaw-pivot", metavar="X,Y,Z", help="jaw hinge point in the file's coordinates")
+    g.add_argument("--no-autorig", action="store_true", help="do not synthesise missing shapes")
+    g.add_argument("--allow-large", action="store_true", help="load meshes with more than 2 million vertices")
+
+
+def _point(text, option):
+    if text is None:
+        return None
+    try:
+        vals = [float(x) for x in str(text).replace(";", ",").split(",")]
+    except ValueError:
+        vals = []
+    if len(vals) != 3:
+        raise UsageError(f"{option} '{text}' is not X,Y,Z, e.g. {option} 0,1.2,8.5")
+    return vals
+
+
+def head_options_from_args(args) -> dict:
+    """The keyword options of :func:`face3d.mesh.heads.load_head` from parsed arguments."""
+    from face3d.mesh.normalize import parse_axis
+
+    up, fw = getattr(args, "up", None), getattr(args, "forward", None)
+    parse_axis(up, "--up")
+    parse_axis(fw, "--forward")
+    marks = {}
+    if getattr(args, "mouth", None) is not None:
+        marks["mouth"] = _point(args.mouth, "--mouth")
+    if getattr(args, "mouth_width", None) is not None:
+        if not args.mouth_width > 0:
+            raise UsageError(f"--mouth-width {args.mouth_width} must be positive (the mouth's width in the file's units)")
+        marks["mouth_width"] = args.mouth_width
+    if getattr(args, "jaw_pivot", None) is not None:
+        marks["jaw_pivot"] = _point(args.jaw_pivot, "--jaw-pivot")
+    return {
+        "up": up,
+        "forward": fw,
+        "mapping": getattr(args, "shape_map", None),
+        "landmarks": getattr(args, "landmarks", None),
+        "landmark_overrides": marks or None,
+        "autorig": not getattr(args, "no_autorig", False),
+        "allow_large": bool(getattr(args, "allow_large", False)),
+    }
+
+
+def load_head_from_args(args):
+    """Load the head named by --head (or the bundled one) with the shared head options."""
+    from face3d.mesh.heads import load_head
+
+    return load_head(getattr(args, "head", None), **head_options_from_args(args))

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from face3d.commands._common import add_head_options
+
 HELP = "render the head with given shape weights to a PNG (no display needed)"
 
 
 def register(sub):
     p = sub.add_parser("snapshot", help=HELP, description=HELP)
-    p.add_argument("--head", metavar="PATH", help="head mesh (default: the bundled head)")
     p.add_argument("--weights", metavar="NAME=W,...", help="shape weights in [0, 1], e.g. jawOpen=1,mouthWide=0.5")
     p.add_argument("--yaw", type=float, default=0.0, metavar="DEG", help="turn the camera around the head (degrees)")
     p.add_argument("--pitch", type=float, default=0.0, metavar="DEG", help="raise the camera (degrees)")
     p.add_argument("--size", default="800x800", metavar="WxH", help="image size (default 800x800)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG file")
+    add_head_options(p)
     return p
 
 
 def run(args) -> int:
-    from face3d.commands._common import parse_size, parse_weights
+    from face3d.commands._common import head_options_from_args, load_head_from_args, parse_size, parse_weights
     from face3d.fileio import check_writable
-    from face3d.mesh.heads import load_head
 
     size = parse_size(args.size)
     weights = parse_weights(args.weights)
     check_writable(args.output)
-    rig = load_head(args.head)
+    head_options_from_args(args)  # option errors before the (slow) load
+    rig = load_head_from_args(args)
     vector = rig.weight_vector(weights)  # unknown names: error listing the available shapes
 
     from face3d.render.offscreen import render_snapshot, save_png

@@ -1,7 +1,15 @@
 """Loading heads: the bundled default rig, saved rigs, and user meshes.
 
-``load_head(None)`` gives the bundled default head. Other formats are read by the
-loaders in this package; every failure is a :class:`MeshError` naming the file.
+``load_head(None)`` gives the bundled default head. ``.npz`` files are face3d rigs; a
+folder holding ``neutral.obj`` (plus one OBJ per shape) is a target set; every other path
+is a mesh file read by :mod:`face3d.mesh.load`. Every failure is a :class:`MeshError`
+naming the file.
+
+Options (all optional, ignored for the bundled head and .npz rigs):
+``up``, ``forward`` ('+y', '-z', ...), ``mapping`` (dict or JSON path: face3d shape ->
+file shape names), ``landmarks`` (sidecar JSON path or dict), ``landmark_overrides``
+(dict from the CLI), ``autorig`` (synthesise missing shapes, default True),
+``allow_large`` (accept more than 2 million vertices).
 """
 
 from __future__ import annotations
@@ -28,7 +36,13 @@ def load_head(path=None, **options) -> Rig:
     if not p.exists():
         raise MeshError(f"head file {p} does not exist; check the path")
     if p.is_dir():
-        raise MeshError(f"head path {p} is a folder; give a mesh file (.obj, .glb, .ply, .stl)")
+        neutral = next((c for c in (p / "neutral.obj", p / "Neutral.obj", p / "NEUTRAL.obj") if c.is_file()), None)
+        if neutral is None:
+            raise MeshError(
+                f"head path {p} is a folder without a neutral.obj; give a mesh file (.obj, .glb, .ply, .stl) "
+                "or a folder of neutral.obj plus one OBJ per shape"
+            )
+        p = neutral
     if p.suffix.lower() == ".npz":
         return Rig.load(p)
     from face3d.mesh.load import load_mesh_head

@@ -1,0 +1,265 @@
+"""Custom heads: loading, validation and normalisation (up / forward / scale detection)."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from conftest import SHARED_HEADS, run_cli
+
+
+def _snap(rig, weights, ctx, size=(96, 96), **kw):
+    """render_snapshot, then rebind the default framebuffer (Offscreen.release leaves the
+    released one bound, and the next framebuffer made would raise GL_INVALID_OPERATION)."""
+    from face3d.render.offscreen import render_snapshot
+
+    img = render_snapshot(rig, weights, size=size, ctx=ctx, **kw).astype(int)
+    ctx.detect_framebuffer(0).use()
+    return img
+
+
+def _default_or_skip():
+    from face3d.assets import default_head_path
+
+    if not default_head_path().is_file():
+        pytest.skip("bundled default head not generated yet")
+    from face3d.mesh.heads import load_head
+
+    return load_head()
+
+
+def _write_obj(path, positions, faces):
+    from face3d.mesh.obj import write_obj
+
+    write_obj(path, positions, faces)
+    return path
+
+
+#: head frame (x left, y up, z forward) -> file axes, as rows of a rotation matrix
+CONVENTIONS = {
+    "z-up, facing -y (Blender)": ([[1, 0, 0], [0, 0, -1], [0, 1, 0]], 1.0),
+    "y-up, facing -z": ([[-1, 0, 0], [0, 1, 0], [0, 0, -1]], 1.0),
+    "y-up, facing -x, millimetres": ([[0, 0, -1], [0, 1, 0], [1, 0, 0]], 1000.0),
+    "z-up, facing +x, off-centre": ([[0, 1, 0], [0, 0, 1], [1, 0, 0]], 3.0),
+    "upside down, facing +z": ([[-1, 0, 0], [0, -1, 0], [0, 0, 1]], 0.01),
+}
+
+
+def _head_sources():
+    out = [pytest.param("default", id="default-head")]
+    for name in ("derived_LeePerrySmith.obj", "mediapipe_canonical_face_model.obj"):
+        out.append(pytest.param(name, id=name.split(".")[0]))
+    return out
+
+
+def _source_mesh(name):
+    """(positions, faces) of a head in the +Y up, +Z forward convention."""
+    if name == "default":
+        rig = _default_or_skip()
+        return rig.positions.astype(np.float64), rig.faces.astype(np.int64)
+    path = SHARED_HEADS / name
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    from face3d.mesh.obj import read_obj
+
+    raw = read_obj(path)
+    return raw.positions, raw.faces
+
+
+@pytest.mark.parametrize("source", _head_sources())
+def test_conventions_detected_and_framed_alike(gl, tmp_path, source):
+    from face3d.mesh.heads import load_head
+    from face3d.mesh.normalize import axis_name
+    from face3d.render.offscreen import render_snapshot
+
+    pos, faces = _source_mesh(source)
+    ref = load_head(_write_obj(tmp_path / "ref.obj", pos, faces))
+    assert (ref.info["up"], ref.info["forward"]) == ("+y", "+z")
+    ref_img = _snap(ref, None, gl)
+    for i, (label, (rows, scale)) in enumerate(CONVENTIONS.items()):
+        r = np.asarray(rows, float)
+        moved = (pos @ r) * scale + np.array([0.3, -7.0, 2.0]) * scale * (i == 3)
+        rig = load_head(_write_obj(tmp_path / f"c{i}.obj", moved, faces))
+        assert rig.info["up"] == axis_name(r[1]), (label, rig.info)
+        assert rig.info["forward"] == axis_name(r[2]), (label, rig.info)
+        assert np.allclose(rig.positions, ref.positions, atol=1e-4), label
+        img = _snap(rig, None, gl)
+        assert np.abs(img - ref_img).mean() < 1.0, label
+
+
+def test_up_forward_override(tmp_path):
+    from face3d.mesh.heads import load_head
+
+    pos, faces = _tetra_head()
+    path = _write_obj(tmp_path / "h.obj", pos, faces)
+    rig = load_head(path, up="+z", forward="-y")
+    assert (rig.info["up"], rig.info["forward"]) == ("+z", "-y")
+    # the file's +z becomes the rig's +y
+    src_top = pos[:, 2].argmax()
+    assert rig.positions[:, 1].argmax() == src_top
+
+
+def _tetra_head():
+    """A small closed, asymmetric mesh (an octahedron stretched along z)."""
+    pos = np.array([[1, 0, 0], [-1, 0, 0], [0, 1.5, 0], [0, -1, 0], [0, 0, 2], [0, 0, -1]], float)
+    faces = np.array([[0, 2, 4], [2, 1, 4], [1, 3, 4], [3, 0, 4], [2, 0, 5], [1, 2, 5], [3, 1, 5], [0, 3, 5]])
+    return pos, faces
+
+
+def test_normalised_centre_and_scale(tmp_path):
+    from face3d.mesh.heads import load_head
+
+    pos, faces = _tetra_head()
+    rig = load_head(_write_obj(tmp_path / "h.obj", pos * 250 + 40, faces), up="+y", forward="+z")
+    lo, hi = rig.positions.min(0), rig.positions.max(0)
+    assert np.allclose((lo + hi) / 2, 0, atol=1e-5)
+    r = np.linalg.norm(rig.positions - (lo + hi) / 2, axis=1).max()
+    assert abs(r - 1.0) < 1e-4
+    assert not rig.double_sided  # closed and consistently wound: culled
+
+
+def test_obj_quads_materials_and_colours(tmp_path):
+    from face3d.mesh.heads import load_head
+
+    (tmp_path / "m.mtl").write_text("newmtl red\nKd 1 0 0\nnewmtl blue\nKd 0 0 1\n")
+    (tmp_path / "q.obj").write_text(
+        "mtllib m.mtl\nv 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nv 1 0 1\n"
+        "usemtl red\nf 1 2 3 4\nusemtl blue\nf 1 2 6 5\n"
+    )
+    rig = load_head(tmp_path / "q.obj", up="+y", forward="+z", autorig=False)
+    assert len(rig.faces) == 4  # two quads, fan-triangulated
+    assert rig.double_sided  # open surface
+    reds = (rig.colors[:, 0] > 0.9) & (rig.colors[:, 2] < 0.1)
+    blues = (rig.colors[:, 2] > 0.9) & (rig.colors[:, 0] < 0.1)
+    assert reds.sum() == 4 and blues.sum() == 4  # shared edge split per material
+    # split vertices share one smooth normal
+    same = np.all(np.isclose(rig.positions[:, None], rig.positions[None]), -1)
+    i, j = np.nonzero(same & ~np.eye(len(rig.positions), dtype=bool))
+    assert len(i) and np.allclose(rig.normals[i], rig.normals[j])
+
+
+def test_obj_texture_drawn(gl, tmp_path):
+    from PIL import Image
+
+    from face3d.mesh.heads import load_head
+    from face3d.render.offscreen import render_snapshot
+
+    img = np.zeros((8, 8, 3), np.uint8)
+    img[:, :4] = (255, 0, 0)
+    img[:, 4:] = (0, 255, 0)
+    Image.fromarray(img).save(tmp_path / "t.png")
+    (tmp_path / "m.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd t.png\n")
+    (tmp_path / "t.obj").write_text(
+        "mtllib m.mtl\nv -1 -1 0\nv 1 -1 0\nv 1 1 0\nv -1 1 0\nvt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\n"
+        "usemtl skin\nf 1/1 2/2 3/3 4/4\n"
+    )
+    rig = load_head(tmp_path / "t.obj", up="+y", forward="+z", autorig=False)
+    assert rig.texture is not None and rig.uvs is not None
+    out = _snap(rig, None, gl, size=(64, 64))
+    left, right = out[32, 22], out[32, 42]
+    assert left[0] > left[1] + 40 and right[1] > right[0] + 40
+
+
+# --------------------------------------------------------------- bad meshes, via the CLI
+def _one_line_error(res, *needles):
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n.lower() in err.lower(), err
+    return err
+
+
+def _glb_json(path, doc: dict):
+    body = json.dumps(doc).encode()
+    body += b" " * ((-len(body)) % 4)
+    path.write_bytes(struct.pack("<III", 0x46546C67, 2, 12 + 8 + len(body)) + struct.pack("<II", len(body), 0x4E4F534A) + body)
+    return path
+
+
+def _bad_cases(tmp):
+    rng = np.random.default_rng(1)
+    cube = "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nv 1 0 1\nv 1 1 1\nv 0 1 1\n" \
+           "f 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n"
+    cases = {}
+
+    def w(name, data, *needles):
+        p = tmp / name
+        p.write_bytes(data if isinstance(data, bytes) else data.encode())
+        cases[name] = (p, needles)
+
+    cases["missing.obj"] = (tmp / "missing.obj", ("does not exist",))
+    w("empty.obj", b"", "empty")
+    w("blank.ply", b"", "empty")
+    w("notamesh.obj", "hello, this is a shopping list\nmilk\n", "no vertices")
+    w("garbage.obj", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes(), "binary")
+    w("garbage.glb", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes(), "cannot read")
+    w("garbage.ply", b"ply\nformat ascii 1.0\n" + rng.integers(0, 256, 512, dtype=np.uint8).tobytes(), "cannot read")
+    w("truncated.obj", cube[: cube.rindex("f 4 1") + 3], "truncated")
+    w("past_end.obj", cube + "f 1 2 42\n", "vertex 42", "8 vertices")
+    w("nan.obj", cube.replace("v 1 1 1", "v 1 nan 1"), "nan")
+    w("points.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\n", "point cloud")
+    w("points.ply", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
+      "end_header\n0 0 0\n1 0 0\n0 1 0\n", "point cloud")
+    w("flat.obj", "v 0 0 0\nv 1 0 0\nv 2 0 0\nf 1 2 3\n", "line")
+    w("model.fbx", b"Kaydara FBX Binary  \0", "unsupported")
+    for ext, label in (("KHR_draco_mesh_compression", "Draco"), ("EXT_meshopt_compression", "meshopt")):
+        doc = {"asset": {"version": "2.0"}, "extensionsUsed": [ext], "extensionsRequired": [ext],
+               "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+               "accessors": [{"componentType": 5126, "count": 3, "type": "VEC3"}]}
+        p = _glb_json(tmp / f"{label.lower()}.glb", doc)
+        cases[p.name] = (p, (label, "without"))
+    (tmp / "folder").mkdir()
+    cases["folder"] = (tmp / "folder", ("neutral.obj",))
+    return cases
+
+
+BAD = ["missing.obj", "empty.obj", "blank.ply", "notamesh.obj", "garbage.obj", "garbage.glb", "garbage.ply",
+       "truncated.obj", "past_end.obj", "nan.obj", "points.obj", "points.ply", "flat.obj", "model.fbx",
+       "draco.glb", "meshopt.glb", "folder"]
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_mesh_fails_cleanly(tmp_path, name):
+    path, needles = _bad_cases(tmp_path)[name]
+    out = tmp_path / "x.png"
+    _one_line_error(run_cli("snapshot", "--head", path, "--size", "32x32", "-o", out), path.name, *needles)
+    assert not out.exists()
+
+
+def test_truncated_glb_fails_cleanly(tmp_path):
+    from face3d.mesh.gltf import write_glb
+
+    pos, faces = _tetra_head()
+    write_glb(tmp_path / "ok.glb", pos, faces, {"jawOpen": np.ones_like(pos) * 0.1})
+    data = (tmp_path / "ok.glb").read_bytes()
+    (tmp_path / "cut.glb").write_bytes(data[: len(data) - 40])
+    out = tmp_path / "x.png"
+    _one_line_error(run_cli("snapshot", "--head", tmp_path / "cut.glb", "--size", "32x32", "-o", out), "cut.glb")
+
+
+def test_too_many_vertices_needs_allow_large(tmp_path):
+    path = tmp_path / "huge.obj"
+    with open(path, "w") as fh:
+        fh.write("v 0 0 0\n" * 2_000_001)
+    out = tmp_path / "x.png"
+    _one_line_error(run_cli("snapshot", "--head", path, "--size", "32x32", "-o", out), "huge.obj", "--allow-large")
+
+
+@pytest.mark.parametrize("opts,needle", [(["--up", "sideways"], "--up"), (["--up=+y", "--forward=-y"], "perpendicular"),
+                                         (["--mouth", "1,2"], "--mouth")])
+def test_bad_head_options(tmp_path, opts, needle):
+    pos, faces = _tetra_head()
+    path = _write_obj(tmp_path / "h.obj", pos, faces)
+    _one_line_error(run_cli("snapshot", "--head", path, *opts, "--size", "32x32", "-o", tmp_path / "x.png"), needle)
+
+
+@pytest.mark.skipif(not (SHARED_HEADS / "bad").is_dir(), reason="../shared/heads not present")
+@pytest.mark.parametrize("name", ["binary_garbage.obj", "empty.obj", "face_index_out_of_range.obj", "truncated_suzanne.obj"])
+def test_shared_bad_files_fail_cleanly(tmp_path, name):
+    res = run_cli("snapshot", "--head", SHARED_HEADS / "bad" / name, "--size", "32x32", "-o", tmp_path / "x.png")
+    _one_line_error(res, name)
