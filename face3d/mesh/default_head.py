@@ -33,7 +33,7 @@ from face3d.mesh.rig import SHAPES, Rig, vertex_normals
 # --------------------------------------------------------------------------- layout
 C0 = np.array([0.0, 0.01, 0.0])           # projection centre of the skin grid
 N_COLS = 100                              # azimuth columns of the skin grid (even)
-N_ROWS = 72                               # elevation rows of the skin grid (poles apart)
+N_ROWS = 76                               # elevation rows of the skin grid (poles apart)
 PHI_LIP = np.radians(-29.0)               # elevation (from C0) of the lip line row target
 THETA_CORNER = np.radians(17.5)           # azimuth of the mouth corners (target)
 EYE = np.array([0.0315, 0.027, 0.0595])   # left eyeball centre (+X); right is mirrored
@@ -41,7 +41,9 @@ EYE_R = 0.0118                            # eyeball radius
 JAW_PIVOT = np.array([0.0, -0.025, -0.025])
 JAW_ANGLE = np.radians(19.0)
 JAW_GLIDE = 0.009                         # forward slide of the jaw at full opening
-BAG_ROWS = 22                             # profile samples of the mouth bag (+1)
+BAG_ROWS = 24                             # profile samples of the mouth bag (+1)
+BAG_TUNNEL = 2                            # of which rows along the inner lip surface, each side
+BAG_LIP = 0.0045                          # depth of the inner lip surface behind the lip edge
 
 SKIN = np.array([0.87, 0.67, 0.56])
 LIP = np.array([0.74, 0.41, 0.39])
@@ -107,7 +109,7 @@ def _lid_offset(q):
     u = q[..., 0] - EYE[0]                 # + is lateral
     v = q[..., 1] - EYE[1] - 0.10 * u      # outer corner slightly higher
     v = v + 0.0012 * _bump(u / 0.016) * (v > 0)  # upper lid arch peaks a little medially
-    b = np.where(v > 0, 0.0062, 0.0047)
+    b = np.where(v > 0, 0.0054, 0.0046)
     d = np.sqrt((u / 0.0138) ** 2 + (v / b) ** 2)
     off = -0.0018 + 0.0033 * _smoothstep(0.90, 1.12, d)
     # upper-lid fold a few millimetres above the opening
@@ -121,24 +123,24 @@ def skin_sdf(p):
     q = np.stack([np.abs(x), y, z], axis=-1)     # mirrored: features on +X
     yl = _y_lip()
 
-    cranium = _ell(p, np.array([0.0, 0.035, -0.012]), np.array([0.0745, 0.092, 0.100]))
+    cranium = _ell(p, np.array([0.0, 0.031, -0.014]), np.array([0.0750, 0.090, 0.100]))
     # face mass, narrowing toward the front
     fx = 1.0 - 0.22 * _smoothstep(0.0, 0.09, z)
     pf = np.stack([x / fx, y, z], axis=-1)
     face = _ell(pf, np.array([0.0, -0.018, 0.028]), np.array([0.064, 0.068, 0.064]))
     # mandible: a U narrowing to the chin
-    jx = 1.0 - 0.45 * _smoothstep(-0.01, 0.085, z)
+    jx = 1.0 - 0.32 * _smoothstep(-0.01, 0.085, z)
     pj = np.stack([x / jx, y, z], axis=-1)
-    jaw = _ell(pj, np.array([0.0, -0.062, 0.022]), np.array([0.057, 0.040, 0.064]))
-    chin = _ell(p, np.array([0.0, -0.090, 0.070]), np.array([0.021, 0.016, 0.017]))
+    jaw = _ell(pj, np.array([0.0, -0.060, 0.020]), np.array([0.058, 0.040, 0.066]))
+    chin = _ell(p, np.array([0.0, -0.087, 0.068]), np.array([0.024, 0.015, 0.018]))
     head = _smin(cranium, face, 0.03)
     head = _smin(head, jaw, 0.02)
-    head = _smin(head, chin, 0.012)
+    head = _smin(head, chin, 0.018)
 
     # neck (elliptic cylinder, flat cut at the bottom)
-    nr = 0.052 + 0.012 * _smoothstep(-0.15, -0.21, y)
+    nr = 0.051 + 0.004 * _smoothstep(-0.12, -0.18, y)
     neck2d = np.sqrt((x / nr) ** 2 + ((z + 0.018 - 0.12 * (y + 0.1)) / (nr * 0.95)) ** 2) - 1.0
-    neck = _smax(neck2d * nr, -(y + 0.205), 0.006)
+    neck = _smax(neck2d * nr, -(y + 0.180), 0.012)
     neck = _smax(neck, y - 0.02, 0.01)
     head = _smin(head, neck, 0.028)
 
@@ -215,12 +217,13 @@ def _row_density(phi):
     d = np.degrees(phi)
     return (0.35 + 1.2 * np.exp(-0.5 * ((d + 5) / 32) ** 2)
             + 2.2 * np.exp(-0.5 * ((d - np.degrees(PHI_LIP)) / 2.5) ** 2)
-            + 0.8 * np.exp(-0.5 * ((d - 12) / 5) ** 2))
+            + 1.6 * np.exp(-0.5 * ((d - 13) / 6) ** 2))
 
 
 def _col_density(theta):
     d = np.degrees(theta)
-    return 0.5 + 1.6 * np.exp(-0.5 * (d / 32) ** 2) + 0.6 * np.exp(-0.5 * (d / 12) ** 2)
+    return (0.45 + 1.5 * np.exp(-0.5 * (d / 32) ** 2) + 0.6 * np.exp(-0.5 * (d / 12) ** 2)
+            + 0.5 * np.exp(-0.5 * ((np.abs(d) - 26) / 7) ** 2))
 
 
 def grid_angles():
@@ -513,7 +516,7 @@ def build_default_head() -> Rig:
     side[[gi(k_lip, j) for j in slit]] = 1.0
     side[n_grid:] = -1.0
     # rest gap: the lip edges nearly touch
-    gap = 0.00025 * np.sqrt(np.clip(1 - (th_v / theta_c) ** 2, 0, 1))
+    gap = 0.00008 * np.sqrt(np.clip(1 - (th_v / theta_c) ** 2, 0, 1))
     skin[:, 1] += np.where(np.abs(phi_v - phi_lip) < 1e-12, side * gap, 0.0)
 
     faces = []
@@ -545,10 +548,18 @@ def build_default_head() -> Rig:
         idx = [up_i]
         for mm in range(1, M):
             sp = mm / M
-            beta = 2 * np.pi * sp
-            cz = -D + D * _sgnpow(np.cos(beta), 2 / 3.2)
-            sy = _sgnpow(np.sin(beta), 2 / 3.2)
-            cy = sy * (h_up if sy > 0 else h_lo)
+            L = BAG_LIP * (0.5 + 0.5 * f)
+            s0 = BAG_TUNNEL / M
+            if sp <= s0 or sp >= 1 - s0:
+                # inner surface of the lip: a short, nearly closed passage straight back
+                t = (sp if sp <= s0 else 1 - sp) / s0
+                cz = -L * t
+                cy = (1 if sp <= s0 else -1) * 0.0003 * t * f
+            else:
+                beta = 2 * np.pi * (sp - s0) / (1 - 2 * s0)
+                cz = -L - D + D * _sgnpow(np.cos(beta), 2 / 3.2)
+                sy = _sgnpow(np.sin(beta), 2 / 3.2)
+                cy = sy * (h_up if sy > 0 else h_lo) + (0.0003 * f if sp < 0.5 else -0.0003 * f)
             widen = 1.0 + 0.40 * f * np.sin(np.pi * sp) ** 0.7
             pt = np.array([P[0] * widen, P[1] + cy, P[2] + cz])
             idx.append(n_skin + len(bag_pts))
@@ -588,9 +599,9 @@ def build_default_head() -> Rig:
     bag_faces = np.array(faces, np.int64)
 
     # ---- teeth and tongue
-    z_teeth = z_lip_c - 0.0036
-    up_t, up_tf, up_tc = _teeth(z_teeth, y_lip_c - 0.0009, True, 44.0)
-    lo_t, lo_tf, lo_tc = _teeth(z_teeth - 0.0019, y_lip_c + 0.0003, False, 50.0)
+    z_teeth = z_lip_c - BAG_LIP - 0.0016
+    up_t, up_tf, up_tc = _teeth(z_teeth, y_lip_c - 0.0003, True, 44.0)
+    lo_t, lo_tf, lo_tc = _teeth(z_teeth - 0.0019, y_lip_c + 0.0012, False, 50.0)
     tg, tgf, _, tg_az = _uv_sphere(np.zeros(3), 1.0, 0, 20, np.linspace(0, np.pi, 12)[1:-1])
     tg_local = tg.copy()
     tg = tg * np.array([0.0165, 0.0062, 0.021])
@@ -701,7 +712,7 @@ def _skin_colors(p, phi, th, phi_lip, theta_c):
     col = np.tile(SKIN, (len(p), 1))
     # warm cheeks, a hint of colour on the nose tip and ears' side
     blush = np.exp(-(((ax - 0.045) / 0.018) ** 2 + ((y + 0.008) / 0.016) ** 2)) * (z > 0.02)
-    col = col + blush[:, None] * np.array([0.04, -0.03, -0.03])
+    col = col + blush[:, None] * np.array([0.025, -0.012, -0.010])
     tip = np.exp(-((ax / 0.012) ** 2 + ((y + 0.010) / 0.01) ** 2)) * (z > 0.09)
     col = col + tip[:, None] * np.array([0.02, -0.02, -0.02])
     # lips: vermilion above and below the lip line, Cupid's bow on the upper lip
@@ -709,11 +720,11 @@ def _skin_colors(p, phi, th, phi_lip, theta_c):
     s = (phi - phi_lip) * r                    # arc distance from the lip line (+ up)
     u = th / theta_c
     inside = np.clip(1.0 - u ** 2, 0.0, 1.0)
-    bow = 1.0 + 0.22 * np.exp(-((np.abs(u) - 0.22) / 0.16) ** 2) - 0.18 * np.exp(-(u / 0.1) ** 2)
+    bow = 1.0 + 0.18 * np.exp(-((np.abs(u) - 0.22) / 0.16) ** 2) - 0.07 * np.exp(-(u / 0.1) ** 2)
     h_up = 0.0074 * inside ** 0.45 * bow
     h_lo = 0.0094 * inside ** 0.55
-    lip = np.where(s >= 0, _smoothstep(h_up + 0.0007, h_up - 0.0007, s),
-                   _smoothstep(-h_lo - 0.0008, -h_lo + 0.0008, s))
+    lip = np.where(s >= 0, _smoothstep(h_up + 0.0014, h_up - 0.0012, s),
+                   _smoothstep(-h_lo - 0.0016, -h_lo + 0.0014, s))
     lip = lip * (np.abs(u) < 1.05) * (z > 0.04)
     lip = np.maximum(lip, np.where((np.abs(s) < 0.0004) & (np.abs(u) <= 1.0) & (z > 0.04), 1.0, 0.0))
     col = col * (1 - lip[:, None]) + LIP * lip[:, None]
@@ -721,16 +732,16 @@ def _skin_colors(p, phi, th, phi_lip, theta_c):
     roll = _smoothstep(0.0025, 0.0, np.abs(s)) * (np.abs(u) < 1.0) * (z > 0.04)
     col = col * (1 - 0.25 * roll[:, None])
     # nostrils
-    nos = np.exp(-((((ax - 0.0082) / 0.0036) ** 2) + ((z - 0.0985) / 0.005) ** 2)) * (y < -0.016) \
-        * _smoothstep(-0.012, -0.018, y)
-    col = col * (1 - 0.7 * np.clip(nos, 0, 1)[:, None])
+    nos = np.exp(-((((ax - 0.0082) / 0.0033) ** 2) + ((z - 0.0985) / 0.0045) ** 2)) \
+        * _smoothstep(-0.015, -0.019, y) * _smoothstep(-0.027, -0.023, y)
+    col = col * (1 - 0.55 * np.clip(nos, 0, 1)[:, None])
     # eyebrows: an arc above each eye, thicker near the nose
     ue = ax - EYE[0]
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * _smoothstep(0.01, 0.022, ue)
     half = 0.0034 - 0.0015 * _smoothstep(-0.012, 0.02, ue)
-    along = _smoothstep(-0.021, -0.016, ue) * _smoothstep(0.025, 0.019, ue)
-    brow = _smoothstep(half + 0.0012, half - 0.0008, np.abs(y - centre)) * along * (z > 0.03)
-    col = col * (1 - 0.85 * brow[:, None]) + BROW * 0.85 * brow[:, None]
+    along = _smoothstep(-0.022, -0.013, ue) * _smoothstep(0.027, 0.016, ue)
+    brow = _smoothstep(half + 0.0022, half - 0.0010, np.abs(y - centre)) * along * (z > 0.03)
+    col = col * (1 - 0.7 * brow[:, None]) + BROW * 0.7 * brow[:, None]
     # lids: a slightly darker, warmer rim around the eye opening
     dq = _norm(np.stack([ax, y, z], -1) - EYE)
     rim = _smoothstep(EYE_R + 0.0032, EYE_R + 0.0008, dq) * (z > 0.03)
