@@ -104,24 +104,36 @@ def x_ready(display: str) -> bool:
 
 
 def start_xvfb(size="1280x800x24"):
-    """Start Xvfb on a free display; returns (display, process)."""
+    """Start Xvfb on a display it picks itself (-displayfd: no race with other X servers);
+    returns (display, process)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    for n in range(90 + os.getpid() % 50, 300):
-        if os.path.exists(f"/tmp/.X11-unix/X{n}") or os.path.exists(f"/tmp/.X{n}-lock"):
-            continue
-        disp = f":{n}"
-        proc = subprocess.Popen(["Xvfb", disp, "-screen", "0", size, "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            if proc.poll() is not None:
+    r, w = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", size, "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(w,))
+    os.close(w)
+    text = b""
+    t0 = time.monotonic()
+    try:
+        while not text.endswith(b"\n") and time.monotonic() - t0 < 20:
+            chunk = os.read(r, 64)
+            if not chunk:
                 break
-            if x_ready(disp):
-                return disp, proc
-            time.sleep(0.05)
+            text += chunk
+    finally:
+        os.close(r)
+    if not text.strip().isdigit():
         proc.kill()
         proc.wait()
-    pytest.fail("could not start Xvfb on any display")
+        pytest.fail("Xvfb did not start")
+    disp = f":{int(text)}"
+    for _ in range(100):
+        if x_ready(disp):
+            return disp, proc
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    pytest.fail(f"Xvfb on {disp} does not accept connections")
 
 
 def xdo(display: str, *args, timeout=20, check=True) -> str:

@@ -266,7 +266,7 @@ def open_player(samples, rate: int, *, loop: bool = False, device=None, log=None
             reason = "no output device found"
     if sd is not None and reason is None:
         try:
-            return AudioPlayer(samples, rate, loop=loop, device=device).open()
+            return AudioPlayer(samples, rate, loop=loop, device=device, blocksize=int(rate) // 100).open()
         except Exception as exc:  # noqa: BLE001 - any PortAudio failure: try the device's own rate
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             try:
@@ -275,7 +275,8 @@ def open_player(samples, rate: int, *, loop: bool = False, device=None, log=None
                 if dev_rate and dev_rate != int(rate):
                     from face3d.audio.files import resample
 
-                    return AudioPlayer(resample(samples, rate, dev_rate), dev_rate, loop=loop, device=device).open()
+                    return AudioPlayer(resample(samples, rate, dev_rate), dev_rate, loop=loop, device=device,
+                                       blocksize=dev_rate // 100).open()
             except Exception as exc2:  # noqa: BLE001
                 first = first if "device" in first.lower() else (str(exc2).splitlines()[0] or first)
             reason = first

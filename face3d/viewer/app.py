@@ -139,9 +139,7 @@ class ViewerApp(mglw.WindowConfig):
         s = self.session
         if s.is_live:
             state = "live"
-            lv = s.live
-            delay = f"capture->weights {lv.delay_ms:4.1f} ms (block {lv.mic.blocksize / lv.mic.rate * 1000:.0f} ms)" \
-                if np.isfinite(lv.delay_ms) else ""
+            delay = s.live.delay_text()
         else:
             clock = s.clock
             if clock.ended:

@@ -31,6 +31,9 @@ import numpy as np
 
 BLOCK_S = 0.005
 RATE = 16000
+#: Measured by :func:`measure_step_delay` (and checked by the tests): from the callback that
+#: delivers a sound onset to the weight frame that reaches half of its response.
+ANALYSIS_DELAY_MS = 10.0
 
 
 def latency_budget(block_s: float = BLOCK_S) -> dict:
@@ -95,7 +98,7 @@ class LiveSource:
         self.label = f"microphone: {self.mic.name}"
         self.notices: list[str] = []
         self.level_db = -100.0
-        self.delay_ms = float("nan")       # callback -> weights published, newest block
+        self.delay_ms = float("nan")       # callback -> weights published (queue + processing), newest block
         self.proc_ms = float("nan")
         self._latest = np.zeros(len(self.names), np.float32)
         self._frames: deque = deque()
@@ -156,6 +159,13 @@ class LiveSource:
 
     def weights(self) -> np.ndarray:
         return self._latest
+
+    def delay_text(self) -> str:
+        """The capture-to-weights delay for the overlay: block + analysis + thread hand-over and processing."""
+        block_ms = self.mic.blocksize / self.mic.rate * 1000.0
+        run = self.delay_ms if np.isfinite(self.delay_ms) else 0.0
+        total = block_ms + ANALYSIS_DELAY_MS + run
+        return f"delay {total:4.1f} ms = block {block_ms:.0f} + analysis {ANALYSIS_DELAY_MS:.0f} + processing {run:.1f}"
 
     def drain(self) -> np.ndarray:
         out = []
