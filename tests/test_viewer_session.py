@@ -254,3 +254,40 @@ def test_headless_frame_loop(headless_app):
     app.action("osd")
     assert not app.osd.visible
     _frame(window, ft, 0.1)                                # drawing without the overlay works too
+
+
+# ------------------------------------------------------------------ the command, headless
+def test_curves_drive_the_head_and_record_them_back(tmp_path):
+    """--curves without audio runs on the viewer's own clock; --record gives the same curves."""
+    from face3d.track import save_csv
+    from conftest import run_cli
+    from _viewer_helpers import head_args
+
+    t = np.arange(0, 3.0, 0.02)
+    v = np.zeros((len(t), 2), np.float32)
+    v[:, 0] = (np.sin(t * 4) + 1) / 2
+    v[:, 1] = t / 3
+    src = WeightTrack(t, ("jawOpen", "mouthWide"), v)
+    save_csv(src, tmp_path / "c.csv")
+    r = run_cli("view", "--curves", tmp_path / "c.csv", *head_args(tmp_path), "--window", "headless",
+                "--size", "160x120", "--seconds", "1.2", "--record", tmp_path / "r.csv",
+                "--screenshot", tmp_path / "s.png")
+    assert r.returncode == 0, r.stderr
+    assert "playing silently" not in r.stderr       # no sound asked for: no notice
+    rec = read_csv(tmp_path / "r.csv")
+    assert rec.names == ("jawOpen", "mouthWide")
+    assert rec.duration > 0.8
+    np.testing.assert_allclose(rec.values, src.sample(rec.times), atol=2e-4)
+    assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_viewer_logic_modules_stay_light():
+    import subprocess
+    import sys
+
+    code = ("import face3d.viewer.session, face3d.viewer.clock, face3d.viewer.controls, face3d.commands.view\n"
+            "import sys; print(' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    loaded = set(out.stdout.split())
+    assert not loaded & {"moderngl", "moderngl_window", "pyglet", "imgui_bundle", "sounddevice"}

@@ -66,7 +66,7 @@ def _load_rig(args):
     return load_head(args.head)
 
 
-def build_session(args, log):
+def build_session(args, log, shape_names=None):
     """The session (and its title) for the parsed arguments; raises Face3DError on bad input."""
     from pathlib import Path
 
@@ -99,7 +99,7 @@ def build_session(args, log):
     if args.curves:
         from face3d.track import read_csv
 
-        track = read_csv(args.curves)
+        track = read_csv(args.curves, names=shape_names)
         label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
     else:
         from face3d.analysis import analyze
@@ -160,7 +160,7 @@ def run(args) -> int:
             from face3d.viewer.app import no_display_error
 
             raise no_display_error("DISPLAY is not set")
-    session, label = build_session(args, log)
+    session, label = build_session(args, log, shape_names=rig.names)
     from face3d.viewer.app import ViewerOptions, run_viewer
 
     opts = ViewerOptions(

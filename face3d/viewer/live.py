@@ -88,13 +88,13 @@ def measure_step_delay(block: int = int(RATE * BLOCK_S), rate: int = RATE, seed:
 class LiveSource:
     """Live weights from an input device. ``names``: the analysis's shape names."""
 
-    def __init__(self, device=None, rate: int = RATE, block_s: float = BLOCK_S):
+    def __init__(self, device=None, rate: int = RATE, block_s: float = BLOCK_S, mic=None):
         from face3d.analysis import HOP_S, NAMES
-        from face3d.audio.mic import MicSource
 
         self.names = NAMES
         self.hop_s = HOP_S
-        self.mic = _TimedMic(device, rate=rate, blocksize=max(16, int(round(rate * block_s))))
+        # ``mic``: anything with MicSource's start/read/drain/stop, name, rate, blocksize, overflows
+        self.mic = mic if mic is not None else _TimedMic(device, rate=rate, blocksize=max(16, int(round(rate * block_s))))
         self.label = f"microphone: {self.mic.name}"
         self.notices: list[str] = []
         self.level_db = -100.0
@@ -139,8 +139,9 @@ class LiveSource:
                 if len(w):
                     self._frames.append(w)
                     self._latest = w[-1].copy()
-                    arrived = self.mic.last_callback
-                    if arrived is not None and self.mic._q.empty():
+                    arrived = getattr(self.mic, "last_callback", None)
+                    queued = getattr(self.mic, "_q", None)
+                    if arrived is not None and (queued is None or queued.empty()):
                         self.delay_ms = (time.monotonic() - arrived) * 1000.0
                 self.proc_ms = (time.perf_counter() - t0) * 1000.0
             except Exception as exc:  # noqa: BLE001 - report, keep the window alive
@@ -148,7 +149,7 @@ class LiveSource:
                 time.sleep(0.05)
 
     def _check_stream(self) -> None:
-        s = self.mic._stream
+        s = getattr(self.mic, "_stream", None)
         try:
             if s is not None and not s.active:
                 self._note("microphone stream stopped (device error); the head rests")
