@@ -101,6 +101,18 @@ def test_window_shows_head_orbits_pans_and_quits(xvfb, tmp_path):
         e = _settle(xvfb, wid, (w, h))
         assert np.abs(a.astype(int) - e).mean() < 2.0
 
+        def bbox_ratio(m):
+            ys, xs = np.nonzero(m)
+            return (ys.max() - ys.min()) / (xs.max() - xs.min())
+
+        xdo(xvfb, "windowsize", wid, 360, 480)                   # resize: the head keeps its shape
+        time.sleep(0.3)
+        assert geometry(xvfb, wid)[2:] == (360, 480)
+        f = _settle(xvfb, wid, (360, 480))
+        mf = mask(f, BACKGROUND)
+        assert mf[240, 180], "the head left the middle after resizing"
+        assert bbox_ratio(mf) == pytest.approx(bbox_ratio(ma), rel=0.05), "the resized view is stretched"
+
         xdo(xvfb, "key", "q")
         rc = proc.wait(timeout=20)
         err = proc.stderr.read()
