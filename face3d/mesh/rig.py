@@ -151,13 +151,17 @@ class Rig:
     def from_targets(cls, positions, faces, targets: dict, **kwargs) -> "Rig":
         """Build a rig from full target meshes ``{name: (V, 3) positions}`` of the same topology.
 
-        Normal deltas are computed from the targets' smooth normals.
+        Normal deltas are the change of the smooth normals between neutral and target,
+        computed only where a face touching the vertex moved; everywhere else they are
+        exactly zero, so the renderer can skip vertices no shape moves.
         """
         positions = np.asarray(positions, np.float32)
         faces = np.asarray(faces, np.uint32)
         normals = kwargs.pop("normals", None)
+        base_normals = vertex_normals(positions, faces)
         if normals is None:
-            normals = vertex_normals(positions, faces)
+            normals = base_normals
+        f = faces.astype(np.int64)
         names, deltas, ndeltas = [], [], []
         for name, tgt in targets.items():
             tgt = np.asarray(tgt, np.float32)
@@ -166,9 +170,16 @@ class Rig:
                     f"shape '{name}' has {len(tgt)} vertices but the neutral mesh has "
                     f"{len(positions)}; blendshape targets must share the neutral topology"
                 )
+            delta = tgt - positions
+            moved = np.any(delta != 0, axis=1)
+            touched = np.zeros(len(positions), bool)
+            touched[f[moved[f].any(axis=1)].ravel()] = True
+            nd = np.zeros_like(positions)
+            if touched.any():
+                nd[touched] = (vertex_normals(tgt, faces) - base_normals)[touched]
             names.append(name)
-            deltas.append(tgt - positions)
-            ndeltas.append(vertex_normals(tgt, faces) - normals)
+            deltas.append(delta)
+            ndeltas.append(nd)
         v = len(positions)
         return cls(
             positions=positions,

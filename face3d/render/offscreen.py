@@ -59,6 +59,8 @@ class Offscreen:
         return img[::-1].copy()
 
     def release(self) -> None:
+        # Never delete a bound framebuffer: hand drawing back to the default one first.
+        (self.ctx.screen or self.ctx.detect_framebuffer(0)).use()
         for fb in {self.fbo, self.resolve}:
             for att in (*fb.color_attachments, fb.depth_attachment):
                 if att is not None:
