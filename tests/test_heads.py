@@ -40,7 +40,8 @@ def _write_obj(path, positions, faces):
 
 #: head frame (x left, y up, z forward) -> file axes, as rows of a rotation matrix
 CONVENTIONS = {
-    "z-up, facing -y (Blender)": ([[1, 0, 0], [0, 0, -1], [0, 1, 0]], 1.0),
+    "z-up, facing -y (Blender)": ([[1, 0, 0], [0, 0, 1], [0, -1, 0]], 1.0),
+    "z-down, facing +y": ([[1, 0, 0], [0, 0, -1], [0, 1, 0]], 1.0),
     "y-up, facing -z": ([[-1, 0, 0], [0, 1, 0], [0, 0, -1]], 1.0),
     "y-up, facing -x, millimetres": ([[0, 0, -1], [0, 1, 0], [1, 0, 0]], 1000.0),
     "z-up, facing +x, off-centre": ([[0, 1, 0], [0, 0, 1], [1, 0, 0]], 3.0),

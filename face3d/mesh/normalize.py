@@ -10,8 +10,8 @@ front-most vertex (a monkey's brow or an avatar's shoe would win that):
 3. the face is on the side that, seen head-on, has a narrow bump on the mid-line (the nose)
    standing out from the surface beside it: per row of a depth image, mid-line height minus
    the height a fifth of the row's width to either side;
-4. up is the way the mid-line profile stays close to the nose tip (the forehead), rather than
-   falling away (under the chin and the neck, or off the mesh).
+4. up is the way the head is wider just beyond the nose (cheekbones, eyes, temples, ears)
+   rather than narrower (mouth and jaw).
 
 Files are assumed to be axis-aligned (any of the 24 axis conventions); ``--up`` and
 ``--forward`` override either or both.
@@ -241,18 +241,16 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
             if fw_v is None:
                 fw_v = fw_best
             if up_v is None:
-                # Below the nose tip the mid-line (nostrils, philtrum, lips) stands proud of
-                # the mouth corners and nasolabial folds beside it; above the tip the bridge
-                # sits only a little in front of the eyes.
+                # Beside and above the nose lie the cheekbones, eyes, temples and ears: the
+                # head is wider there than at the mouth and jaw just below the nose.
                 ev = []
                 for d in (1, -1):
                     acc = []
-                    for frac in np.linspace(0.05, 0.3, 8):
+                    for frac in np.linspace(0.03, 0.4, 14):
                         r2 = row + d * max(int(round(frac * width[row] / cell)), 1)
-                        v = rows[r2] if 0 <= r2 < len(rows) else 0.0
-                        acc.append(v if np.isfinite(v) else 0.0)
-                    ev.append(float(np.mean(acc)))
-                sign = 1.0 if ev[0] <= ev[1] else -1.0
+                        acc.append(width[r2] if 0 <= r2 < len(width) else 0.0)
+                    ev.append(float(np.mean(acc)) / width[row])
+                sign = 1.0 if ev[0] >= ev[1] else -1.0
                 info["up_evidence"] = [round(x, 3) for x in ev]
                 up_v = np.zeros(3)
                 up_v[ua] = sign

@@ -1,0 +1,135 @@
+"""Map a file's blendshape names onto face3d's four shapes.
+
+Built-in recipes cover ARKit (jawOpen, mouthClose, mouthPucker, mouthFunnel,
+mouthStretch_L/R or mouthStretchLeft/Right, mouthSmile_*), Oculus/Meta visemes
+(viseme_aa, viseme_PP, viseme_E, viseme_I, viseme_O, viseme_U), VRM 1.0 (aa, ih, ou, ee,
+oh), VRM 0.x (A, I, U, E, O) and VRoid (Fcl_MTH_A ...). Names are compared without case,
+without separators and without a leading ``something.`` (Maya's ``blendShape1.jawOpen``).
+
+A ``--map`` JSON overrides the recipes, per face3d shape::
+
+    {"jawOpen": "JawDrop",                               # one source shape
+     "mouthWide": ["Smile_L", "Smile_R"],                 # the sum of several
+     "mouthPucker": {"viseme_U": 0.7, "viseme_O": 0.3},   # a weighted sum
+     "mouthClose": null}                                  # synthesise it instead
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from face3d.errors import FormatError
+from face3d.mesh.rig import SHAPES
+
+#: face3d shape -> recipes, best first; each recipe is a list of normalised source names
+#: whose deltas are summed.
+RECIPES = {
+    "jawOpen": [["jawopen"], ["mouthopen"], ["aa"], ["a"], ["jawdrop"]],
+    "mouthWide": [
+        ["mouthstretchl", "mouthstretchr"],
+        ["mouthstretchleft", "mouthstretchright"],
+        ["mouthsmilel", "mouthsmiler"],
+        ["mouthsmileleft", "mouthsmileright"],
+        ["mouthwide"], ["mouthstretch"], ["mouthsmile"], ["ee"], ["e"], ["ih"], ["i"],
+    ],
+    "mouthPucker": [["mouthpucker"], ["mouthfunnel"], ["ou"], ["u"], ["oh"], ["o"]],
+    "mouthClose": [
+        ["mouthclose"], ["pp"],
+        ["mouthpressl", "mouthpressr"], ["mouthpressleft", "mouthpressright"],
+    ],
+}
+
+_PREFIXES = ("fclmth", "viseme", "vrcv", "mth", "v")
+
+
+def normalise_name(name: str) -> str:
+    """'blendShape1.mouthStretch_L' -> 'mouthstretchl'; 'viseme_aa' -> 'aa'; 'Fcl_MTH_A' -> 'a'."""
+    n = str(name).split(".")[-1] if "." in str(name) and not str(name).startswith("vrc.") else str(name)
+    n = re.sub(r"[^0-9a-z]", "", n.lower())
+    for p in _PREFIXES:
+        if n.startswith(p) and len(n) > len(p) and (p != "v" or str(name).lower().startswith(("v_", "vrc.v_"))):
+            n = n[len(p):]
+            break
+    return n
+
+
+def read_mapping(mapping, source=None) -> dict | None:
+    """A --map value (dict, or a JSON file path) -> {face3d shape: {source name: weight} | None}."""
+    if mapping is None:
+        return None
+    where = "--map"
+    if not isinstance(mapping, dict):
+        p = Path(mapping)
+        where = f"shape map {p}"
+        try:
+            mapping = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise FormatError(f"shape map {p} does not exist; check the --map path") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FormatError(f"cannot read shape map {p}: {exc}; check the file") from None
+        except json.JSONDecodeError as exc:
+            raise FormatError(f"shape map {p} is not valid JSON (line {exc.lineno}: {exc.msg}); fix the file") from None
+    if not isinstance(mapping, dict):
+        raise FormatError(f"{where} must be a JSON object like {{\"jawOpen\": \"JawDrop\"}}")
+    out = {}
+    for key, value in mapping.items():
+        if key not in SHAPES:
+            raise FormatError(f"{where}: '{key}' is not a face3d shape; use {', '.join(SHAPES)}")
+        if value is None or value == "" or value == []:
+            out[key] = None
+        elif isinstance(value, str):
+            out[key] = {value: 1.0}
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[key] = {v: 1.0 for v in value}
+        elif isinstance(value, dict) and all(isinstance(w, (int, float)) for w in value.values()):
+            out[key] = {str(k): float(w) for k, w in value.items()}
+        else:
+            raise FormatError(
+                f"{where}: the value for '{key}' must be a shape name, a list of names, "
+                "a {name: weight} object, or null"
+            )
+    return out
+
+
+def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
+    """deltas: {file shape name: (V, 3)} -> ({face3d shape: (V, 3)}, report for rig.info)."""
+    names = list(deltas)
+    by_norm: dict[str, str] = {}
+    for n in names:
+        by_norm.setdefault(normalise_name(n), n)
+    user = read_mapping(mapping, source)
+    shapes: dict = {}
+    found: dict = {}
+    skip = set()
+    for shape in SHAPES:
+        if user is not None and shape in user:
+            spec = user[shape]
+            if spec is None:
+                skip.add(shape)
+                continue
+            missing = [n for n in spec if n not in deltas]
+            if missing:
+                avail = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "") if names else "(none)"
+                where = f"{source}" if source else "the head"
+                raise FormatError(
+                    f"--map: {where} has no blendshape {', '.join(repr(m) for m in missing)} (for {shape}); "
+                    f"it has: {avail}"
+                )
+            shapes[shape] = sum(w * np.asarray(deltas[n], np.float32) for n, w in spec.items())
+            found[shape] = [n if w == 1.0 else f"{n}*{w:g}" for n, w in spec.items()]
+            continue
+        for recipe in RECIPES[shape]:
+            if all(r in by_norm for r in recipe):
+                src = [by_norm[r] for r in recipe]
+                shapes[shape] = sum(np.asarray(deltas[s], np.float32) for s in src)
+                found[shape] = src
+                break
+    used = {s for v in found.values() for s in (x.split("*")[0] for x in v)}
+    report = {"file_shapes": names, "found": found, "unused_shapes": [n for n in names if n not in used]}
+    if skip:
+        report["map_synthesise"] = sorted(skip)
+    return shapes, report

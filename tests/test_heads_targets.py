@@ -1,0 +1,199 @@
+"""Heads that bring their own blendshapes: OBJ target sets, glTF morph targets, name mapping."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import SHARED_HEADS, run_cli
+
+
+def _default_or_skip():
+    from face3d.assets import default_head_path
+
+    if not default_head_path().is_file():
+        pytest.skip("bundled default head not generated yet")
+    from face3d.mesh.heads import load_head
+
+    return load_head()
+
+
+def _snap(rig, weights, ctx, size=(120, 120), **kw):
+    from face3d.render.offscreen import render_snapshot
+
+    img = render_snapshot(rig, weights, size=size, ctx=ctx, **kw).astype(int)
+    ctx.detect_framebuffer(0).use()  # see tests/test_heads.py::_snap
+    return img
+
+
+def _scale(rig_a, rig_b):
+    """Scale between two normalisations of the same mesh."""
+    return np.ptp(rig_b.positions, 0).max() / np.ptp(rig_a.positions, 0).max()
+
+
+def test_target_set_folder_round_trip(tmp_path):
+    from face3d.mesh.heads import load_head
+    from face3d.mesh.obj import write_obj
+
+    src = _default_or_skip()
+    folder = tmp_path / "set"
+    folder.mkdir()
+    write_obj(folder / "neutral.obj", src.positions, src.faces)
+    for i, name in enumerate(src.names):
+        write_obj(folder / f"{name}.obj", src.positions + src.deltas[i], src.faces)
+    rig = load_head(folder, autorig=False)
+    assert rig.names == src.names
+    s = _scale(src, rig)
+    for i, name in enumerate(src.names):
+        assert rig.info["found"][name] == [name]
+        assert np.allclose(rig.deltas[i], src.deltas[i] * s, atol=2e-5 * s)
+
+
+def test_target_set_siblings_in_another_convention(tmp_path):
+    from face3d.mesh.heads import load_head
+    from face3d.mesh.obj import write_obj
+
+    src = _default_or_skip()
+    # z up, facing -y (Blender), in millimetres: file = head @ R * 1000
+    r = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]], float)
+    write_obj(tmp_path / "head.obj", src.positions @ r * 1000, src.faces)
+    jaw = src.shape_index("jawOpen")
+    write_obj(tmp_path / "head_jawOpen.obj", (src.positions + src.deltas[jaw]) @ r * 1000, src.faces)
+    rig = load_head(tmp_path / "head.obj", autorig=False)
+    assert (rig.info["up"], rig.info["forward"]) == ("+z", "-y")
+    assert rig.names == ("jawOpen",)
+    s = _scale(src, rig)
+    assert np.allclose(rig.deltas[0], src.deltas[jaw] * s, atol=1e-4 * s)
+
+
+def test_target_vertex_count_mismatch_fails_cleanly(tmp_path):
+    from face3d.mesh.obj import write_obj
+
+    pos = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float)
+    faces = np.array([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
+    write_obj(tmp_path / "head.obj", pos, faces)
+    write_obj(tmp_path / "head_jawOpen.obj", pos[:3], faces[:1])
+    res = run_cli("snapshot", "--head", tmp_path / "head.obj", "--size", "32x32", "-o", tmp_path / "x.png")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "head_jawOpen.obj" in err and "3 vertices" in err and "4" in err, err
+
+
+def test_glb_morph_targets_through_node_transform(gl, tmp_path):
+    """A GLB written here (Z-up node matrix, scaled) loads with jawOpen moving the same vertices."""
+    from face3d.mesh.gltf import write_glb
+    from face3d.mesh.heads import load_head
+
+    src = _default_or_skip()
+    # the mesh is stored Y-up; the node turns it Z-up (facing -Y) and scales it by 100
+    m = np.eye(4)
+    m[:3, :3] = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], float) * 100
+    m[:3, 3] = (5, -3, 40)
+    morphs = {n: src.deltas[i] for i, n in enumerate(src.names)}
+    write_glb(tmp_path / "head.glb", src.positions, src.faces, morphs, node_matrix=m, colors=src.colors)
+    rig = load_head(tmp_path / "head.glb", autorig=False)
+    assert (rig.info["up"], rig.info["forward"]) == ("+z", "-y")
+    assert set(rig.names) == set(src.names)
+    s = _scale(src, rig)
+    jaw_src = src.deltas[src.shape_index("jawOpen")]
+    jaw = rig.deltas[rig.shape_index("jawOpen")]
+    moved_src = np.abs(jaw_src).max(1) > 1e-6
+    moved = np.abs(jaw).max(1) > 1e-6 * s
+    assert moved.sum() > 50 and (moved == moved_src).all()
+    assert np.allclose(jaw, jaw_src * s, atol=1e-4 * s)
+    # Rendered: jawOpen changes the same pixels as it does on the original head.
+    changed_ref = np.abs(_snap(src, {"jawOpen": 1.0}, gl) - _snap(src, None, gl)).max(axis=2) > 30
+    changed = np.abs(_snap(rig, {"jawOpen": 1.0}, gl) - _snap(rig, None, gl)).max(axis=2) > 30
+    assert changed.sum() > 100
+    assert (changed & changed_ref).sum() / (changed | changed_ref).sum() > 0.8
+
+
+def _tiny_head():
+    """An icosphere-ish closed mesh with a nose: enough for name-mapping tests."""
+    from face3d.mesh.rig import Rig  # noqa: F401 - imported for side effects of the package
+
+    t = (1 + 5 ** 0.5) / 2
+    pos = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t],
+                    [0, -1, -t], [0, 1, -t], [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], float)
+    faces = np.array([[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4],
+                      [11, 10, 2], [10, 7, 6], [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8],
+                      [3, 8, 9], [4, 9, 5], [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1]])
+    return pos, faces
+
+
+@pytest.mark.parametrize(
+    "names,expect",
+    [
+        (["jawOpen", "mouthStretch_L", "mouthStretch_R", "mouthFunnel", "mouthClose", "eyeBlink_L"],
+         {"jawOpen": ["jawOpen"], "mouthWide": ["mouthStretch_L", "mouthStretch_R"],
+          "mouthPucker": ["mouthFunnel"], "mouthClose": ["mouthClose"]}),
+        (["mouthSmileLeft", "mouthSmileRight", "mouthPucker", "blendShape1.jawOpen"],
+         {"jawOpen": ["blendShape1.jawOpen"], "mouthWide": ["mouthSmileLeft", "mouthSmileRight"],
+          "mouthPucker": ["mouthPucker"]}),
+        (["viseme_sil", "viseme_PP", "viseme_aa", "viseme_E", "viseme_I", "viseme_O", "viseme_U"],
+         {"jawOpen": ["viseme_aa"], "mouthWide": ["viseme_E"], "mouthPucker": ["viseme_U"], "mouthClose": ["viseme_PP"]}),
+        (["aa", "ih", "ou", "ee", "oh", "blink"],
+         {"jawOpen": ["aa"], "mouthWide": ["ee"], "mouthPucker": ["ou"]}),
+        (["A", "I", "U", "E", "O"], {"jawOpen": ["A"], "mouthWide": ["E"], "mouthPucker": ["U"]}),
+        (["Fcl_MTH_A", "Fcl_MTH_I", "Fcl_MTH_U", "Fcl_MTH_E", "Fcl_MTH_O"],
+         {"jawOpen": ["Fcl_MTH_A"], "mouthWide": ["Fcl_MTH_E"], "mouthPucker": ["Fcl_MTH_U"]}),
+    ],
+    ids=["arkit", "arkit-long", "oculus", "vrm1", "vrm0", "vroid"],
+)
+def test_name_mapping(names, expect):
+    from face3d.mesh.names import map_shapes
+
+    rng = np.random.default_rng(0)
+    deltas = {n: rng.normal(size=(12, 3)) for n in names}
+    shapes, report = map_shapes(deltas)
+    assert report["found"] == expect
+    for shape, src in expect.items():
+        assert np.allclose(shapes[shape], sum(deltas[s] for s in src), atol=1e-6)
+
+
+def test_map_json_overrides(tmp_path):
+    from face3d.mesh.names import map_shapes
+
+    rng = np.random.default_rng(1)
+    deltas = {n: rng.normal(size=(12, 3)) for n in ("JawDrop", "Smile_L", "Smile_R", "OO", "jawOpen")}
+    mp = tmp_path / "map.json"
+    mp.write_text(json.dumps({"jawOpen": "JawDrop", "mouthWide": ["Smile_L", "Smile_R"],
+                              "mouthPucker": {"OO": 0.5}, "mouthClose": None}))
+    shapes, report = map_shapes(deltas, mapping=mp)
+    assert report["found"]["jawOpen"] == ["JawDrop"]
+    assert np.allclose(shapes["mouthWide"], deltas["Smile_L"] + deltas["Smile_R"])
+    assert np.allclose(shapes["mouthPucker"], 0.5 * deltas["OO"])
+    assert "mouthClose" not in shapes and report["map_synthesise"] == ["mouthClose"]
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("{not json", "not valid JSON"),
+    ('{"jawWide": "x"}', "not a face3d shape"),
+    ('{"jawOpen": "NoSuchShape"}', "NoSuchShape"),
+    ('{"jawOpen": 3}', "must be"),
+])
+def test_bad_map_fails_cleanly(tmp_path, content, needle):
+    from face3d.mesh.gltf import write_glb
+
+    pos, faces = _tiny_head()
+    write_glb(tmp_path / "h.glb", pos, faces, {"jawOpen": np.full_like(pos, 0.1)})
+    (tmp_path / "map.json").write_text(content)
+    res = run_cli("snapshot", "--head", tmp_path / "h.glb", "--map", tmp_path / "map.json", "--up=+y", "--forward=+z",
+                  "--size", "32x32", "-o", tmp_path / "x.png")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and needle in res.stderr, res.stderr
+
+
+@pytest.mark.skipif(not (SHARED_HEADS / "ict_facekit").is_dir(), reason="../shared/heads/ict_facekit not present")
+def test_ict_facekit_target_set():
+    from face3d.mesh.heads import load_head
+
+    rig = load_head(SHARED_HEADS / "ict_facekit" / "generic_neutral_mesh.obj", autorig=False)
+    assert rig.info["found"] == {"jawOpen": ["jawOpen"], "mouthClose": ["mouthClose"]}
+    jaw = rig.deltas[rig.shape_index("jawOpen")]
+    moved = np.abs(jaw).max(1) > 1e-3
+    # the jaw opens downwards: moved vertices go down on average, and they are in the lower face
+    assert jaw[moved, 1].mean() < 0
+    assert rig.positions[moved, 1].mean() < rig.positions[:, 1].mean() + 0.2
