@@ -21,15 +21,14 @@ in float in_gloss;
 in vec2 in_uv;
 in int in_slot;
 
-uniform mat4 u_model;
-uniform mat4 u_view;
+uniform mat4 u_modelview;   // model then view; rotation, translation and uniform scale only
 uniform mat4 u_proj;
 uniform float u_weights[NUM_SHAPES];
 uniform sampler2D u_deltas;
 uniform int u_delta_width;
 
-out vec3 v_position;   // world space (deformed)
-out vec3 v_normal;     // world space, unit length
+out vec3 v_position;   // view space (deformed); world space when the view is identity
+out vec3 v_normal;     // view space, unit length
 out vec3 v_color;
 out float v_gloss;
 #ifdef HAS_TEXTURE
@@ -53,13 +52,13 @@ void main() {
             n += w * delta_texel(i + 1);
         }
     }
-    vec4 world = u_model * vec4(p, 1.0);
-    v_position = world.xyz;
-    v_normal = normalize(mat3(u_model) * n);
+    vec4 eye = u_modelview * vec4(p, 1.0);
+    v_position = eye.xyz;
+    v_normal = normalize(mat3(u_modelview) * n);
     v_color = in_color;
     v_gloss = in_gloss;
 #ifdef HAS_TEXTURE
     v_uv = in_uv;
 #endif
-    gl_Position = u_proj * u_view * world;
+    gl_Position = u_proj * eye;
 }

@@ -52,8 +52,9 @@ def shader_sources(n_shapes: int, textured: bool = False) -> tuple[str, str]:
 
 
 def srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    """sRGB colour in [0, 1] to linear RGB (gamma 2.2, as the fragment shader encodes)."""
-    return np.power(np.clip(c, 0.0, 1.0), 2.2).astype(np.float32)
+    """sRGB colour in [0, 1] to linear RGB with gamma 2.0, the inverse of the shader's sqrt encode."""
+    c = np.clip(c, 0.0, 1.0)
+    return (c * c).astype(np.float32)
 
 
 class HeadRenderer:
@@ -164,8 +165,9 @@ class HeadRenderer:
 
     def _bind(self, prog, view, proj):
         self._write(prog, "u_weights", self._weights)
-        self._write(prog, "u_model", self.model)
-        self._write(prog, "u_view", view)
+        # pyrr matrices are row-vector style: model then view is model @ view
+        modelview = np.asarray(self.model, np.float32) @ np.asarray(view, np.float32)
+        self._write(prog, "u_modelview", modelview)
         self._write(prog, "u_proj", proj)
         self.delta_texture.use(0)
         if self.texture is not None:
