@@ -740,8 +740,8 @@ def _skin_colors(p, phi, th, phi_lip, theta_c):
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * _smoothstep(0.01, 0.022, ue)
     half = 0.0034 - 0.0015 * _smoothstep(-0.012, 0.02, ue)
     along = _smoothstep(-0.022, -0.013, ue) * _smoothstep(0.027, 0.016, ue)
-    brow = _smoothstep(half + 0.0022, half - 0.0010, np.abs(y - centre)) * along * (z > 0.03)
-    col = col * (1 - 0.7 * brow[:, None]) + BROW * 0.7 * brow[:, None]
+    brow = _smoothstep(half + 0.0045, half - 0.0015, np.abs(y - centre)) * along * _smoothstep(0.02, 0.04, z)
+    col = col * (1 - 0.6 * brow[:, None]) + BROW * 0.6 * brow[:, None]
     # lids: a slightly darker, warmer rim around the eye opening
     dq = _norm(np.stack([ax, y, z], -1) - EYE)
     rim = _smoothstep(EYE_R + 0.0032, EYE_R + 0.0008, dq) * (z > 0.03)
