@@ -185,3 +185,23 @@ def test_record_survives_every_way_out(xvfb, tmp_path, route):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_demo_opens_the_viewer_when_there_is_a_display(xvfb, tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "face3d", "demo", "-o", str(tmp_path / "out")], cwd=ROOT,
+                            env=viewer_env(xvfb, {"PULSE_SERVER": "unix:/nonexistent", "AUDIODEV": "null"}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wid = find_window(xvfb, "demo_speech.wav", proc)
+        xdo(xvfb, "windowfocus", "--sync", wid)
+        time.sleep(0.5)
+        xdo(xvfb, "key", "Escape")
+        assert proc.wait(timeout=20) == 0, proc.stderr.read()
+        assert not (tmp_path / "out").exists()       # the window, not the PNG files
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
