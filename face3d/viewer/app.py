@@ -254,6 +254,8 @@ def run_viewer(rig, session, opts: ViewerOptions, log=None) -> int:
         session.start()
         t0 = time.perf_counter()
         while not window.is_closing:
+            if not window.headless and not window.visible:
+                time.sleep(1 / 30)       # minimised: no need to draw at full speed
             window.use()
             now = time.perf_counter()
             window.render(now - t0, 0.0 if not frames else now - t_last)

@@ -128,7 +128,9 @@ class LiveSource:
                 block = self.mic.read(timeout=0.1)
                 if self.mic.overflows != self._overflows_seen:
                     self._overflows_seen = self.mic.overflows
-                    self._note(f"input overflow: {self._overflows_seen} block(s) lost by the sound device")
+                    self._note("input overflow: the sound device lost input (count on the overlay)")
+                if getattr(self.mic, "dropped", 0):
+                    self._note("input queue full: blocks dropped, the analysis fell behind (count on the overlay)")
                 if block is None:
                     self._check_stream()
                     continue
@@ -166,7 +168,11 @@ class LiveSource:
         block_ms = self.mic.blocksize / self.mic.rate * 1000.0
         run = self.delay_ms if np.isfinite(self.delay_ms) else 0.0
         total = block_ms + ANALYSIS_DELAY_MS + run
-        return f"delay {total:4.1f} ms = block {block_ms:.0f} + analysis {ANALYSIS_DELAY_MS:.0f} + processing {run:.1f}"
+        text = f"delay {total:4.1f} ms = block {block_ms:.0f} + analysis {ANALYSIS_DELAY_MS:.0f} + processing {run:.1f}"
+        lost = int(getattr(self.mic, "overflows", 0)), int(getattr(self.mic, "dropped", 0))
+        if any(lost):
+            text += f"\noverflows {lost[0]}, dropped {lost[1]}"
+        return text
 
     def drain(self) -> np.ndarray:
         out = []
