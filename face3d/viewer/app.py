@@ -162,6 +162,7 @@ class ViewerApp(mglw.WindowConfig):
             "delay": delay,
             "record": rec,
             "notices": notices[-4:],
+            "keys": "H hide  R view  Q quit" if s.is_live else "H hide  space pause  <- -> seek  R view  Q quit",
         }
 
     # ---------------------------------------------------------------- events

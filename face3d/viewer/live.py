@@ -137,7 +137,9 @@ class LiveSource:
                 t0 = time.perf_counter()
                 w = self._an.feed(block)
                 rms = float(np.mean(np.square(block, dtype=np.float64))) if block.size else 0.0
-                self.level_db = 10.0 * np.log10(rms + 1e-10)
+                # meter: rises at once, falls 50 dB a second (readable, not flickering)
+                fall = 50.0 * block.size / self.mic.rate
+                self.level_db = max(10.0 * np.log10(rms + 1e-10), self.level_db - fall, -100.0)
                 if len(w):
                     self._frames.append(w)
                     self._latest = w[-1].copy()

@@ -165,7 +165,7 @@ class OSD:
             imgui.text_wrapped(line)
             imgui.pop_style_color()
         imgui.pop_text_wrap_pos()
-        imgui.text_disabled("H hide  space pause  <- -> seek  R view  Q quit")
+        imgui.text_disabled(info.get("keys", "H hide  R view  Q quit"))
         imgui.end()
         imgui.render()
         self.renderer.render(imgui.get_draw_data())
