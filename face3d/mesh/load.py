@@ -12,7 +12,7 @@ import numpy as np
 
 from face3d.errors import MeshError
 from face3d.mesh.raw import RawMesh, check_vertex_count, validate, weld_by_position
-from face3d.mesh.rig import Rig, vertex_normals
+from face3d.mesh.rig import SHAPES, Rig, vertex_normals
 
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl", ".off")
 
@@ -155,7 +155,7 @@ def orient_faces(positions: np.ndarray, faces: np.ndarray, weld: np.ndarray) -> 
 
 
 def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_large: bool = False,
-                   landmarks=None, autorig: bool = True, **_ignored) -> Rig:
+                   landmarks=None, landmark_overrides=None, autorig: bool = True, **_ignored) -> Rig:
     """Load a mesh file (and its blendshapes) as a normalised, talking Rig."""
     from face3d.mesh.normalize import detect_frame
 
@@ -183,34 +183,31 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     if "frame_center" in frame.info:
         info["frame_center"] = frame.info["frame_center"]
         info["frame_radius"] = frame.info["frame_radius"]
-    return build_rig(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks, autorig=autorig)
+    return build_rig(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks,
+                     landmark_overrides=landmark_overrides, autorig=autorig, frame=frame)
 
 
 def build_rig(raw: RawMesh, positions, faces, closed, deltas: dict, info: dict, *, mapping=None,
-              landmarks=None, autorig=True) -> Rig:
+              landmarks=None, landmark_overrides=None, autorig=True, frame=None) -> Rig:
     """Name-map the file's shapes onto face3d's, synthesise the missing ones, build the Rig."""
     normals = welded_normals(positions, faces, raw.weld)
     colors = raw.colors
     if colors is not None:
         colors = np.nan_to_num(np.asarray(colors, np.float64), nan=0.8)
-    shapes: dict = {}
-    try:
-        from face3d.mesh.names import map_shapes
+    from face3d.mesh.names import map_shapes
 
-        shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
-        info.update(report)
-    except ImportError:
-        shapes = dict(deltas)
-        info["found"] = sorted(deltas)
+    shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
+    info.update(report)
     rig_kwargs = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
     if autorig:
-        try:
-            from face3d.mesh.autorig import complete_rig
-        except ImportError:
-            complete_rig = None
-        if complete_rig is not None:
-            return complete_rig(positions, faces, normals, raw, shapes, info, landmarks=landmarks, **rig_kwargs)
-    names = list(shapes)
+        from face3d.mesh.autorig import complete_rig
+
+        return complete_rig(positions, faces, normals, raw, shapes, info, landmarks=landmarks,
+                            landmark_overrides=landmark_overrides, frame=frame, **rig_kwargs)
+    for name in info.get("map_synthesise", []):
+        shapes.pop(name, None)
+    info["synthesised"] = []
+    names = [s for s in SHAPES if s in shapes]
     v = len(positions)
     d = np.array([shapes[n] for n in names], np.float32).reshape(len(names), v, 3)
     nd = np.zeros_like(d)
