@@ -291,3 +291,27 @@ def test_viewer_logic_modules_stay_light():
     assert out.returncode == 0, out.stderr
     loaded = set(out.stdout.split())
     assert not loaded & {"moderngl", "moderngl_window", "pyglet", "imgui_bundle", "sounddevice"}
+
+
+def test_pyglet_key_bindings():
+    """The window's keys map to the viewer's actions (pyglet's key codes; in a subprocess, since
+    importing pyglet's keys needs pyglet set up headless without a display)."""
+    import subprocess
+    import sys
+
+    code = """
+import pyglet
+pyglet.options["headless"] = True
+from types import SimpleNamespace
+from moderngl_window.context.pyglet.keys import Keys
+from face3d.viewer.app import ViewerApp
+done = []
+stub = SimpleNamespace(wnd=SimpleNamespace(keys=Keys), action=done.append)
+for key in (Keys.SPACE, Keys.LEFT, Keys.RIGHT, Keys.R, Keys.H, Keys.Q, Keys.ESCAPE, Keys.A):
+    ViewerApp.on_key_event(stub, key, Keys.ACTION_PRESS, None)
+ViewerApp.on_key_event(stub, Keys.SPACE, Keys.ACTION_RELEASE, None)
+print(",".join(done))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "pause,back,forward,reset,osd,quit,quit"
