@@ -44,14 +44,19 @@ def parse_weights(text: str | None) -> dict[str, float]:
     return out
 
 
-def add_head_options(parser) -> None:
-    """--head and the options that say how to read it (shared by every command that draws)."""
+def add_head_options(parser, head: bool = True) -> None:
+    """--head and the options that say how to read it (shared by every command that draws).
+
+    ``head=False`` leaves out --head itself (for commands that take the head as an argument).
+    """
     g = parser.add_argument_group("head")
-    g.add_argument("--head", metavar="PATH",
-                   help="head to draw: .obj (or a folder / neutral.obj with target OBJs), .glb/.gltf, .ply, .stl, "
-                        "or a face3d .npz rig (default: the bundled head)")
-    g.add_argument("--up", metavar="AXIS", help="the head file's up axis, e.g. +y or +z (default: detected)")
-    g.add_argument("--forward", metavar="AXIS", help="the way the face looks in the file, e.g. +z or -x (default: detected)")
+    if head:
+        g.add_argument("--head", metavar="PATH",
+                       help="head to draw: .obj (or a folder / neutral.obj with target OBJs), .glb/.gltf, .ply, "
+                            ".stl, or a face3d .npz rig (default: the bundled head)")
+    g.add_argument("--up", metavar="AXIS", help="the head file's up axis, e.g. +y or --up=-z (default: detected)")
+    g.add_argument("--forward", metavar="AXIS",
+                   help="the way the face looks in the file, e.g. +z or --forward=-x (default: detected)")
     g.add_argument("--map", metavar="JSON", dest="shape_map",
                    help="JSON mapping face3d shapes to the file's blendshape names (default: built-in ARKit/viseme/VRM names)")
     g.add_argument("--landmarks", metavar="JSON",
@@ -102,8 +107,26 @@ def head_options_from_args(args) -> dict:
     }
 
 
-def load_head_from_args(args):
-    """Load the head named by --head (or the bundled one) with the shared head options."""
+def load_head_from_args(args, path=None):
+    """Load the head named by --head (or ``path``, or the bundled one) with the shared head options."""
     from face3d.mesh.heads import load_head
 
-    return load_head(getattr(args, "head", None), **head_options_from_args(args))
+    return load_head(path if path is not None else getattr(args, "head", None), **head_options_from_args(args))
+
+
+def describe_head(rig) -> str:
+    """One line: which shapes a loaded head brought, which were synthesised, and its axes."""
+    info = rig.info or {}
+    found = info.get("found") or {}
+    parts = []
+    if "source" in info:
+        parts.append(f"{info['source']}: {rig.n_vertices} vertices, up {info.get('up')}, forward {info.get('forward')}")
+    if found:
+        parts.append("found " + ", ".join(
+            f"{k}" + ("" if v == [k] else f" ({' + '.join(v)})") for k, v in found.items()))
+    synth = info.get("synthesised") or []
+    if synth:
+        parts.append("synthesised " + ", ".join(synth))
+    if info.get("mouth_opened"):
+        parts.append("mouth cut open (fused lips)")
+    return "; ".join(parts) or f"{rig.n_vertices} vertices, shapes: {', '.join(rig.names)}"

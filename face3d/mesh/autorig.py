@@ -431,7 +431,10 @@ def complete_rig(positions, faces, normals, raw, shapes: dict, info: dict, *, la
                     if uvs is not None:
                         uvs = np.concatenate([uvs, uvs[ext]])
                     gloss = np.concatenate([np.full(v, 0.3) if gloss is None else gloss, np.zeros(n_new)])
-                    weld = np.concatenate([weld, weld.max() + 1 + np.arange(n_new)])
+                    # bag copies on the lip edge share the lip's normal; the rest are new points
+                    extra = weld.max() + 1 + np.arange(n_new)
+                    extra[: (n_new - 1) // 2] = weld[ext[: (n_new - 1) // 2]]
+                    weld = np.concatenate([weld, extra])
                     base_w = jaw_weights(p, marks, hard_mouth=True)
                     w_new = np.where(parent[v:] >= 0, base_w[ext], 0.5)
                     p, faces = p2, faces2

@@ -124,8 +124,11 @@ def read_mesh(path, *, allow_large: bool = False) -> RawMesh:
     return validate(raw, allow_large)
 
 
-def welded_normals(positions: np.ndarray, faces: np.ndarray, weld: np.ndarray) -> np.ndarray:
-    """Smooth normals shared across seams (vertices with the same weld index)."""
+def welded_normals(positions: np.ndarray, faces: np.ndarray, weld: np.ndarray | None = None) -> np.ndarray:
+    """Smooth normals shared across seams: vertices with the same ``weld`` index (default:
+    the same position) share one normal."""
+    if weld is None:
+        weld = weld_by_position(positions)
     n_weld = int(weld.max()) + 1
     wpos = np.zeros((n_weld, 3))
     wpos[weld] = positions
@@ -167,7 +170,19 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
         attach_target_files(raw, allow_large=allow_large)
     except ImportError:
         pass
-    frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
+    from face3d.mesh.normalize import Frame
+    from face3d.mesh.targetset import read_sidecar
+
+    sidecar = read_sidecar(path) if raw.fmt == "obj" else None
+    if sidecar is not None and up is None and forward is None:
+        # Written by 'face3d rig': already in face3d's frame.
+        frame = Frame(rotation=np.eye(3), centre=np.zeros(3), scale=1.0,
+                      info={"up": "+y", "forward": "+z", "scale": 1.0, "full_body": False})
+        for k in ("frame_center", "frame_radius"):
+            if k in sidecar.get("info", {}):
+                frame.info[k] = sidecar["info"][k]
+    else:
+        frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
     positions = frame.apply(raw.positions).astype(np.float32)
     deltas = {k: frame.apply_vectors(d).astype(np.float32) for k, d in raw.targets.items()}
     faces, closed = orient_faces(positions, raw.faces, raw.weld)
@@ -183,13 +198,25 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     if "frame_center" in frame.info:
         info["frame_center"] = frame.info["frame_center"]
         info["frame_radius"] = frame.info["frame_radius"]
-    return build_rig(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks,
-                     landmark_overrides=landmark_overrides, autorig=autorig, frame=frame)
+    if sidecar is not None:
+        closed = closed and not sidecar.get("double_sided", False)
+        info["rig_folder"] = {k: v for k, v in sidecar.get("info", {}).items() if k in ("source", "found", "synthesised")}
+    rig = build_rig(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks,
+                    landmark_overrides=landmark_overrides, autorig=autorig, frame=frame)
+    if sidecar is not None:
+        g = sidecar.get("gloss")
+        if isinstance(g, list) and len(g) == rig.n_vertices:
+            rig.gloss = np.asarray(g, np.float32)
+        elif isinstance(g, (int, float)):
+            rig.gloss = np.full(rig.n_vertices, g, np.float32)
+        rig.double_sided = bool(sidecar.get("double_sided", rig.double_sided))
+    return rig
 
 
 def build_rig(raw: RawMesh, positions, faces, closed, deltas: dict, info: dict, *, mapping=None,
               landmarks=None, landmark_overrides=None, autorig=True, frame=None) -> Rig:
     """Name-map the file's shapes onto face3d's, synthesise the missing ones, build the Rig."""
+    raw.weld = weld_by_position(positions)  # normals are shared by every vertex at one point
     normals = welded_normals(positions, faces, raw.weld)
     colors = raw.colors
     if colors is not None:
