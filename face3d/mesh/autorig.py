@@ -385,7 +385,8 @@ def open_mouth(p: np.ndarray, faces: np.ndarray, strip: np.ndarray, marks: dict)
     for a, b in bound:
         ra, rb = rim_index[a], rim_index[b]
         ia, ib = inner_index[a], inner_index[b]
-        new_faces += [(rb, ra, ia), (rb, ia, ib), (ib, ia, c_idx)]
+        # the removed triangle held the directed edge a->b; the bag takes its place
+        new_faces += [(ra, rb, ib), (ra, ib, ia), (ia, ib, c_idx)]
     pos = np.concatenate([p, bp, inner, centre])
     parent = np.concatenate([np.full(len(p), -1), np.asarray(verts), np.asarray(verts), [-2]])
     is_bag = np.concatenate([np.zeros(len(p), bool), np.ones(2 * nb + 1, bool)])
@@ -438,7 +439,13 @@ def complete_rig(positions, faces, normals, raw, shapes: dict, info: dict, *, la
                     base_w = jaw_weights(p, marks, hard_mouth=True)
                     w_new = np.where(parent[v:] >= 0, base_w[ext], 0.5)
                     p, faces = p2, faces2
-                    double_sided = True
+                    if not double_sided:
+                        # a closed head stays closed (and culled) when the bag is stitched in:
+                        # every directed edge must meet its reverse
+                        fw = weld[faces]
+                        e = np.concatenate([fw[:, [0, 1]], fw[:, [1, 2]], fw[:, [2, 0]]])
+                        n_ = int(fw.max()) + 1
+                        double_sided = not np.isin(e[:, 1] * n_ + e[:, 0], e[:, 0] * n_ + e[:, 1]).all()
                     weights = np.concatenate([base_w, w_new])
                     synth = synthesise(p, marks, parent_weight=weights)
         if not synth:
