@@ -264,3 +264,91 @@ def test_bad_head_options(tmp_path, opts, needle):
 def test_shared_bad_files_fail_cleanly(tmp_path, name):
     res = run_cli("snapshot", "--head", SHARED_HEADS / "bad" / name, "--size", "32x32", "-o", tmp_path / "x.png")
     _one_line_error(res, name)
+
+
+def _cylinder(p0, p1, r, n=16, rings=8):
+    """A closed cylinder from p0 to p1 (points), as (positions, faces)."""
+    p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
+    axis = p1 - p0
+    a = axis / np.linalg.norm(axis)
+    u = np.cross(a, [1, 0, 0] if abs(a[0]) < 0.9 else [0, 1, 0])
+    u /= np.linalg.norm(u)
+    v = np.cross(a, u)
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ring = np.cos(ang)[:, None] * u + np.sin(ang)[:, None] * v
+    pos = np.concatenate([p0 + t * axis + r * ring for t in np.linspace(0, 1, rings)] + [[p0], [p1]])
+    faces = []
+    for i in range(rings - 1):
+        for j in range(n):
+            a0, b0 = i * n + j, i * n + (j + 1) % n
+            faces += [(a0, b0, a0 + n), (b0, b0 + n, a0 + n)]
+    c0, c1 = rings * n, rings * n + 1
+    for j in range(n):
+        faces += [(c0, (j + 1) % n, j), (c1, (rings - 1) * n + j, (rings - 1) * n + (j + 1) % n)]
+    return pos, np.asarray(faces)
+
+
+def _full_body(head_pos, head_faces):
+    """A T-posed figure 1.75 m tall (Y up, facing +Z) with the given head and long shoes."""
+    lo, hi = head_pos.min(0), head_pos.max(0)
+    s = 0.24 / (hi - lo)[1]
+    head = (head_pos - (lo + hi) / 2) * s + [0, 1.63, 0]
+    parts = [(head, head_faces)]
+    parts.append(_cylinder([0, 1.50, 0], [0, 1.43, 0], 0.055))            # neck
+    parts.append(_cylinder([0, 1.45, 0], [0, 0.95, 0], 0.17))             # torso
+    parts.append(_cylinder([-0.16, 1.40, 0], [-0.85, 1.40, 0], 0.045))    # arms
+    parts.append(_cylinder([0.16, 1.40, 0], [0.85, 1.40, 0], 0.045))
+    for x in (-0.1, 0.1):
+        parts.append(_cylinder([x, 0.97, 0], [x, 0.08, 0], 0.07))        # legs
+        parts.append(_cylinder([x, 0.04, -0.06], [x, 0.04, 0.24], 0.05))  # shoes, reaching forward
+    pos, faces, off = [], [], 0
+    for p, f in parts:
+        pos.append(p)
+        faces.append(np.asarray(f) + off)
+        off += len(p)
+    return np.concatenate(pos), np.concatenate(faces), head
+
+
+def test_full_body_avatar_frames_the_head(tmp_path):
+    from face3d.mesh.heads import load_head
+
+    src = _default_or_skip()
+    pos, faces, head = _full_body(src.positions.astype(float), src.faces)
+    r = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]], float)  # Z up, facing -Y, centimetres
+    rig = load_head(_write_obj(tmp_path / "body.obj", pos @ r * 100, faces))
+    assert (rig.info["up"], rig.info["forward"]) == ("+z", "-y"), rig.info
+    assert rig.info["full_body"]
+    c, rad = np.asarray(rig.info["frame_center"]), rig.info["frame_radius"]
+    head_rig = rig.positions[: len(head)]
+    # the framed sphere holds the head and is about its size, not the body's
+    assert np.linalg.norm(head_rig - c, axis=1).max() <= rad * 1.05
+    assert np.ptp(rig.positions[:, 1]) > 5 * rad
+    # the head still talks: jawOpen moves the head's chin, not the body below the neck
+    jaw = rig.deltas[rig.shape_index("jawOpen")]
+    assert np.abs(jaw[: len(head)]).max() > 0.02 * rad
+    neck = 16 * 8 + 2
+    assert np.abs(jaw[len(head) + neck: len(pos)]).max() < 1e-6
+
+
+def test_ply_colours_and_stl_soup(tmp_path):
+    from face3d.mesh.heads import load_head
+
+    pos, faces = _tetra_head()
+    cols = (np.arange(len(pos))[:, None] * [40, 20, 10] % 256).astype(int)
+    lines = ["ply", "format ascii 1.0", f"element vertex {len(pos)}", "property float x", "property float y",
+             "property float z", "property uchar red", "property uchar green", "property uchar blue",
+             f"element face {len(faces)}", "property list uchar int vertex_indices", "end_header"]
+    lines += [f"{p[0]} {p[1]} {p[2]} {c[0]} {c[1]} {c[2]}" for p, c in zip(pos, cols)]
+    lines += [f"3 {a} {b} {c}" for a, b, c in faces]
+    (tmp_path / "h.ply").write_text("\n".join(lines) + "\n")
+    rig = load_head(tmp_path / "h.ply", up="+y", forward="+z", autorig=False)
+    assert rig.n_vertices == len(pos) and not rig.double_sided
+    assert np.allclose(rig.colors, cols / 255.0, atol=1e-6)
+    # binary STL: a triangle soup, welded back into 6 shared vertices
+    tri = pos[faces].astype(np.float32)
+    n = np.zeros((len(faces), 3), np.float32)
+    rec = np.zeros(len(faces), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")])
+    rec["n"], rec["v"] = n, tri
+    (tmp_path / "h.stl").write_bytes(b"\0" * 80 + np.uint32(len(faces)).tobytes() + rec.tobytes())
+    rig = load_head(tmp_path / "h.stl", up="+y", forward="+z", autorig=False)
+    assert rig.n_vertices == len(pos) and len(rig.faces) == len(faces) and not rig.double_sided

@@ -53,6 +53,11 @@ def detect_landmarks(positions: np.ndarray, faces: np.ndarray) -> dict:
 
     p = np.asarray(positions, np.float64)
     pts = surface_samples(p, faces, 40000, seed=1)
+    # The head is normalised to the unit sphere; a full-body avatar's body lies outside it.
+    near = np.linalg.norm(pts, axis=1) < 1.05
+    if near.sum() > 1000:
+        pts = pts[near]
+    p = p[np.linalg.norm(p, axis=1) < 1.05] if (np.linalg.norm(p, axis=1) < 1.05).sum() > 100 else p
     _, row, mid, u0, cell, width, _ = _face_evidence(pts, 0.0)
     head_w = float(width[row])
     nose_y = float(u0 + (row + 0.5) * cell)

@@ -192,7 +192,7 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
             if fw_v is not None:
                 long_ax = [r for r in rest if r != int(np.argmax(np.abs(fw_v)))][0]
                 short_ax = int(np.argmax(np.abs(fw_v)))
-            if ext[long_ax] > 2.2 * ext[short_ax] and ext[long_ax] > 1.3 * ext[lat]:
+            if ext[long_ax] > 2.2 * ext[short_ax]:
                 full_body = True
                 h = pts[:, long_ax]
                 lo_, hi_ = h.min(), h.max()
