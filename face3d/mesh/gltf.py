@@ -44,9 +44,9 @@ class _Reader:
             ) from None
         if self.g is None:
             raise MeshError(f"cannot read glTF file {path}: not a glTF/GLB file; export it again")
-        used = set(self.g.extensionsRequired or []) | set(self.g.extensionsUsed or [])
+        required = set(self.g.extensionsRequired or [])
         for ext, what in _UNREADABLE.items():
-            if ext in used:
+            if ext in required:
                 raise MeshError(
                     f"glTF file {path} is {what} ({ext}), which face3d cannot read; "
                     "export it again without mesh compression (e.g. gltf-transform copy, or untick compression in Blender)"
@@ -205,8 +205,10 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
         extras = mesh.extras if isinstance(mesh.extras, dict) else {}
         tnames = list(extras.get("targetNames") or [])
         for pi, prim in enumerate(mesh.primitives):
-            if prim.extensions and any(e in _UNREADABLE for e in prim.extensions):
-                ext = next(e for e in prim.extensions if e in _UNREADABLE)
+            compressed = [e for e in (prim.extensions or {}) if e in _UNREADABLE]
+            if compressed and (prim.attributes.POSITION is None
+                               or g.accessors[prim.attributes.POSITION].bufferView is None):
+                ext = compressed[0]
                 raise MeshError(
                     f"glTF file {path} is {_UNREADABLE[ext]} ({ext}), which face3d cannot read; "
                     "export it again without mesh compression"

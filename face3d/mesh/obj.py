@@ -149,6 +149,8 @@ def read_obj(path: Path, *, allow_large: bool = False) -> RawMesh:
                 for t in toks:
                     a, _, rest = t.partition("/")
                     i = int(a)
+                    if i == 0:
+                        raise ValueError
                     vs.append(i - 1 if i > 0 else nv + i)
                     b = rest.partition("/")[0]
                     if b:
