@@ -352,3 +352,23 @@ def test_ply_colours_and_stl_soup(tmp_path):
     (tmp_path / "h.stl").write_bytes(b"\0" * 80 + np.uint32(len(faces)).tobytes() + rec.tobytes())
     rig = load_head(tmp_path / "h.stl", up="+y", forward="+z", autorig=False)
     assert rig.n_vertices == len(pos) and len(rig.faces) == len(faces) and not rig.double_sided
+
+
+def test_obj_textured_and_plain_materials(gl, tmp_path):
+    """One textured material and one plain colour: both drawn (the plain part samples white)."""
+    from PIL import Image
+
+    from face3d.mesh.heads import load_head
+
+    Image.fromarray(np.full((4, 4, 3), (0, 200, 0), np.uint8)).save(tmp_path / "g.png")
+    (tmp_path / "m.mtl").write_text("newmtl tex\nKd 1 1 1\nmap_Kd g.png\nnewmtl blue\nKd 0 0 1\n")
+    (tmp_path / "t.obj").write_text(
+        "mtllib m.mtl\nv -1 -1 0\nv 0 -1 0\nv 0 1 0\nv -1 1 0\nv 1 -1 0\nv 1 1 0\n"
+        "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nusemtl tex\nf 1/1 2/2 3/3 4/4\nusemtl blue\nf 2 5 6 3\n"
+    )
+    rig = load_head(tmp_path / "t.obj", up="+y", forward="+z", autorig=False)
+    assert rig.texture is not None
+    out = _snap(rig, None, gl, size=(64, 64))
+    left, right = out[32, 22], out[32, 42]
+    assert left[1] > left[0] + 40 and left[1] > left[2] + 40  # green texture
+    assert right[2] > right[0] + 40 and right[2] > right[1] + 40  # blue material
