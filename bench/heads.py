@@ -81,7 +81,7 @@ def time_load(path: Path, repeats: int) -> tuple[float, float, object]:
 def time_frames(ctx, rig, size, samples, seconds) -> tuple[float, float]:
     renderer = HeadRenderer(ctx, rig)
     target = Offscreen(ctx, size, samples=samples)
-    camera = OrbitCamera.framing(rig.positions, yaw=25.0)
+    camera = OrbitCamera.for_rig(rig, yaw=25.0)
     k = rig.n_shapes
 
     def run(duration):

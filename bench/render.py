@@ -84,7 +84,7 @@ def main() -> int:
     rig = load_head(args.head)
     ctx = create_context()
     target = Offscreen(ctx, size, samples=args.samples)
-    camera = OrbitCamera.framing(rig.positions, yaw=25.0)
+    camera = OrbitCamera.for_rig(rig, yaw=25.0)
 
     still = Rig(positions=rig.positions, normals=rig.normals, faces=rig.faces, names=(),
                 deltas=np.zeros((0, rig.n_vertices, 3)), normal_deltas=np.zeros((0, rig.n_vertices, 3)),

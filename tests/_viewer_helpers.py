@@ -57,11 +57,36 @@ class _XImage(ctypes.Structure):
     ]
 
 
+_X_ERRORS: list[int] = []
+# Xlib's default error handler calls exit(1), which would end the whole pytest run without a
+# word: record the error code instead, and let grab() fail the one test.
+_XErrorHandler = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+
+
+@_XErrorHandler
+def _on_x_error(_display, event):
+    # XErrorEvent: int type; Display *display; XID resourceid; unsigned long serial; uchar error_code
+    code = ctypes.cast(event, ctypes.POINTER(ctypes.c_ubyte))[ctypes.sizeof(ctypes.c_void_p) * 3 + 8]
+    _X_ERRORS.append(int(code))
+    return 0
+
+
+_XLIB = None
+
+
 def _xlib():
+    global _XLIB
+    if _XLIB is not None:
+        return _XLIB
     name = ctypes.util.find_library("X11")
     if not name:
         pytest.skip("libX11 not found")
     x = ctypes.CDLL(name)
+    x.XSetErrorHandler.restype = ctypes.c_void_p
+    x.XSetErrorHandler.argtypes = [_XErrorHandler]
+    x.XSetErrorHandler(_on_x_error)
+    x.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    _XLIB = x
     x.XOpenDisplay.restype = ctypes.c_void_p
     x.XOpenDisplay.argtypes = [ctypes.c_char_p]
     x.XGetImage.restype = ctypes.POINTER(_XImage)
@@ -80,8 +105,10 @@ def grab(display: str, window: int, size: tuple[int, int]) -> np.ndarray:
     dpy = x.XOpenDisplay(display.encode())
     assert dpy, f"cannot open X display {display}"
     try:
+        _X_ERRORS.clear()
         img = x.XGetImage(dpy, window, 0, 0, size[0], size[1], 0xFFFFFFFF, 2)  # ZPixmap
-        assert img, "XGetImage failed"
+        x.XSync(dpy, 0)
+        assert img and not _X_ERRORS, f"XGetImage of window {window:#x} failed (X error {_X_ERRORS})"
         im = img.contents
         assert im.bits_per_pixel == 32, im.bits_per_pixel
         buf = ctypes.string_at(im.data, im.bytes_per_line * im.height)

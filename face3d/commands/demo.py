@@ -78,7 +78,7 @@ def _run_snapshots(args) -> int:
     rig = load_head()
     ctx = create_context()
     renderer = HeadRenderer(ctx, rig)
-    camera = OrbitCamera.framing(rig.positions, yaw=args.yaw)
+    camera = OrbitCamera.for_rig(rig, yaw=args.yaw)
     target = Offscreen(ctx, size)
     for name, weights in POSES:
         renderer.set_weights({k: v for k, v in weights.items() if k in rig.names})

@@ -39,6 +39,15 @@ class OrbitCamera:
         centre, radius = bounding_sphere(np.asarray(positions, np.float64))
         return cls(target=centre, radius=radius, **kwargs)
 
+    @classmethod
+    def for_rig(cls, rig, **kwargs) -> "OrbitCamera":
+        """Frame a rig's head from its neutral mesh; a full-body avatar's loader records the
+        head's sphere in ``rig.info['frame_center']`` / ``['frame_radius']``, used here."""
+        centre, radius = rig.info.get("frame_center"), rig.info.get("frame_radius")
+        if centre is not None and radius:
+            return cls(target=np.asarray(centre, np.float64), radius=float(radius), **kwargs)
+        return cls.framing(rig.positions, **kwargs)
+
     def distance(self, aspect: float) -> float:
         half_v = math.radians(self.fov) / 2.0
         half_h = math.atan(math.tan(half_v) * aspect)

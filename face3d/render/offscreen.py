@@ -79,7 +79,7 @@ def render_snapshot(rig, weights=None, *, yaw=0.0, pitch=0.0, size=(800, 800), s
         renderer = HeadRenderer(ctx, rig)
         if weights is not None:
             renderer.set_weights(weights)
-        camera = OrbitCamera.framing(rig.positions, yaw=yaw, pitch=pitch)
+        camera = OrbitCamera.for_rig(rig, yaw=yaw, pitch=pitch)
         target = Offscreen(ctx, size, samples)
         img = target.render(lambda: renderer.draw_camera(camera, target.aspect))
         target.release()

@@ -92,7 +92,7 @@ class ViewerApp(mglw.WindowConfig):
         self.opts = opts
         self.log = log
         self.renderer = HeadRenderer(self.ctx, rig)
-        self.camera = OrbitCamera.framing(rig.positions)
+        self.camera = OrbitCamera.for_rig(rig)
         self.controls = CameraControl(self.camera)
         # session columns -> rig shapes (columns the head lacks are ignored)
         self._cols = [(i, rig.names.index(n)) for i, n in enumerate(session.names) if n in rig.names]
