@@ -6,11 +6,12 @@ A crash, an error or Ctrl-C never leaves a half-written file at the target path.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
 
-from face3d.errors import OutputError
+from face3d.errors import FormatError, OutputError
 
 
 def check_writable(path: str | os.PathLike) -> Path:
@@ -53,3 +54,19 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs):
     with atomic_path(path) as tmp:
         with open(tmp, mode, **kwargs) as fh:
             yield fh
+
+
+def read_json(path: str | os.PathLike, what: str, option: str):
+    """Parse a user's JSON file; every failure is a one-line FormatError naming the file.
+
+    what: how to call the file in messages ("shape map"); option: the option that named it.
+    """
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError(f"{what} {p} does not exist; check the {option} path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot read {what} {p}: {exc}; check the file") from None
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{what} {p} is not valid JSON (line {exc.lineno}: {exc.msg}); fix the file") from None

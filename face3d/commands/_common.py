@@ -130,3 +130,22 @@ def describe_head(rig) -> str:
     if info.get("mouth_opened"):
         parts.append("mouth cut open (fused lips)")
     return "; ".join(parts) or f"{rig.n_vertices} vertices, shapes: {', '.join(rig.names)}"
+
+
+def number_option(option: str, lo: float, hi: float = float("inf"), *, unit: str = "", lo_inclusive: bool = True):
+    """An argparse ``type`` for a finite number in a range, with one-line messages."""
+    import argparse
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} '{text}' is not a number") from None
+        above = value >= lo if lo_inclusive else value > lo
+        if not (math.isfinite(value) and above and value <= hi):
+            rng = (f"{lo:g} to {hi:g}" if math.isfinite(hi) else f"{'at least' if lo_inclusive else 'above'} {lo:g}")
+            raise argparse.ArgumentTypeError(f"{option} {text} is out of range; use {rng}{' ' + unit if unit else ''}")
+        return value
+
+    return parse

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 from pathlib import Path
 
+from face3d.commands._common import number_option
 from face3d.errors import OutputError, UsageError
 
 HELP = "analyse audio files into jawOpen/mouthWide/mouthPucker/mouthClose CSV curves"
 
 
-def parse_fps(text: str) -> float:
-    try:
-        fps = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--fps '{text}' is not a number; use e.g. --fps 60") from None
-    if not (math.isfinite(fps) and 1.0 <= fps <= 1000.0):
-        raise argparse.ArgumentTypeError(f"--fps {text} is out of range; use 1 to 1000 frames per second")
-    return fps
+parse_fps = number_option("--fps", 1.0, 1000.0, unit="frames per second")
 
 
 def register(subparsers):

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-import math
 import signal
 import sys
 import time
 
+from face3d.commands._common import number_option
 from face3d.commands.export import parse_fps
 from face3d.errors import AudioError
 
 HELP = "record from the microphone into a weight CSV (Ctrl-C stops and keeps what was captured)"
 
 
-def _seconds(text: str) -> float:
-    try:
-        s = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seconds '{text}' is not a number; use e.g. --seconds 10") from None
-    if not (math.isfinite(s) and s > 0):
-        raise argparse.ArgumentTypeError(f"--seconds {text} must be a positive number of seconds")
-    return s
+_seconds = number_option("--seconds", 0.0, lo_inclusive=False, unit="seconds")
 
 
 def register(subparsers):

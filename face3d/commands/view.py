@@ -78,8 +78,6 @@ def build_session(args, log, shape_names=None):
     if args.device and not args.mic:
         raise UsageError("--device chooses the microphone; use it with --mic")
     if args.mic:
-        from face3d.viewer.live import LiveSource
-
         live = _open_live(args.device)
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label

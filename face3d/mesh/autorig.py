@@ -28,12 +28,12 @@ JSON (``head.landmarks.json`` next to ``head.obj``, or ``--landmarks FILE``) and
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from face3d.errors import FormatError
+from face3d.fileio import read_json
 from face3d.mesh.rig import SHAPES, Rig
 
 #: jawOpen at weight 1 turns the jaw by this much.
@@ -138,14 +138,7 @@ def detect_landmarks(positions: np.ndarray, faces: np.ndarray) -> dict:
 
 def read_landmark_file(path) -> dict:
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FormatError(f"landmark file {p} does not exist; check the --landmarks path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"cannot read landmark file {p}: {exc}; check the file") from None
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"landmark file {p} is not valid JSON (line {exc.lineno}: {exc.msg}); fix it") from None
+    data = read_json(p, "landmark file", "--landmarks")
     if not isinstance(data, dict):
         raise FormatError(f"landmark file {p} must hold a JSON object such as {{\"mouth\": [0, -3, 9]}}")
     return check_landmarks(data, str(p))

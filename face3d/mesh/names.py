@@ -16,12 +16,12 @@ A ``--map`` JSON overrides the recipes, per face3d shape::
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import numpy as np
 
+from face3d.fileio import read_json
 from face3d.errors import FormatError
 from face3d.mesh.rig import SHAPES
 
@@ -65,14 +65,7 @@ def read_mapping(mapping, source=None) -> dict | None:
     if not isinstance(mapping, dict):
         p = Path(mapping)
         where = f"shape map {p}"
-        try:
-            mapping = json.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise FormatError(f"shape map {p} does not exist; check the --map path") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FormatError(f"cannot read shape map {p}: {exc}; check the file") from None
-        except json.JSONDecodeError as exc:
-            raise FormatError(f"shape map {p} is not valid JSON (line {exc.lineno}: {exc.msg}); fix the file") from None
+        mapping = read_json(p, "shape map", "--map")
     if not isinstance(mapping, dict):
         raise FormatError(f"{where} must be a JSON object like {{\"jawOpen\": \"JawDrop\"}}")
     out = {}
