@@ -130,6 +130,16 @@ def x_ready(display: str) -> bool:
     return False
 
 
+def xvfb_display(size="1280x800x24"):
+    """For a fixture: ``yield from xvfb_display(size)`` yields the display and stops Xvfb after."""
+    disp, proc = start_xvfb(size)
+    try:
+        yield disp
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def start_xvfb(size="1280x800x24"):
     """Start Xvfb on a display it picks itself (-displayfd: no race with other X servers);
     returns (display, process)."""

@@ -12,13 +12,10 @@ from conftest import SHARED_HEADS, run_cli
 
 
 def _snap(rig, weights, ctx, size=(96, 96), **kw):
-    """render_snapshot, then rebind the default framebuffer (Offscreen.release leaves the
-    released one bound, and the next framebuffer made would raise GL_INVALID_OPERATION)."""
+    """A small snapshot as int pixels, for differences."""
     from face3d.render.offscreen import render_snapshot
 
-    img = render_snapshot(rig, weights, size=size, ctx=ctx, **kw).astype(int)
-    ctx.detect_framebuffer(0).use()
-    return img
+    return render_snapshot(rig, weights, size=size, ctx=ctx, **kw).astype(int)
 
 
 def _default_or_skip():
@@ -74,8 +71,6 @@ def _source_mesh(name):
 def test_conventions_detected_and_framed_alike(gl, tmp_path, source):
     from face3d.mesh.heads import load_head
     from face3d.mesh.normalize import axis_name
-    from face3d.render.offscreen import render_snapshot
-
     pos, faces = _source_mesh(source)
     ref = load_head(_write_obj(tmp_path / "ref.obj", pos, faces))
     assert (ref.info["up"], ref.info["forward"]) == ("+y", "+z")
@@ -146,8 +141,6 @@ def test_obj_texture_drawn(gl, tmp_path):
     from PIL import Image
 
     from face3d.mesh.heads import load_head
-    from face3d.render.offscreen import render_snapshot
-
     img = np.zeros((8, 8, 3), np.uint8)
     img[:, :4] = (255, 0, 0)
     img[:, 4:] = (0, 255, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli
-from _viewer_helpers import ROOT, head_args, start_xvfb
+from _viewer_helpers import ROOT, head_args, xvfb_display
 
 SPEECH = ROOT / "models" / "demo_speech.wav"
 NO_SOUND = {"PULSE_SERVER": "unix:/nonexistent", "AUDIODEV": "null"}
@@ -13,10 +13,7 @@ NO_SOUND = {"PULSE_SERVER": "unix:/nonexistent", "AUDIODEV": "null"}
 
 @pytest.fixture(scope="module")
 def display():
-    disp, proc = start_xvfb("640x480x24")
-    yield disp
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield from xvfb_display("640x480x24")
 
 
 def _one_line_error(r, *needles):

@@ -22,7 +22,7 @@ import pytest
 from face3d.render.renderer import BACKGROUND
 from face3d.track import read_csv
 
-from _viewer_helpers import (ROOT, best_lag, find_window, grab, head_args, mask, popen_view, start_xvfb,
+from _viewer_helpers import (ROOT, best_lag, find_window, grab, head_args, mask, popen_view, xvfb_display,
                              viewer_env, xdo)
 
 pytestmark = pytest.mark.skipif(
@@ -66,10 +66,7 @@ def pulse():
 
 @pytest.fixture(scope="module")
 def xvfb():
-    disp, proc = start_xvfb("800x600x24")
-    yield disp
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield from xvfb_display("800x600x24")
 
 
 def _env(xvfb, pulse):

@@ -13,7 +13,7 @@ import pytest
 
 from face3d.render.renderer import BACKGROUND
 
-from _viewer_helpers import (ROOT, find_window, geometry, grab, head_args, mask, popen_view, start_xvfb,
+from _viewer_helpers import (ROOT, find_window, geometry, grab, head_args, mask, popen_view, xvfb_display,
                              viewer_env, xdo)
 
 pytestmark = pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool (apt-get install xdotool)")
@@ -23,10 +23,7 @@ SPEECH = ROOT / "models" / "demo_speech.wav"
 
 @pytest.fixture(scope="module")
 def xvfb():
-    disp, proc = start_xvfb()
-    yield disp
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield from xvfb_display()
 
 
 def _settle(disp, wid, size, tries=40):
