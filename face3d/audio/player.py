@@ -10,10 +10,10 @@ keeps a note of which media position it started at, and the clock looks the hear
 up in those notes: after a seek the lips keep following the old position until the new
 sound actually reaches the speaker.
 
-:func:`open_player` falls back to :class:`~face3d.viewer.clock.OwnClock` (silent, on the
+:func:`open_player` falls back to :class:`~face3d.audio.clock.OwnClock` (silent, on the
 viewer's own clock) when no output device can be opened, with one notice saying so.
 
-The clock interface is the one of :mod:`face3d.viewer.clock`.
+The clock interface is the one of :mod:`face3d.audio.clock`.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class AudioPlayer:
         except Exception:  # noqa: BLE001
             active = False
         if not active:
-            from face3d.viewer.clock import OwnClock
+            from face3d.audio.clock import OwnClock
 
             pos = self.position()
             clock = OwnClock(self.duration, loop=self.loop, now=self._now)
@@ -247,10 +247,10 @@ class AudioPlayer:
 def open_player(samples, rate: int, *, loop: bool = False, device=None, log=None):
     """An :class:`AudioPlayer` on ``device`` (None: the default output), opened but not started.
 
-    Without a usable output device: an :class:`~face3d.viewer.clock.OwnClock` (silent) with
+    Without a usable output device: an :class:`~face3d.audio.clock.OwnClock` (silent) with
     one notice saying so; ``log`` (a callable) gets that line once.
     """
-    from face3d.viewer.clock import OwnClock
+    from face3d.audio.clock import OwnClock
 
     samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
     reason = None

@@ -82,7 +82,7 @@ def build_session(args, log, shape_names=None):
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label
 
-    from face3d.viewer.clock import OwnClock
+    from face3d.audio.clock import OwnClock
 
     audio = args.audio
     if audio is None and args.curves is None:

@@ -5,7 +5,7 @@ A :class:`Session` answers, once per drawn frame, "which shape weights now?":
 * media mode (a sound file, a curve CSV, or both): the weights of the analysed (or
   loaded) :class:`~face3d.track.WeightTrack` at the media clock's position, the clock
   being the sound actually heard (:class:`~face3d.audio.player.AudioPlayer`) or the
-  viewer's own (:class:`~face3d.viewer.clock.OwnClock`); pause, seek and loop go to
+  viewer's own (:class:`~face3d.audio.clock.OwnClock`); pause, seek and loop go to
   the clock;
 * live mode (the microphone): the newest weights of a live source
   (:class:`~face3d.viewer.live.LiveSource`).
