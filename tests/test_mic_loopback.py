@@ -84,8 +84,8 @@ def _align(take: np.ndarray, orig: np.ndarray) -> int:
 
 
 def _compare(take_wav: Path, csv: Path, speech: Path):
-    take, r = load_audio(take_wav)
-    orig, _ = load_audio(speech)
+    take, r = load_audio(take_wav, rate=16000)
+    orig, _ = load_audio(speech, rate=16000)
     lag = _align(take, orig)
     seg = np.zeros_like(take)  # the original, placed where the recording heard it
     src0, dst0 = max(0, -lag), max(0, lag)
@@ -142,7 +142,7 @@ def test_ctrl_c_keeps_everything_captured(pulse, tmp_path):
     out, err = p.communicate(timeout=30)
     assert p.returncode == 0, err
     assert "Ctrl-C" in err and "Traceback" not in err
-    take, r = load_audio(wav)
+    take, r = load_audio(wav, rate=16000)
     rec = read_csv(csv)
     dur = len(take) / r
     assert dur > 1.5

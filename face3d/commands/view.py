@@ -100,7 +100,7 @@ def build_session(args, log, shape_names=None):
         track = read_csv(args.curves, names=shape_names)
         label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
     else:
-        from face3d.analysis import analyze
+        from face3d.pipeline import analyze
 
         track = analyze(samples, rate=rate, fps=None)
         label = f"file: {Path(audio).name}"
