@@ -137,9 +137,7 @@ class Session:
                 self.recorder.add_frames(new, self.live.hop_s)
             self.weights = np.asarray(self.live.weights(), np.float32)
             return self.weights
-        check = getattr(self.clock, "check", None)
-        if check is not None:
-            check()
+        self.clock.tick()               # the one call per frame that advances the clock
         m = float(self.clock.position())
         self.media_t = m
         if self.recorder is not None:
