@@ -117,7 +117,7 @@ def build_session(args, log, shape_names=None):
 
 def _open_live(device):
     from face3d.errors import DeviceError
-    from face3d.viewer.live import LiveSource
+    from face3d.live import LiveSource
 
     try:
         return LiveSource(device)

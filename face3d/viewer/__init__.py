@@ -2,7 +2,6 @@
 
 * :mod:`face3d.viewer.session`: the pure frame-loop logic: which weights for which clock,
   pause, seek, loop, and the recording of the session's weight track.
-* :mod:`face3d.viewer.live`: the microphone path (capture thread -> streaming analysis).
 * :mod:`face3d.viewer.osd`: the on-screen display (Dear ImGui through imgui-bundle).
 * :mod:`face3d.viewer.app`: the moderngl-window ``WindowConfig`` and the main loop.
 

@@ -8,7 +8,7 @@ A :class:`Session` answers, once per drawn frame, "which shape weights now?":
   viewer's own (:class:`~face3d.audio.clock.OwnClock`); pause, seek and loop go to
   the clock;
 * live mode (the microphone): the newest weights of a live source
-  (:class:`~face3d.viewer.live.LiveSource`).
+  (:class:`~face3d.live.LiveSource`).
 
 A :class:`Recorder` keeps the session's weight track for ``--record``. In media mode it
 logs which stretches of media time were played (a seek or a loop starts a new stretch;
