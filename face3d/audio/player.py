@@ -68,10 +68,17 @@ class AudioPlayer:
     def open(self) -> "AudioPlayer":
         import sounddevice as sd
 
-        self.stream = sd.OutputStream(
-            samplerate=self.rate, channels=1, dtype="float32", device=self.device,
-            blocksize=self.blocksize, latency=self._latency_req, callback=self._callback,
-        )
+        from face3d.audio import quiet
+
+        quiet.hold()          # PortAudio's own failure lines stay off the terminal until close()
+        try:
+            self.stream = sd.OutputStream(
+                samplerate=self.rate, channels=1, dtype="float32", device=self.device,
+                blocksize=self.blocksize, latency=self._latency_req, callback=self._callback,
+            )
+        except BaseException:
+            quiet.release()
+            raise
         lat = self.stream.latency
         self.latency = float(lat[1] if isinstance(lat, (tuple, list)) else lat)
         return self
@@ -94,6 +101,9 @@ class AudioPlayer:
                 s.close()
             except Exception:  # noqa: BLE001
                 pass
+            from face3d.audio import quiet
+
+            quiet.release()
 
     def _note(self, problem: str) -> None:
         if problem not in self.notices:
