@@ -257,3 +257,21 @@ print("face3d record: error: one line", file=sys.stderr, flush=True)
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stderr.splitlines() == ["before", "Expressionless but kept", "during", "face3d record: error: one line"]
+
+
+def test_viewer_session_keeps_the_frames_when_closing_fails(watched):
+    """view --mic --record: a close that raises still leaves every frame analysed in the record."""
+    from face3d.viewer.session import Recorder, Session
+
+    x = _tone(0.5)
+    hold = threading.Event()
+    src = LiveSource(mic=QueueMic([x[i:i + 80] for i in range(0, len(x), 80)], hold=hold))
+    rec = Recorder(src.names)
+    s = Session(live=src, recorder=rec)
+    s.start()
+    watched.fail_flush = True
+    hold.set()
+    with pytest.raises(DeviceError):
+        s.close()
+    n = sum(len(f) for f in rec._frames)
+    assert n >= (len(x) - 400) // 160          # every frame whose window was complete

@@ -186,5 +186,9 @@ class Session:
 
     def close(self) -> None:
         src = self.live if self.live is not None else self.clock
-        if src is not None:
-            src.close()
+        try:
+            if src is not None:
+                src.close()
+        finally:  # the live source's last frames go into the record even if closing failed
+            if self.live is not None and self.recorder is not None:
+                self.recorder.add_frames(self.live.drain(), self.live.hop_s)
