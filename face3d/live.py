@@ -143,7 +143,11 @@ class LiveSource:
 
     def start(self) -> "LiveSource":
         self.mic.start()
-        self._an = StreamAnalyzer(self.mic.rate)
+        try:
+            self._an = StreamAnalyzer(self.mic.rate)
+        except BaseException:
+            self.mic.stop()
+            raise
         if self.max_seconds is not None:
             self._limit = int(round(self.max_seconds * self.mic.rate))
         self._thread = threading.Thread(target=self._work, name="face3d-analysis", daemon=True)
