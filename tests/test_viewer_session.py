@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from face3d.track import WeightTrack, read_csv
-from face3d.viewer.clock import OwnClock
+from face3d.audio.clock import OwnClock
 from face3d.viewer.session import Recorder, Session
 
 NAMES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
@@ -285,7 +285,7 @@ def test_viewer_logic_modules_stay_light():
     import subprocess
     import sys
 
-    code = ("import face3d.viewer.session, face3d.viewer.clock, face3d.viewer.controls, face3d.commands.view\n"
+    code = ("import face3d.viewer.session, face3d.audio.clock, face3d.viewer.controls, face3d.commands.view\n"
             "import sys; print(' '.join(sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -54,7 +54,7 @@ def _targets(inputs: list[str], output: str) -> list[tuple[str, Path]]:
 
 
 def run(args) -> int:
-    from face3d.analysis import analyze
+    from face3d.pipeline import analyze
     from face3d.track import save_csv
 
     pairs = _targets(list(args.inputs), args.output)

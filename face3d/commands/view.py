@@ -82,7 +82,7 @@ def build_session(args, log, shape_names=None):
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label
 
-    from face3d.viewer.clock import OwnClock
+    from face3d.audio.clock import OwnClock
 
     audio = args.audio
     if audio is None and args.curves is None:
@@ -100,7 +100,7 @@ def build_session(args, log, shape_names=None):
         track = read_csv(args.curves, names=shape_names)
         label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
     else:
-        from face3d.analysis import analyze
+        from face3d.pipeline import analyze
 
         track = analyze(samples, rate=rate, fps=None)
         label = f"file: {Path(audio).name}"
@@ -117,7 +117,7 @@ def build_session(args, log, shape_names=None):
 
 def _open_live(device):
     from face3d.errors import DeviceError
-    from face3d.viewer.live import LiveSource
+    from face3d.live import LiveSource
 
     try:
         return LiveSource(device)

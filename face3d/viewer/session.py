@@ -5,10 +5,10 @@ A :class:`Session` answers, once per drawn frame, "which shape weights now?":
 * media mode (a sound file, a curve CSV, or both): the weights of the analysed (or
   loaded) :class:`~face3d.track.WeightTrack` at the media clock's position, the clock
   being the sound actually heard (:class:`~face3d.audio.player.AudioPlayer`) or the
-  viewer's own (:class:`~face3d.viewer.clock.OwnClock`); pause, seek and loop go to
+  viewer's own (:class:`~face3d.audio.clock.OwnClock`); pause, seek and loop go to
   the clock;
 * live mode (the microphone): the newest weights of a live source
-  (:class:`~face3d.viewer.live.LiveSource`).
+  (:class:`~face3d.live.LiveSource`).
 
 A :class:`Recorder` keeps the session's weight track for ``--record``. In media mode it
 logs which stretches of media time were played (a seek or a loop starts a new stretch;
@@ -137,9 +137,7 @@ class Session:
                 self.recorder.add_frames(new, self.live.hop_s)
             self.weights = np.asarray(self.live.weights(), np.float32)
             return self.weights
-        check = getattr(self.clock, "check", None)
-        if check is not None:
-            check()
+        self.clock.tick()               # the one call per frame that advances the clock
         m = float(self.clock.position())
         self.media_t = m
         if self.recorder is not None:
@@ -188,5 +186,9 @@ class Session:
 
     def close(self) -> None:
         src = self.live if self.live is not None else self.clock
-        if src is not None:
-            src.close()
+        try:
+            if src is not None:
+                src.close()
+        finally:  # the live source's last frames go into the record even if closing failed
+            if self.live is not None and self.recorder is not None:
+                self.recorder.add_frames(self.live.drain(), self.live.hop_s)
