@@ -69,7 +69,7 @@ def find_neutral(folder, *, allow_large: bool = False) -> TargetSet:
     if not objs:
         raise MeshError(
             f"head folder {folder} holds no OBJ files; give a mesh file (.obj, .glb, .ply, .stl) "
-            "or a folder of a neutral OBJ plus one OBJ per shape"
+            "or a folder of a neutral.obj plus one OBJ per shape"
         )
     if len(objs) == 1:
         return TargetSet(folder, objs[0], "the only OBJ in the folder")
