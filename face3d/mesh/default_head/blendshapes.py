@@ -44,12 +44,13 @@ def _jaw_weight(p, phi, theta, side, phi_lip, theta_c):
     return w * (1.0 - under * (1.0 - smoothstep(-0.03, 0.07, p[:, 2])))
 
 
-def blendshapes(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s):
+def _mouth_coordinates(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s):
+    """Per vertex: elevation and azimuth from ``C0``, lip side (+1 upper, -1 lower), and how
+    much the lip fields move it (skin 1; the bag 1 just behind the lips, 0 deep inside)."""
     V = len(pos)
     sk0, sk1 = ranges["skin"]
     bg0, bg1 = ranges["mouth_bag"]
-
-    # per-vertex mouth coordinates: skin from its grid angles, the bag from its own direction
+    # skin from its grid angles, the bag from its own direction
     phi = np.zeros(V)
     th = np.zeros(V)
     sd = np.zeros(V)
@@ -65,21 +66,29 @@ def blendshapes(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s):
     r_skin = project((bag - C0) / r_bag[:, None])
     r_skin = r_skin - lip_roll(r_skin, bphi, bth, phi_lip, theta_c)
     follow[bg0:bg1] = 1.0 - smoothstep(0.005, 0.016, r_skin - r_bag)
+    return phi, th, sd, follow
 
-    # ---------------- jawOpen: rotation about the jaw joint with smooth weights
-    w = np.zeros(V)
-    w[sk0:sk1] = _jaw_weight(pos[sk0:sk1], phi_v, th_v, side, phi_lip, theta_c)
-    wb_space = _jaw_weight(pos[bg0:bg1], bphi, bth, sd[bg0:bg1], phi_lip, theta_c)
+
+def _jaw_open(pos, ranges, phi, th, sd, follow, phi_lip, theta_c, bag_s):
+    """jawOpen: rotation about the jaw joint with smooth weights, plus the condyle's glide."""
+    sk0, sk1 = ranges["skin"]
+    bg0, bg1 = ranges["mouth_bag"]
+    w = np.zeros(len(pos))
+    w[sk0:sk1] = _jaw_weight(pos[sk0:sk1], phi[sk0:sk1], th[sk0:sk1], sd[sk0:sk1], phi_lip, theta_c)
+    wb_space = _jaw_weight(pos[bg0:bg1], phi[bg0:bg1], th[bg0:bg1], sd[bg0:bg1], phi_lip, theta_c)
     wb_deep = smoothstep(0.30, 0.70, bag_s)
     fb = follow[bg0:bg1]
     w[bg0:bg1] = fb * wb_space + (1 - fb) * wb_deep
     for name in ("teeth_lower", "tongue"):
         a, b = ranges[name]
         w[a:b] = 1.0
-    # rotation about the joint plus the forward glide of the condyle
     moved = _rot_x(pos, JAW_PIVOT, JAW_ANGLE) + np.array([0.0, 0.0, JAW_GLIDE])
-    jaw = pos + w[:, None] * (moved - pos)
+    return pos + w[:, None] * (moved - pos)
 
+
+def _lip_shapes(pos, phi, th, sd, follow, phi_lip, theta_c):
+    """mouthWide, mouthPucker and mouthClose as target positions."""
+    V = len(pos)
     uu = th / theta_c
     vv = (phi - phi_lip) / 0.10       # 1 unit ~ 1 cm
     ss = sd
@@ -111,5 +120,11 @@ def blendshapes(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s):
     dy = (-0.0045 * up_w + 0.0095 * lo_w) * lat_fall
     dz = (0.0005 * up_w - 0.0010 * lo_w) * lat_fall
     close = field(np.zeros(V), dy, dz)
+    return {"mouthWide": wide, "mouthPucker": pucker, "mouthClose": close}
 
-    return {"jawOpen": jaw, "mouthWide": wide, "mouthPucker": pucker, "mouthClose": close}
+
+def blendshapes(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s) -> dict:
+    """{shape: (V, 3) target positions} for the assembled mesh ``pos`` (parts in ``ranges``)."""
+    phi, th, sd, follow = _mouth_coordinates(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s)
+    jaw = _jaw_open(pos, ranges, phi, th, sd, follow, phi_lip, theta_c, bag_s)
+    return {"jawOpen": jaw, **_lip_shapes(pos, phi, th, sd, follow, phi_lip, theta_c)}

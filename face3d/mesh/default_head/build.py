@@ -19,7 +19,7 @@ from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
 from face3d.mesh.default_head.parts import ear, eyeball, teeth, tongue
 from face3d.mesh.geometry import vertex_normals
 from face3d.mesh.obj import write_obj as write_obj_file
-from face3d.mesh.rig import SHAPES, Rig
+from face3d.mesh.rig import SHAPES, Rig, build_rig
 
 MIRROR = np.array([-1, 1, 1])
 
@@ -113,10 +113,10 @@ def build_default_head() -> Rig:
         "parts": ranges,
         "landmarks": _landmarks(grid, pos, part),
     }
-    return Rig.from_targets(pos.astype(np.float32), faces.astype(np.uint32), targets,
-                            normals=vertex_normals(pos, faces),
-                            colors=np.round(np.clip(colors, 0, 1), 5).astype(np.float32),
-                            gloss=np.round(gloss, 5).astype(np.float32), info=info)
+    return build_rig(pos.astype(np.float32), faces.astype(np.uint32), targets, as_targets=True,
+                     normals=vertex_normals(pos, faces),
+                     colors=np.round(np.clip(colors, 0, 1), 5).astype(np.float32),
+                     gloss=np.round(gloss, 5).astype(np.float32), info=info)
 
 
 def write_obj(rig: Rig, path) -> None:
