@@ -257,3 +257,13 @@ def test_ict_facekit_target_set(given):
     # the jaw opens downwards: moved vertices go down on average, and they are in the lower face
     assert jaw[moved, 1].mean() < 0
     assert rig.positions[moved, 1].mean() < rig.positions[:, 1].mean() + 0.2
+
+
+@pytest.mark.skipif(not (SHARED_HEADS / "ict_facekit").is_dir(), reason="../shared/heads/ict_facekit not present")
+def test_ict_facekit_folder_snapshot_cli(tmp_path):
+    """Defect 3 as reported: ``face3d snapshot --head ict_facekit/`` (neutral generic_neutral_mesh.obj)."""
+    out = tmp_path / "ict.png"
+    res = run_cli("snapshot", "--head", str(SHARED_HEADS / "ict_facekit") + "/", "--size", "64x64", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert out.is_file()
+    assert "generic_neutral_mesh.obj" in res.stderr and "found jawOpen, mouthClose" in res.stderr, res.stderr
