@@ -173,7 +173,7 @@ REAL = ["mediapipe_canonical_face_model.obj", "suzanne.obj", "LeePerrySmith.glb"
 
 @pytest.mark.parametrize("name", REAL)
 def test_real_head_talks(gl, name):
-    from face3d.mesh.autorig import detect_landmarks
+    from face3d.mesh.landmarks import detect_landmarks
     from face3d.mesh.heads import load_head
 
     path = SHARED_HEADS / name

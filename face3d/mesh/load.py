@@ -103,7 +103,8 @@ def read_mesh(path, *, allow_large: bool = False) -> RawMesh:
     if not path.exists():
         raise MeshError(f"head file {path} does not exist; check the path")
     if path.is_dir():
-        raise MeshError(f"head path {path} is a folder; give a mesh file (.obj, .glb, .ply, .stl), or load the folder with load_head as a target set")
+        raise MeshError(f"head path {path} is a folder; give a mesh file (.obj, .glb, .ply, .stl), "
+                        "or load the folder with load_head as a target set")
     suffix = path.suffix.lower()
     try:
         size = path.stat().st_size

@@ -1,7 +1,9 @@
 """The rig: a neutral head mesh plus per-shape position and normal deltas.
 
 ``Rig.apply`` is the numpy reference for blendshape math; the vertex shader in
-``shaders/head.vert`` is tested against it.
+``shaders/head.vert`` is tested against it. :func:`build_rig` is the one place a Rig is
+assembled from geometry (smooth normals, normal deltas); the loaders, the auto-rig and the
+default head all go through it. ``Rig.save`` / ``Rig.load`` write and read ``.npz`` rigs.
 """
 
 from __future__ import annotations
