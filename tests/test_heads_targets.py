@@ -59,6 +59,7 @@ NEUTRAL_LAYOUTS = {
     "shape-names": {"head.obj": None, "jawOpen.obj": "jawOpen", "mouthWide.obj": "mouthWide"},
     "unknown-target-name": {"face.obj": None, "jawOpen.obj": "jawOpen", "grin.obj": "mouthWide"},
     "no-shape-names": {"mesh.obj": None, "open.obj": "jawOpen", "grin.obj": "mouthWide"},
+    "one-obj": {"only.obj": None},
 }
 
 
