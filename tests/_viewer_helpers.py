@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -214,6 +215,56 @@ def viewer_env(display: str | None, extra: dict | None = None) -> dict:
 def popen_view(args, env) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "face3d", "view", *map(str, args)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class RunningViewer:
+    """A ``face3d view`` process with its window on ``display`` (see :func:`running_viewer`)."""
+
+    def __init__(self, display: str, proc: subprocess.Popen, wid: int):
+        self.display, self.proc, self.wid = display, proc, wid
+
+    def key(self, *keys) -> None:
+        """Focus the window and press ``keys`` in turn (xdotool key names: q, Escape, space ...)."""
+        xdo(self.display, "windowfocus", "--sync", self.wid)
+        for k in keys:
+            xdo(self.display, "key", k)
+
+    def grab(self, size=None) -> np.ndarray:
+        if size is None:
+            size = geometry(self.display, self.wid)[2:]
+        return grab(self.display, self.wid, size)
+
+    def close_button(self) -> None:
+        close_window(self.display, self.wid)
+
+    def finish(self, expect: int | None = 0, timeout=30) -> str:
+        """Wait for the viewer to exit; check its status (unless ``expect`` is None) and that
+        it printed no traceback; return its stderr."""
+        rc = self.proc.wait(timeout=timeout)
+        err = self.proc.stderr.read()
+        if expect is not None:
+            assert rc == expect, (rc, err)
+        assert "Traceback" not in err, err
+        return err
+
+
+@contextlib.contextmanager
+def running_viewer(display: str, args, title: str = "face3d view", env: dict | None = None,
+                   command: str = "view", **popen):
+    """Start ``face3d view ARGS`` (or another ``command`` that opens the viewer) on ``display``,
+    wait until its window (found by ``title``) is shown, and yield a :class:`RunningViewer`;
+    a viewer still running at the end is killed."""
+    proc = subprocess.Popen([sys.executable, "-m", "face3d", command, *map(str, args)], cwd=ROOT,
+                            env=viewer_env(display, env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **popen)
+    try:
+        yield RunningViewer(display, proc, find_window(display, title, proc))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            stream.close()
 
 
 def mask(img: np.ndarray, background) -> np.ndarray:
