@@ -82,8 +82,9 @@ def test_mic_mouth_opens_with_speech_and_rests(xvfb, pulse, tmp_path):
     clip = tmp_path / "papa.wav"
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(clip), "Papa, Mama, ah ah ah."], check=True, capture_output=True)
     rec = tmp_path / "mic.csv"
-    args = ["--mic", *head_args(tmp_path), "--size", "400x300", "--record", rec, "--no-osd"]
+    args = ["--mic", *head_args(tmp_path), "--size", "400x300", "--record", rec, "--no-osd", "--stats"]
     with running_viewer(xvfb, args, title="microphone", env=_pulse_env(pulse)) as v:
+        v.wait_for("first frame drawn")
         time.sleep(2.5)                                   # the stream warms up; room silence
         rest = v.grab((400, 300))
         t_play = time.monotonic()
@@ -115,8 +116,9 @@ def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
     parec = subprocess.Popen(["parec", "-d", "spk.monitor", "--rate=16000", "--channels=1", "--format=s16le",
                               "--file-format=wav", str(back)], env=pulse)
     try:
-        args = [SPEECH, *head_args(tmp_path), "--size", "400x300", "--record", rec]
+        args = [SPEECH, *head_args(tmp_path), "--size", "400x300", "--record", rec, "--stats"]
         with running_viewer(xvfb, args, title="demo_speech", env=_pulse_env(pulse)) as v:
+            v.wait_for("first frame drawn")
             time.sleep(6.0)
             err = _quit(v)
     finally:
@@ -151,8 +153,9 @@ def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
 def test_sound_server_dies_mid_stream(xvfb, tmp_path):
     env, d = _start_pulse()
     try:
-        args = [SPEECH, *head_args(tmp_path), "--size", "320x240", "--loop"]
+        args = [SPEECH, *head_args(tmp_path), "--size", "320x240", "--loop", "--stats"]
         with running_viewer(xvfb, args, title="demo_speech", env=_pulse_env(env)) as v:
+            v.wait_for("first frame drawn")
             time.sleep(3.0)
             subprocess.run(["pulseaudio", "-k"], env=env, capture_output=True, timeout=10)
             time.sleep(2.0)
