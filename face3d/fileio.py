@@ -26,6 +26,8 @@ def check_writable(path: str | os.PathLike) -> Path:
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise OutputError(f"output path {p} is a folder; give a file name such as {p / 'out'}")
+    if p.exists() and not p.is_file():  # a device, a pipe, ...: renaming onto it would replace it
+        raise OutputError(f"output path {p} is not a regular file; give a file name")
     if not parent.is_dir():
         raise OutputError(f"cannot write {p}: folder {parent} does not exist; create it first")
     if not os.access(parent, os.W_OK):

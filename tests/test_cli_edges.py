@@ -75,6 +75,14 @@ def test_folder_where_no_file_can_be_made(cmd):
     _one_line_error(run_cli(*cmd), "/proc", "choose another")
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_output_onto_a_device_is_refused():
+    import stat
+
+    _one_line_error(run_cli("snapshot", "--size", "32x32", "-o", "/dev/null"), "/dev/null", "not a regular file")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
 @pytest.mark.parametrize("cmd, option", [
     (["demo", "--no-window", "--yaw", "nan"], "--yaw"),
     (["demo", "--no-window", "--yaw", "inf"], "--yaw"),
