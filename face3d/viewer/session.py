@@ -31,6 +31,21 @@ MAX_STEP_S = 0.5
 RECORD_FPS = 60.0
 
 
+def export_columns(track: WeightTrack) -> WeightTrack:
+    """``track`` with the columns of ``face3d export`` (jawOpen, mouthWide, mouthPucker,
+    mouthClose) first, zero where the track has none, then any other columns it has."""
+    from face3d.analysis.visemes import NAMES
+
+    names = tuple(NAMES) + tuple(n for n in track.names if n not in NAMES)
+    if names == track.names:
+        return track
+    values = np.zeros((len(track), len(names)), np.float32)
+    for j, n in enumerate(names):
+        if n in track.names:
+            values[:, j] = track.column(n)
+    return WeightTrack(track.times, names, values)
+
+
 class Recorder:
     """The session's weight track, for ``--record``."""
 
@@ -91,9 +106,10 @@ class Recorder:
         return raw.resample(self.fps)
 
     def save(self, path, media: WeightTrack | None = None) -> WeightTrack:
+        """Write the recorded weights as CSV with the export header (:func:`export_columns`)."""
         from face3d.track import save_csv
 
-        tr = self.track(media)
+        tr = export_columns(self.track(media))
         save_csv(tr, path)
         return tr
 
