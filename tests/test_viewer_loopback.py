@@ -128,14 +128,18 @@ def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
     heard, rate = sf.read(str(back), dtype="float32")
     speech, r2 = sf.read(str(SPEECH), dtype="float32")
     assert rate == r2 == 16000
-    # seconds 1 to 3 of the speech are in what the monitor heard, sample for sample
-    # (the monitor stream may start a little after the viewer's sound does)
-    ref = speech[rate: 3 * rate]
-    c = np.correlate(heard, ref, "valid")
-    i = int(np.argmax(c))
-    seg = heard[i: i + len(ref)]
-    ncc = float(c[i] / (np.linalg.norm(ref) * np.linalg.norm(seg) + 1e-12))
-    assert ncc > 0.9, f"the speech was not heard back from the loopback (correlation {ncc:.2f})"
+    # seconds 1 to 3 of the speech are in what the monitor heard, sample for sample (the
+    # monitor stream may start a little after the viewer's sound does). Matched in four
+    # half-second pieces: on a loaded machine the null sink may drop a block now and then,
+    # which would shift everything after it; most pieces must still match exactly.
+    scores = []
+    for k in range(4):
+        ref = speech[rate + k * rate // 2: rate + (k + 1) * rate // 2]
+        c = np.correlate(heard, ref, "valid")
+        i = int(np.argmax(c))
+        seg = heard[i: i + len(ref)]
+        scores.append(float(c[i] / (np.linalg.norm(ref) * np.linalg.norm(seg) + 1e-12)))
+    assert sorted(scores)[1] > 0.9, f"the speech was not heard back from the loopback (correlations {scores})"
 
     r = subprocess.run([os.sys.executable, "-m", "face3d", "export", str(SPEECH), "-o", str(tmp_path / "ex.csv")],
                        cwd=ROOT, env=viewer_env(None), capture_output=True, text=True, timeout=60)
