@@ -151,7 +151,7 @@ class _Dask:
         except ImportError:
             raise UsageError("--scheduler needs Dask distributed; install it with: pip install 'face3d[dask]'") from None
         try:
-            self._client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+            self._client = Client(address, timeout=f"{timeout}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(
                 f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}); "

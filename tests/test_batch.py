@@ -1,0 +1,247 @@
+"""Batches (``face3d export`` over folders) end to end with the real CLI in subprocesses:
+a local process pool, resume, Ctrl-C, and a real Dask cluster (scheduler and workers as
+processes on 127.0.0.1) with a worker killed mid-batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from _audio_helpers import ROOT, run_cli, speak
+
+REPORT = "face3d-report.jsonl"
+KEYS = {"input", "output", "status", "message", "seconds"}
+
+LINES = ["Hello there.", "Where is the key?", "Open the door slowly.", "Move along, nothing to see.",
+         "We ride at dawn.", "Who goes there?"]
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    """in/ with nested folders of speech (WAV and FLAC) and two broken files; their CSVs
+    exported one file at a time (one process each) in ref/."""
+    base = tmp_path_factory.mktemp("batch")
+    src = base / "in"
+    layout = ["act1/guard/l1.wav", "act1/guard/l2.wav", "act1/hero/l3.wav", "act2/l4.wav", "act2/deep/er/l5.flac",
+              "l6.wav"]
+    for rel, text in zip(layout, LINES):
+        p = src / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        x, rate = speak(text, p.with_suffix(".wav"))
+        if p.suffix == ".flac":
+            p.with_suffix(".wav").unlink()
+            sf.write(str(p), x, rate)
+    (src / "act1" / "guard" / "broken.wav").write_text("this is not audio\n" * 10)
+    (src / "act2" / "empty.ogg").write_bytes(b"")
+    (src / "act2" / "notes.txt").write_text("not an input: not an audio extension\n")
+    ref = base / "ref"
+    good = {}
+    for rel in layout:
+        dst = ref / Path(rel).with_suffix(".csv")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        r = run_cli("export", src / rel, "-o", dst)
+        assert r.returncode == 0, r.stderr
+        good[Path(rel).with_suffix(".csv").as_posix()] = dst.read_bytes()
+    broken = {"act1/guard/broken.csv", "act2/empty.csv"}
+    return src, good, broken
+
+
+def read_report(outdir: Path) -> dict[str, dict]:
+    recs = {}
+    for line in (outdir / REPORT).read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        assert set(rec) == KEYS, rec
+        assert rec["input"] not in recs, f"{rec['input']} reported twice"
+        recs[rec["input"]] = rec
+    return recs
+
+
+def outputs(outdir: Path) -> dict[str, bytes]:
+    """Every file under ``outdir`` but the report (hidden temporaries included)."""
+    return {p.relative_to(outdir).as_posix(): p.read_bytes() for p in sorted(outdir.rglob("*"))
+            if p.is_file() and p.name != REPORT}
+
+
+def check_batch(r, outdir: Path, tree, cmd="export"):
+    """A batch over the tree: every good output byte-identical to one file at a time, the
+    broken ones reported (exit 1, one summary line naming how many and the report)."""
+    src, good, broken = tree
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert outputs(outdir) == good
+    lines = r.stderr.strip().splitlines()
+    assert lines[-1] == f"face3d {cmd}: 2 of 8 files failed; see {outdir / REPORT}", r.stderr
+    assert "Traceback" not in r.stderr
+    recs = read_report(outdir)
+    assert len(recs) == 8
+    for rec in recs.values():
+        rel = Path(rec["output"]).relative_to(outdir).as_posix()
+        assert Path(rec["input"]).relative_to(src).with_suffix(".csv").as_posix() == rel
+        if rel in broken:
+            assert rec["status"] == "error" and Path(rec["input"]).name in rec["message"], rec
+            assert any(Path(rec["input"]).name in line for line in lines[:-1]), r.stderr
+        else:
+            assert rec["status"] == "ok" and rec["seconds"] > 0, rec
+    assert {Path(rec["output"]).relative_to(outdir).as_posix() for rec in recs.values()} == set(good) | broken
+
+
+def test_jobs_2_same_bytes_as_one_at_a_time_and_failures_reported(tree, tmp_path):
+    src, _, _ = tree
+    out = tmp_path / "out"
+    check_batch(run_cli("export", src, "-o", f"{out}/", "--jobs", "2", timeout=180), out, tree)
+    out1 = tmp_path / "out1"
+    check_batch(run_cli("export", src, "-o", out1, "--jobs", "1", timeout=180), out1, tree)
+
+
+def test_skip_existing_rewrites_nothing_and_redoes_a_touched_input(tree, tmp_path):
+    src, good, _ = tree
+    out = tmp_path / "out"
+    check_batch(run_cli("export", src, "-o", f"{out}/", "--jobs", "2", timeout=180), out, tree)
+    stamp = {rel: (os.stat(out / rel).st_ino, os.stat(out / rel).st_mtime_ns) for rel in good}
+    r = run_cli("export", src, "-o", out, "--jobs", "2", "--skip-existing", timeout=180)
+    assert r.returncode == 1, r.stderr  # the broken ones are tried again and fail again
+    assert {rel: (os.stat(out / rel).st_ino, os.stat(out / rel).st_mtime_ns) for rel in good} == stamp
+    recs = read_report(out)
+    assert sorted(rec["status"] for rec in recs.values()) == ["error"] * 2 + ["skipped"] * 6
+    time.sleep(0.05)
+    (src / "act1" / "hero" / "l3.wav").touch()
+    r = run_cli("export", src, "-o", out, "--skip-existing", timeout=180)
+    assert r.returncode == 1, r.stderr
+    after = {rel: (os.stat(out / rel).st_ino, os.stat(out / rel).st_mtime_ns) for rel in good}
+    assert {rel for rel in good if after[rel] != stamp[rel]} == {"act1/hero/l3.csv"}
+    assert outputs(out) == good
+    assert read_report(out)[str(src / "act1" / "hero" / "l3.wav")]["status"] == "ok"
+
+
+def test_bad_usage_exits_2_before_anything_runs(tree, tmp_path):
+    src, _, _ = tree
+    out = tmp_path / "out"
+    for args, words in [
+        ([src / "nope", "-o", f"{out}/"], "does not exist"),
+        ([src / "act1", src / "act1", "-o", f"{out}/"], "both write"),
+        ([tmp_path, "-o", f"{out}/"], "holds no files"),
+        ([src, "-o", f"{out}/", "--jobs", "0"], "--jobs"),
+        ([src, "-o", f"{out}/", "--jobs", "1.5"], "--jobs"),
+        ([src, "-o", f"{out}/", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"], "--jobs and --scheduler"),
+        ([src / "l6.wav", "-o", tmp_path / "x.csv", "--scheduler", "tcp://127.0.0.1:1"], "--scheduler"),
+    ]:
+        r = run_cli("export", *args)
+        assert r.returncode == 2, (args, r.stderr)
+        err = r.stderr.strip().splitlines()
+        assert len(err) == 1 and words in err[0], (args, r.stderr)
+        assert not out.exists(), args
+
+
+def _long_speech_batch(base: Path, n: int) -> tuple[Path, bytes]:
+    """``n`` copies of a few seconds of speech in two folders, and the CSV one of them gives."""
+    one = base / "one.wav"
+    speak(" ".join(LINES), one)
+    src = base / "many"
+    for i in range(n):
+        d = src / f"part{i % 2}"
+        d.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(one, d / f"line{i:03d}.wav")
+    r = run_cli("export", one, "-o", base / "one.csv")
+    assert r.returncode == 0, r.stderr
+    return src, (base / "one.csv").read_bytes()
+
+
+@pytest.mark.parametrize("who", ["terminal", "parent"])
+def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_finished(tmp_path, who):
+    """Ctrl-C from a terminal reaches every process of the batch; SIGINT to the parent alone
+    must stop the workers too. Either way: exit 130, every output whole, and the report
+    lists exactly the outputs that exist."""
+    src, ref = _long_speech_batch(tmp_path, 160)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("DISPLAY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "face3d", "export", str(src), "-o", f"{out}/", "--jobs", "2"],
+                            env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    report = out / REPORT
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if report.exists() and len(report.read_text().splitlines()) >= 10:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the batch finished before it could be interrupted"
+    if who == "terminal":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err, err
+    time.sleep(0.5)  # any worker still running would write now
+    made = outputs(out)
+    assert 10 <= len(made) < 160, len(made)
+    assert all(b == ref for b in made.values()), [k for k, b in made.items() if b != ref]
+    recs = read_report(out)
+    assert {Path(r["output"]).relative_to(out).as_posix() for r in recs.values() if r["status"] == "ok"} == set(made)
+    assert all(r["status"] == "ok" for r in recs.values())
+
+
+# ---------------------------------------------------------------- Dask
+
+from _dask_helpers import dask_cluster, free_port  # noqa: E402
+
+
+def need_dask():
+    pytest.importorskip("distributed", reason="Dask distributed is not installed (pip install 'face3d[dask]')")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    need_dask()
+    with dask_cluster(2, tmp_path_factory.mktemp("dask")) as c:
+        yield c
+
+
+def test_dask_cluster_export_same_bytes_as_local(tree, cluster, tmp_path):
+    src, _, _ = tree
+    out = tmp_path / "out"
+    check_batch(run_cli("export", src, "-o", f"{out}/", "--scheduler", cluster.address, timeout=180), out, tree)
+
+
+def test_dask_worker_killed_mid_batch_loses_and_corrupts_nothing(tmp_path):
+    need_dask()
+    src, ref = _long_speech_batch(tmp_path, 120)
+    out = tmp_path / "out"
+    with dask_cluster(2, tmp_path / "dask") as c:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        proc = subprocess.Popen([sys.executable, "-m", "face3d", "export", str(src), "-o", f"{out}/",
+                                 "--scheduler", c.address], env=env, stderr=subprocess.PIPE, text=True)
+        report = out / REPORT
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if report.exists() and len(report.read_text().splitlines()) >= 10:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the batch finished before a worker could be killed"
+        victim = c.workers[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=240)
+        assert victim.wait(timeout=10) == -signal.SIGKILL
+    assert proc.returncode == 0, err
+    made = outputs(out)
+    assert len(made) == 120, sorted(set(made))[:5]
+    assert all(b == ref for b in made.values())
+    recs = read_report(out)
+    assert len(recs) == 120 and all(r["status"] == "ok" for r in recs.values())
+
+
+def test_unreachable_scheduler_is_bad_usage(tree, tmp_path):
+    need_dask()
+    src, _, _ = tree
+    r = run_cli("export", src, "-o", f"{tmp_path / 'out'}/", "--scheduler", f"tcp://127.0.0.1:{free_port()}",
+                timeout=120)
+    assert r.returncode == 2, r.stderr
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and "--scheduler" in err[0] and "dask scheduler" in err[0], r.stderr
