@@ -71,11 +71,10 @@ def dask_cluster(n_workers: int, logdir: Path, timeout: float = 90.0):
                 client.close()
             yield Cluster(address, sched, workers, log)
         finally:
-            for p in reversed(procs):
+            for p in reversed(procs):  # the workers first, then the scheduler they would wait for
                 if p.poll() is None:
                     with contextlib.suppress(OSError):
                         os.killpg(p.pid, signal.SIGTERM)
-            for p in reversed(procs):
                 try:
                     p.wait(timeout=15)
                 except subprocess.TimeoutExpired:
