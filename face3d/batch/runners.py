@@ -125,18 +125,13 @@ class _LocalPool:
             return None  # the worker died: retry
 
     def interrupt(self, pending):
-        """Ctrl-C: drop what has not started, interrupt what runs, and keep what finished."""
-        import multiprocessing
+        """Ctrl-C: drop what has not started; what runs finishes (or, if the Ctrl-C reached
+        the workers too, stops and leaves no output)."""
         from concurrent.futures import wait
 
         for fut in pending:
             fut.cancel()
-        for child in multiprocessing.active_children():
-            try:
-                os.kill(child.pid, signal.SIGINT)
-            except OSError:
-                pass
-        wait(pending, timeout=30)
+        wait(pending)
 
     def close(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
