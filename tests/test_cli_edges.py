@@ -125,17 +125,20 @@ def test_every_numeric_option_refuses_nan_and_inf():
 
 
 def test_failed_batch_leaves_no_folder_behind(tmp_path):
+    """A batch refused before it starts (an input that does not exist) makes no folder; a bad
+    file in a batch is reported and the others are written (exit 1; see test_batch.py)."""
+    missing = tmp_path / "missing.wav"
+    out = tmp_path / "curves"
+    _one_line_error(run_cli("export", missing, SPEECH, "-o", out), "missing.wav")
+    assert not out.exists()
+    _one_line_error(run_cli("export", missing, SPEECH, "-o", f"{out}/"), "missing.wav")
+    assert not out.exists()
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio\n")
-    out = tmp_path / "curves"
-    _one_line_error(run_cli("export", bad, SPEECH, "-o", out), "bad.wav")
-    assert not out.exists()
-    _one_line_error(run_cli("export", bad, SPEECH, "-o", f"{out}/"), "bad.wav")
-    assert not out.exists()
-    # a folder that was there before stays, even when nothing went into it
-    out.mkdir()
-    _one_line_error(run_cli("export", bad, SPEECH, "-o", out), "bad.wav")
-    assert out.is_dir() and not list(out.iterdir())
+    r = run_cli("export", bad, SPEECH, "-o", out)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "bad.wav" in r.stderr and r.stderr.strip().splitlines()[-1].endswith("face3d-report.jsonl")
+    assert sorted(p.name for p in out.iterdir()) == ["demo_speech.csv", "face3d-report.jsonl"]
 
 
 # ------------------------------------------------------------------ display
