@@ -78,8 +78,9 @@ def run_batch(pairs: Sequence[tuple[Path, Path]], job: Job, outdir: Path, *, job
     ``scheduler``: a Dask scheduler address (its workers must see the same paths).
     ``skip_existing``: an input whose output is newer than it is reported as skipped.
     ``on_error(input, message)`` is called for each failed input as it is known.
-    KeyboardInterrupt stops the batch: tasks not started are dropped, running ones are
-    interrupted (they leave no output), finished ones are in the report; then it is raised.
+    KeyboardInterrupt stops the batch: tasks not started are dropped, running ones finish
+    (or stop, leaving no output, when the Ctrl-C reached the workers too), finished ones
+    are in the report; then it is raised.
     """
     summary = Summary(report=outdir / REPORT_NAME)
     report = Report(summary.report)
