@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -99,6 +100,38 @@ def test_jobs_2_same_bytes_as_one_at_a_time_and_failures_reported(tree, tmp_path
     check_batch(run_cli("export", src, "-o", f"{out}/", "--jobs", "2", timeout=180), out, tree)
     out1 = tmp_path / "out1"
     check_batch(run_cli("export", src, "-o", out1, "--jobs", "1", timeout=180), out1, tree)
+
+
+def test_one_progress_bar_on_a_terminal(tree, tmp_path):
+    """stderr on a terminal: one bar for the batch (files done of all, failures, time left)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    src, _, _ = tree
+    out = tmp_path / "out"
+    main, sub = pty.openpty()
+    fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "face3d", "export", str(src), "-o", f"{out}/", "--jobs", "2"],
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=sub)
+    os.close(sub)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    assert proc.wait(timeout=120) == 1
+    text = b"".join(chunks).decode("utf-8", "replace")
+    # n/8 [elapsed<time left, rate, k failed], with a failure counted by the time it is drawn again
+    assert re.search(r"[1-8]/8 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+file/s, [12] failed\]", text), text
+    assert text.strip().splitlines()[-1].endswith(f"2 of 8 files failed; see {out / REPORT}"), text
 
 
 def test_skip_existing_rewrites_nothing_and_redoes_a_touched_input(tree, tmp_path):

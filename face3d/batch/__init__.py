@@ -100,8 +100,8 @@ def run_batch(pairs: Sequence[tuple[Path, Path]], job: Job, outdir: Path, *, job
             elif on_error is not None:
                 on_error(src, message)
         if bar is not None:
-            bar.update(1)
             bar.set_postfix_str(f"{summary.failed} failed", refresh=False)
+            bar.update(1)
 
     todo = []
     for src, dst in pairs:
@@ -158,4 +158,4 @@ def _bar(total: int, progress: bool):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", file=sys.stderr, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, unit="file", file=sys.stderr, leave=False, dynamic_ncols=True, postfix="0 failed")
