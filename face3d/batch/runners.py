@@ -140,22 +140,22 @@ class _LocalPool:
 class _Dask:
     """An existing Dask distributed cluster; the scheduler retries a task whose worker died."""
 
-    def __init__(self, address: str, timeout: float = 30.0):
+    def __init__(self, address: str, connect_timeout: float = 10.0, worker_timeout: float = 60.0):
         try:
             from distributed import Client
         except ImportError:
             raise UsageError("--scheduler needs Dask distributed; install it with: pip install 'face3d[dask]'") from None
         try:
-            self._client = Client(address, timeout=f"{timeout}s")
+            self._client = Client(address, timeout=f"{connect_timeout}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(
                 f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}); "
                 "start one with 'dask scheduler' or check the address") from None
         try:
-            self._client.wait_for_workers(1, timeout=timeout)
+            self._client.wait_for_workers(1, timeout=worker_timeout)
         except (OSError, TimeoutError):
             self._client.close()
-            raise UsageError(f"--scheduler {address}: no worker joined in {timeout:g} s; "
+            raise UsageError(f"--scheduler {address}: no worker joined in {worker_timeout:g} s; "
                              f"start workers with 'dask worker {address}'") from None
         threads = sum(self._client.nthreads().values())
         self.window = max(2, threads * AHEAD)
