@@ -158,7 +158,7 @@ class _Dask:
             raise UsageError(f"--scheduler {address}: no worker joined in {worker_timeout:g} s; "
                              f"start workers with 'dask worker {address}'") from None
         threads = sum(self._client.nthreads().values())
-        self.window = max(2, threads * AHEAD)
+        self.window = max(2, threads * AHEAD * 4)  # each task is a round trip to the scheduler: keep more queued
 
     def submit(self, job, src, dst):
         return self._client.submit(run_one, job, src, dst, pure=False)
