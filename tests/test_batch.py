@@ -173,6 +173,50 @@ def test_bad_usage_exits_2_before_anything_runs(tree, tmp_path):
         assert not out.exists(), args
 
 
+class _FakeRunner:
+    """Stands in for a pool: counts the tasks in flight; ``dies`` names inputs whose worker dies."""
+
+    window = 3
+
+    def __init__(self, dies=()):
+        self.in_flight, self.most, self.dies, self.tries = 0, 0, set(dies), {}
+
+    def submit(self, job, src, dst):
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        self.tries[src] = self.tries.get(src, 0) + 1
+        return (src, self.tries[src])
+
+    def wait(self, pending):
+        self.in_flight -= 1
+        return [next(iter(pending))]
+
+    def outcome(self, fut):
+        return None if fut[0] in self.dies else ("ok", "", 0.01)
+
+    def interrupt(self, pending):
+        pass
+
+    def close(self):
+        pass
+
+
+def test_memory_bounded_window_and_one_retry_for_a_dead_worker(tmp_path, monkeypatch):
+    """However long the batch, at most the runner's window of tasks is in flight; results go
+    to the report only; a task whose worker died is tried once more, then reported."""
+    import face3d.batch as batch
+
+    dead = str(tmp_path / "in" / "f00007.wav")
+    fake = _FakeRunner(dies={dead})
+    monkeypatch.setattr(batch, "make_runner", lambda n, jobs, scheduler: fake)
+    pairs = [(tmp_path / "in" / f"f{i:05d}.wav", tmp_path / f"f{i:05d}.csv") for i in range(20000)]
+    s = batch.run_batch(pairs, None, tmp_path, jobs=2)
+    assert (s.ok, s.failed, s.skipped) == (19999, 1, 0)
+    assert fake.most == 3 and fake.tries[dead] == 2
+    recs = read_report(tmp_path)
+    assert len(recs) == 20000 and "died twice" in recs[dead]["message"]
+
+
 def _long_speech_batch(base: Path, n: int) -> tuple[Path, bytes]:
     """``n`` copies of a few seconds of speech in two folders, and the CSV one of them gives."""
     one = base / "one.wav"
