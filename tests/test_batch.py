@@ -154,6 +154,20 @@ def test_skip_existing_rewrites_nothing_and_redoes_a_touched_input(tree, tmp_pat
     assert read_report(out)[str(src / "act1" / "hero" / "l3.wav")]["status"] == "ok"
 
 
+def test_a_killed_writers_temporary_file_is_removed_when_its_output_is_done_again(tree, tmp_path):
+    src, good, _ = tree
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = [out / ".l4.csv.k3j9x0aa.csv", out / ".l4.csv.q7w2e5rt", out / ".l4.csv.q7w2e5rt.tmp.csv"]
+    others = [out / ".l4.csv.x.csv.k3j9x0aa.csv", out / ".l4.csv.k3j9.csv", out / "notes.txt"]
+    for p in stale + others:
+        p.write_text("half a file")
+    r = run_cli("export", src / "act2", "-o", out, "--jobs", "1")
+    assert r.returncode == 1, r.stderr  # act2/empty.ogg
+    assert (out / "l4.csv").read_bytes() == good["act2/l4.csv"]
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in others)
+
+
 def test_bad_usage_exits_2_before_anything_runs(tree, tmp_path):
     src, _, _ = tree
     out = tmp_path / "out"

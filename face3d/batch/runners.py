@@ -9,6 +9,7 @@ message, seconds)`` or None for "the worker died, try again", ``interrupt(pendin
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -38,20 +39,22 @@ def run_one(job: Job, src: str, dst: str) -> tuple[str, str, float]:
 
 
 def _remove_stale_temporaries(dst: Path) -> None:
-    """Remove the temporary files a worker killed while writing ``dst`` left beside it.
+    """Remove the temporary files (``.NAME.xxxxxxxx[.ext]``, see :mod:`face3d.fileio`) that a
+    worker killed while writing ``dst`` left beside it.
 
     Only one task writes a given output, and a task is retried only once its worker is
     gone, so any such file is an orphan.
     """
-    for tmp in dst.parent.glob(f".{_glob_escape(dst.name)}.*"):
+    pattern = re.compile(re.escape(f".{dst.name}.") + r"[a-z0-9_]{8}(\.[^.]+)*")
+    try:
+        names = [n for n in os.listdir(dst.parent) if pattern.fullmatch(n)]
+    except OSError:
+        return
+    for name in names:
         try:
-            tmp.unlink()
+            os.unlink(dst.parent / name)
         except OSError:
             pass
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _worker_init() -> None:
