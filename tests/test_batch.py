@@ -201,14 +201,14 @@ class _FakeRunner:
         self.tries[src] = self.tries.get(src, 0) + 1
         return (src, self.tries[src])
 
-    def wait(self, pending):
+    def wait(self, pending, timeout=None):
         self.in_flight -= 1
         return [next(iter(pending))]
 
     def outcome(self, fut):
         return None if fut[0] in self.dies else ("ok", "", 0.01)
 
-    def interrupt(self, pending):
+    def stop(self, pending, ctrl_c):
         pass
 
     def close(self):
@@ -245,12 +245,13 @@ def _long_speech_batch(base: Path, n: int) -> tuple[Path, bytes]:
     return src, (base / "one.csv").read_bytes()
 
 
-@pytest.mark.parametrize("who", ["terminal", "parent", "kill -9"])
+@pytest.mark.parametrize("who", ["terminal", "terminal twice", "parent", "kill -9"])
 def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_finished(tmp_path, who):
-    """Ctrl-C from a terminal reaches every process of the batch; SIGINT to the parent alone
-    must stop the workers too. Either way: exit 130, every output whole, and the report
-    lists exactly the outputs that exist. Even a parent killed outright has its report
-    written up to the last few files (the report is written as the batch goes)."""
+    """Ctrl-C from a terminal reaches every process of the batch (once, or twice to stop the
+    running files at once); SIGINT may also reach the parent alone. Each way: exit 130,
+    every output whole, and the report lists exactly the outputs that exist. Even a parent
+    killed outright has its report written up to the last few files (it is written as the
+    batch goes), and a second run with --skip-existing completes the batch."""
     src, ref = _long_speech_batch(tmp_path, 160)
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -264,8 +265,13 @@ def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_finished(tmp_p
                 break
             time.sleep(0.02)
         assert proc.poll() is None, "the batch finished before it could be interrupted"
-        {"terminal": lambda: os.killpg(proc.pid, signal.SIGINT), "parent": lambda: proc.send_signal(signal.SIGINT),
-         "kill -9": lambda: proc.send_signal(signal.SIGKILL)}[who]()
+        if who.startswith("terminal"):
+            os.killpg(proc.pid, signal.SIGINT)
+            if who == "terminal twice":
+                time.sleep(0.01)
+                os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT if who == "parent" else signal.SIGKILL)
         proc.wait(timeout=60)
         time.sleep(0.5)  # a worker still running would write now
     finally:
@@ -273,6 +279,8 @@ def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_finished(tmp_p
             os.killpg(proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
     made = outputs(out)
+    if who == "kill -9":  # workers killed mid-write leave hidden temporaries; the next run removes them
+        made = {k: b for k, b in made.items() if not Path(k).name.startswith(".")}
     assert 20 <= len(made) < 160, len(made)
     assert all(b == ref for b in made.values()), [k for k, b in made.items() if b != ref]
     recs = read_report(out)
@@ -281,6 +289,13 @@ def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_finished(tmp_p
     if who == "kill -9":
         assert proc.returncode == -signal.SIGKILL
         assert reported <= set(made) and len(made) - len(reported) <= 4 + 2, (len(made), len(reported))
+        # resume: only what is missing is done, and the batch ends complete and clean
+        r = run_cli("export", src, "-o", out, "--jobs", "2", "--skip-existing", timeout=180)
+        assert r.returncode == 0, r.stderr
+        again = outputs(out)
+        assert len(again) == 160 and all(b == ref for b in again.values())
+        recs = read_report(out)
+        assert sum(r["status"] == "skipped" for r in recs.values()) == len(made)
     else:
         assert proc.returncode == 130, err
         assert "interrupted" in err and "Traceback" not in err, err

@@ -19,7 +19,9 @@ task is tried once more in a fresh pool, on Dask the scheduler retries it elsewh
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
 from collections import deque
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from face3d.batch.discover import discover, up_to_date
-from face3d.batch.runners import Job, default_jobs, make_runner, run_one
+from face3d.batch.runners import Job, default_jobs, make_runner, remove_stale_temporaries, run_one
 from face3d.errors import OutputError
 
 __all__ = ["REPORT_NAME", "Summary", "Report", "discover", "up_to_date", "run_batch", "run_one", "default_jobs"]
@@ -79,8 +81,8 @@ def run_batch(pairs: Sequence[tuple[Path, Path]], job: Job, outdir: Path, *, job
     ``skip_existing``: an input whose output is newer than it is reported as skipped.
     ``on_error(input, message)`` is called for each failed input as it is known.
     KeyboardInterrupt stops the batch: tasks not started are dropped, running ones finish
-    (or stop, leaving no output, when the Ctrl-C reached the workers too), finished ones
-    are in the report; then it is raised.
+    (a second Ctrl-C stops them, leaving no output), finished ones are in the report; then
+    it is raised.
     """
     summary = Summary(report=outdir / REPORT_NAME)
     report = Report(summary.report)
@@ -117,22 +119,51 @@ def run_batch(pairs: Sequence[tuple[Path, Path]], job: Job, outdir: Path, *, job
     finally:
         if runner is not None:
             runner.close()
+            remove_stale_temporaries(dst for _, dst in todo)
         if bar is not None:
             bar.close()
         report.close()
     return summary
 
 
+class _CtrlC:
+    """While a pool or cluster works, Ctrl-C is counted instead of raised, so that it never
+    lands inside the pool's own bookkeeping (which can then hang); :func:`_pump` stops."""
+
+    def __init__(self):
+        self.count, self._old = 0, None
+
+    def __enter__(self):
+        try:
+            self._old = signal.signal(signal.SIGINT, self._count)
+        except ValueError:  # not the main thread: no Ctrl-C comes here
+            self._old = None
+        return self
+
+    def _count(self, signum, frame):
+        self.count += 1
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+
 def _pump(runner, todo, job, record) -> None:
-    """Keep at most ``runner.window`` tasks in flight; record each as it finishes."""
+    """Keep at most ``runner.window`` tasks in flight; record each as it finishes.
+
+    In this process (window 1) Ctrl-C interrupts the running job (its output is not
+    written). With workers, it stops handing out tasks, lets the running ones finish
+    (a second Ctrl-C stops them), records them and raises KeyboardInterrupt.
+    """
     queue = deque((src, dst, 1) for src, dst in todo)
     pending: dict = {}
-    try:
-        while queue or pending:
+    with _CtrlC() if runner.window > 1 else contextlib.nullcontext() as ctrl_c:
+        while (queue or pending) and not (ctrl_c and ctrl_c.count):
             while queue and len(pending) < runner.window:
                 src, dst, attempt = queue.popleft()
                 pending[runner.submit(job, str(src), str(dst))] = (src, dst, attempt)
-            for fut in runner.wait(pending):
+            for fut in runner.wait(pending, timeout=0.2):
                 src, dst, attempt = pending.pop(fut)
                 result = runner.outcome(fut)
                 if result is None and attempt < 2:
@@ -141,16 +172,17 @@ def _pump(runner, todo, job, record) -> None:
                     record(src, dst, "error", f"{src}: the worker process died twice on it (killed, or out of memory)")
                 else:
                     record(src, dst, *result)
-    except KeyboardInterrupt:
-        runner.interrupt(list(pending))
+        if not (ctrl_c and ctrl_c.count):
+            return
+        runner.stop(list(pending), ctrl_c)
         for fut, (src, dst, _) in pending.items():
             try:
                 result = fut.done() and not fut.cancelled() and runner.outcome(fut)
-            except BaseException:
+            except Exception:
                 result = None
             if result and result[0] == "ok":
                 record(src, dst, *result)
-        raise
+    raise KeyboardInterrupt
 
 
 def _bar(total: int, progress: bool):

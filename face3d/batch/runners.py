@@ -27,9 +27,7 @@ def run_one(job: Job, src: str, dst: str) -> tuple[str, str, float]:
     """Run ``job(src, dst)``; return ``(status, message, seconds)``. Never raises for a bad input."""
     t0 = time.perf_counter()
     try:
-        out = Path(dst)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(out)
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
         message = job(src, dst)
         return "ok", "" if message is None else str(message), time.perf_counter() - t0
     except Face3DError as exc:
@@ -38,34 +36,42 @@ def run_one(job: Job, src: str, dst: str) -> tuple[str, str, float]:
         return "error", f"{type(exc).__name__}: {exc}", time.perf_counter() - t0
 
 
-def _remove_stale_temporaries(dst: Path) -> None:
-    """Remove the temporary files (``.NAME.xxxxxxxx[.ext]``, see :mod:`face3d.fileio`) that a
-    worker killed while writing ``dst`` left beside it.
+_RANDOM_PART = re.compile(r"[a-z0-9_]{8}(\.[^.]+)*")
 
-    Only one task writes a given output, and a task is retried only once its worker is
-    gone, so any such file is an orphan.
+
+def remove_stale_temporaries(outputs) -> int:
+    """Remove the temporary files (``.NAME.xxxxxxxx[.ext]``, see :mod:`face3d.fileio`) that
+    writers of these outputs killed mid-write (a dead worker, a killed batch) left behind.
+
+    Called when no task of the batch runs any more, so every such file is an orphan. One
+    pass over each output folder. Returns how many were removed.
     """
-    pattern = re.compile(re.escape(f".{dst.name}.") + r"[a-z0-9_]{8}(\.[^.]+)*")
-    try:
-        names = [n for n in os.listdir(dst.parent) if pattern.fullmatch(n)]
-    except OSError:
-        return
-    for name in names:
+    names: dict[Path, set[str]] = {}
+    for dst in outputs:
+        names.setdefault(Path(dst).parent, set()).add(Path(dst).name)
+    removed = 0
+    for folder, wanted in names.items():
         try:
-            os.unlink(dst.parent / name)
+            entries = [n for n in os.listdir(folder) if n.startswith(".")]
         except OSError:
-            pass
+            continue
+        for entry in entries:
+            for i, ch in enumerate(entry):
+                if ch == "." and i > 1 and entry[1:i] in wanted and _RANDOM_PART.fullmatch(entry, i + 1):
+                    try:
+                        os.unlink(folder / entry)
+                        removed += 1
+                    except OSError:
+                        pass
+                    break
+    return removed
 
 
 def _worker_init() -> None:
-    """Pool workers: the first Ctrl-C interrupts the task (its temporary file is removed);
-    later ones are ignored so that the clean-up itself is not cut short."""
-
-    def once(signum, frame):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, once)
+    """Pool workers ignore Ctrl-C: a terminal sends it to every process, and a worker
+    interrupted while it hands a result back would leave the pool's queues broken. The
+    parent decides: it lets the running files finish, or stops the workers on a second Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _InProcess:
@@ -74,13 +80,13 @@ class _InProcess:
     def submit(self, job, src, dst):
         return run_one(job, src, dst)
 
-    def wait(self, pending):
+    def wait(self, pending, timeout=None):
         return list(pending)
 
     def outcome(self, fut):
         return fut
 
-    def interrupt(self, pending):
+    def stop(self, pending, ctrl_c):
         pass
 
     def close(self):
@@ -114,10 +120,10 @@ class _LocalPool:
             self._new_pool()
             return self._pool.submit(run_one, job, src, dst)
 
-    def wait(self, pending):
+    def wait(self, pending, timeout=None):
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        return wait(pending, return_when=FIRST_COMPLETED).done
+        return wait(pending, timeout=timeout, return_when=FIRST_COMPLETED).done
 
     def outcome(self, fut):
         from concurrent.futures.process import BrokenProcessPool
@@ -127,14 +133,19 @@ class _LocalPool:
         except BrokenProcessPool:
             return None  # the worker died: retry
 
-    def interrupt(self, pending):
-        """Ctrl-C: drop what has not started; what runs finishes (or, if the Ctrl-C reached
-        the workers too, stops and leaves no output)."""
+    def stop(self, pending, ctrl_c):
+        """Ctrl-C: drop what has not started and let the running files finish; a second
+        Ctrl-C stops the workers at once (their temporary files are swept afterwards)."""
+        import multiprocessing
         from concurrent.futures import wait
 
         for fut in pending:
             fut.cancel()
-        wait(pending)
+        while wait(pending, timeout=0.1).not_done:
+            if ctrl_c.count >= 2:
+                for child in multiprocessing.active_children():
+                    child.terminate()
+                break
 
     def close(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -166,10 +177,13 @@ class _Dask:
     def submit(self, job, src, dst):
         return self._client.submit(run_one, job, src, dst, pure=False)
 
-    def wait(self, pending):
+    def wait(self, pending, timeout=None):
         from distributed import wait
 
-        return wait(list(pending), return_when="FIRST_COMPLETED").done
+        try:
+            return wait(list(pending), timeout=timeout, return_when="FIRST_COMPLETED").done
+        except TimeoutError:
+            return ()
 
     def outcome(self, fut):
         try:
@@ -179,8 +193,14 @@ class _Dask:
         fut.release()
         return tuple(result)
 
-    def interrupt(self, pending):
-        self._client.cancel(list(pending))
+    def stop(self, pending, ctrl_c):
+        """Ctrl-C: the few files handed to the cluster finish (a task cannot be stopped on
+        its worker); a second Ctrl-C cancels those not yet done."""
+        while any(not fut.done() for fut in pending):
+            if ctrl_c.count >= 2:
+                self._client.cancel(list(pending))
+                break
+            time.sleep(0.1)
 
     def close(self):
         self._client.close()
