@@ -2,18 +2,19 @@
 
 Rhubarb's mouth shapes, and what face3d's curves choose each one for:
 
-* ``A`` closed mouth (p, b, m): ``mouthClose`` at least 0.5 and above ``jawOpen``, or
-  at least 0.2 with the jaw almost shut (under 0.12); also a short pause inside speech
-  (under 0.2 s: the lips meet, they do not rest);
+* ``A`` closed mouth (p, b, m): ``mouthClose`` at least 0.15 and above ``jawOpen``, or
+  at least 0.1 with the jaw almost shut (under 0.12); also a short gap inside speech
+  (under 0.2 s) next to such a closure;
 * ``B`` slightly open, teeth clenched (most consonants, "ee"): a little openness;
 * ``C`` open ("eh", "ae"): ``jawOpen`` 0.35 to 0.7;
 * ``D`` wide open ("aa"): ``jawOpen`` 0.7 and more;
 * ``E`` slightly rounded ("ao", "er"): ``mouthPucker`` 0.25 and more (or 0.5 and more with
   the jaw half open);
 * ``F`` puckered ("oo", "ow", "w"): ``mouthPucker`` 0.5 and more, jaw less than half open;
-* ``G`` upper teeth on the lower lip (f, v; extended): a light lip contact that is not a
-  press (``mouthClose`` 0.1 to 0.2) with the jaw almost shut, neither spread nor rounded.
-  face3d does not track the teeth, so this is the nearest its curves come to f and v;
+* ``G`` upper teeth on the lower lip (f, v; extended): any other short gap inside speech
+  (under 0.2 s, every curve near 0 and no lip closure): the hiss of a fricative, which the
+  analysis keeps from closing the lips. face3d does not tell f from s, so this is the
+  nearest its curves come to f and v (without G such a gap is B, as Rhubarb's s and t);
 * ``H`` tongue raised (a long l; extended): a middling opening (``jawOpen`` 0.2 to 0.5),
   neither spread nor rounded, held for at least 0.15 s;
 * ``X`` rest: all curves near 0 (silence).
@@ -69,10 +70,8 @@ def frame_shapes(track, n_cs: int) -> list[str]:
     jaw, wide, puck, close = (col(k) for k in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose"))
     out = []
     for j, w, p, c in zip(jaw, wide, puck, close):
-        if (c >= 0.5 and c >= j) or (c >= 0.2 and j < 0.12):
+        if (c >= 0.15 and c >= j) or (c >= 0.1 and j < 0.12):
             s = "A"
-        elif 0.1 <= c < 0.2 and j < 0.12 and w < 0.15 and p < 0.15:
-            s = "G"
         elif j < 0.06 and w < 0.1 and p < 0.1 and c < 0.1:
             s = "X"
         elif p >= 0.5 and p > w:
@@ -148,7 +147,8 @@ def cues(track, duration: float, extended: str = EXTENDED) -> list[tuple[float, 
         if r[0] == "h":
             r[0] = "H" if r[2] - r[1] >= LONG_L_CS else "C"
         elif r[0] == "X" and 0 < i < len(runs) - 1 and r[2] - r[1] < PAUSE_AS_CLOSED_CS:
-            r[0] = "A"
+            # a short gap inside speech: part of a lip closure next to one, else hiss (f, v, s)
+            r[0] = "A" if "A" in (runs[i - 1][0], runs[i + 1][0]) else "G"
     for r in runs:
         if r[0] in EXTENDED and r[0] not in extended:
             r[0] = _FALLBACK[r[0]]
