@@ -81,7 +81,7 @@ def build_session(args, log, shape_names=None):
     if args.device and not args.mic:
         raise UsageError("--device chooses the microphone; use it with --mic")
     if args.mic:
-        live = _open_live(args.device)
+        live = open_live(args.device)
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label
 
@@ -118,7 +118,8 @@ def build_session(args, log, shape_names=None):
     return Session(track=track, clock=clock, recorder=rec, samples=samples, rate=rate, label=label), label
 
 
-def _open_live(device):
+def open_live(device):
+    """The microphone's LiveSource; a missing device's error lists the sound devices."""
     from face3d.errors import DeviceError
     from face3d.live import LiveSource
 

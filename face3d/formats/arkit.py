@@ -48,15 +48,22 @@ FROM_FACE3D = {
 
 def arkit_values(track) -> np.ndarray:
     """(T, 61) values in :data:`COLUMNS` order for the track's frames."""
-    out = np.zeros((len(track), len(COLUMNS)), np.float64)
-    lower = {n.lower(): i for i, n in enumerate(track.names)}
+    return arkit_matrix(track.names, track.values)
+
+
+def arkit_matrix(names, values) -> np.ndarray:
+    """(T, 61) values in :data:`COLUMNS` order from (T, K) ``values`` of shapes ``names``."""
+    values = np.asarray(values, np.float64).reshape(-1, len(names))
+    out = np.zeros((values.shape[0], len(COLUMNS)), np.float64)
+    names = list(names)
+    lower = {n.lower(): i for i, n in enumerate(names)}
     for j, name in enumerate(COLUMNS):
         if name.lower() in lower:              # a column of the same name (living-face curves)
-            out[:, j] = track.values[:, lower[name.lower()]]
+            out[:, j] = values[:, lower[name.lower()]]
             continue
         for src, k in FROM_FACE3D.get(name, {}).items():
-            if src in track.names:
-                out[:, j] += k * track.column(src)
+            if src in names:
+                out[:, j] += k * values[:, names.index(src)]
     out[:, : len(BLENDSHAPES)] = np.clip(out[:, : len(BLENDSHAPES)], 0.0, 1.0)
     return out
 
