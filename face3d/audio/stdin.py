@@ -172,7 +172,8 @@ def read_all(stream, raw=None, rate=None, channels=None) -> tuple[np.ndarray, in
 class PipeSource:
     """Sound from a pipe, released in real time in blocks (a microphone for :class:`LiveSource`).
 
-    A reader thread takes bytes as they arrive. The sound is released ``blocksize`` samples
+    :meth:`start` waits for the WAV header (or takes ``raw``, ``rate`` and ``channels``
+    for raw PCM). A reader thread then takes bytes as they arrive. The sound is released ``blocksize`` samples
     at a time on the timeline of the first sound (plus ``jitter_s`` of buffer): by the
     output device's callback while it plays the same samples (``play=True``), else by a
     timer thread. When the pipe has nothing more the timeline waits; after ``stall_s`` a
@@ -185,13 +186,18 @@ class PipeSource:
     dropped = 0
     active = True
 
-    def __init__(self, stream, fmt: PcmFormat, pending: bytes = b"", *, block_s: float = 0.005,
-                 play: bool = False, jitter_s: float = 0.06, stall_s: float = 0.5, device=None):
-        self.stream, self.fmt = stream, fmt
-        self.rate = int(fmt.rate)
-        self.blocksize = max(1, int(round(self.rate * block_s)))
+    def __init__(self, stream, raw: str | None = None, rate: int | None = None, channels: int | None = None, *,
+                 block_s: float = 0.005, play: bool = False, jitter_s: float = 0.06, stall_s: float = 0.5,
+                 device=None):
+        self.stream = stream
+        self._raw = (raw, rate, channels)
+        self.fmt: PcmFormat | None = None
+        self.rate = 0
+        self.blocksize = 0
+        self.block_s = float(block_s)
         self.play, self.device = bool(play), device
-        self.jitter = int(self.rate * jitter_s)
+        self.jitter_s = float(jitter_s)
+        self.jitter = 0
         self.stall_s = float(stall_s)
         self.notices: list[str] = []
         self.ended = threading.Event()
@@ -199,7 +205,7 @@ class PipeSource:
         self.error: str | None = None
         self.released = 0                  # samples handed to the analysis
         self.last_callback = None
-        self._dec = _Decoder(fmt, pending)
+        self._dec = None
         self._buf: deque = deque()
         self._have = 0
         self._lock = threading.Lock()
@@ -300,7 +306,18 @@ class PipeSource:
         out[: x.size] = x
         out[x.size:] = 0.0
 
+    def open(self) -> "PipeSource":
+        """Read the WAV header (waiting for it), or take the raw format; AudioError if unusable."""
+        if self.fmt is None:
+            self.fmt, pending = open_pcm(self.stream, *self._raw)
+            self._dec = _Decoder(self.fmt, pending)
+            self.rate = int(self.fmt.rate)
+            self.blocksize = max(1, int(round(self.rate * self.block_s)))
+            self.jitter = int(self.rate * self.jitter_s)
+        return self
+
     def start(self) -> "PipeSource":
+        self.open()
         t = threading.Thread(target=self._read_loop, name="face3d-stdin", daemon=True)
         t.start()
         self._threads.append(t)

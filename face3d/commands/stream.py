@@ -131,9 +131,9 @@ class _LiveSource:
     def start(self):
         import time
 
-        self.live.start()
         if self.pipe is not None:
             self.pipe.notices = self.live.notices       # stalls show with the live source's notices
+        self.live.start()
         self._t0 = time.monotonic()
         self._seen = 0
 
@@ -163,11 +163,9 @@ def _open_source(args, raw_opts):
 
         return _LiveSource(open_live(args.device))
     if args.audio == STDIN:
-        from face3d.audio.stdin import PipeSource, open_pcm
+        from face3d.audio.stdin import PipeSource
         from face3d.live import LiveSource
 
-        stream = stdin_binary()
-        fmt, pending = open_pcm(stream, *raw_opts)
-        pipe = PipeSource(stream, fmt, pending, play=not args.mute)
+        pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute)
         return _LiveSource(LiveSource(mic=pipe), pipe)
     return _MediaSource(args.audio, args.mute)
