@@ -282,3 +282,24 @@ def test_format_by_extension_and_errors(speech, tmp_path):
     assert sorted(p.name for p in (tmp_path / "cues").iterdir()) == ["ama.json", "speech.json"]
     r = run_cli("export", d / "speech.wav", "-o", tmp_path / "nohead.glb", "--head", tmp_path / "missing.obj")
     assert r.returncode == 2 and "missing.obj" in r.stderr and not (tmp_path / "nohead.glb").exists()
+
+
+def test_living_face_curves_map_by_name():
+    """Curves beyond the mouth (eye blinks, brows, head turns) reach the ARKit and VRM names
+    they share, wherever a track has them."""
+    from face3d.formats.arkit import COLUMNS, arkit_values
+    from face3d.formats.vmc import blend_values
+    from face3d.track import WeightTrack
+
+    names = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose", "eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "headYaw")
+    values = np.array([[0.5, 0.0, 0.0, 0.0, 0.9, 0.7, 0.3, -0.2]], np.float32)
+    row = arkit_values(WeightTrack([0.0], names, values))[0]
+    got = dict(zip(COLUMNS, row))
+    assert got["EyeBlinkLeft"] == pytest.approx(0.9) and got["EyeBlinkRight"] == pytest.approx(0.7)
+    assert got["BrowInnerUp"] == pytest.approx(0.3) and got["HeadYaw"] == pytest.approx(-0.2)
+    assert got["JawOpen"] == pytest.approx(0.5) and got["CheekPuff"] == 0
+    vrm = dict(blend_values(names, values[0], "vrm0"))
+    assert vrm["Blink"] == pytest.approx(0.7) and vrm["Blink_L"] == pytest.approx(0.2) and vrm["Blink_R"] == 0
+    assert vrm["A"] == pytest.approx(0.5)
+    assert "blink" in dict(blend_values(names, values[0], "vrm1"))
+    assert "Blink" not in dict(blend_values(names[:4], values[0, :4], "vrm0"))
