@@ -195,3 +195,52 @@ def test_stream_stdin_sends_and_stops_at_the_end(speech):
     assert abs(len(frames) - duration * 60) < 0.15 * duration * 60
     a = np.array([f[2]["A"] for f in frames])
     assert a.max() > 0.3
+
+
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ("pulseaudio", "pactl", "parec")),
+                    reason="needs pulseaudio and pulseaudio-utils")
+def test_stream_stdin_plays_what_it_sends(speech, pulse, tmp_path):
+    """Without --mute the piped sound is played as it is sent: a private PulseAudio's null
+    sink hears the speech's loudness envelope, and the mouth opens with it."""
+    from test_stream_vmc import Receiver
+
+    d, x, rate = speech
+    data, rate, header = _wav_stream(d / "speech.wav")
+    back = tmp_path / "heard.wav"
+    parec = subprocess.Popen(["parec", "-d", "spk.monitor", "--rate=16000", "--channels=1", "--format=s16le",
+                              "--file-format=wav", str(back)], env=pulse)
+    rcv = Receiver()
+    try:
+        time.sleep(0.5)
+        import os
+
+        env = dict(pulse, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        r = subprocess.run([sys.executable, "-m", "face3d", "stream", "-", "--vmc", f"127.0.0.1:{rcv.port}"],
+                           input=data, capture_output=True, env=env, timeout=60, cwd=ROOT)
+        time.sleep(0.5)
+    finally:
+        parec.send_signal(__import__("signal").SIGINT)
+        parec.wait(timeout=10)
+        rcv.close()
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "no sound output" not in err, err
+    heard, hr = sf.read(str(back), dtype="float32")
+
+    def envelope(sig, sr):
+        h = sr // 50
+        n = len(sig) // h
+        return np.sqrt(np.mean(sig[: n * h].reshape(n, h) ** 2, axis=1))
+
+    a, b = envelope(heard, hr), envelope(x, rate)
+    assert len(a) >= 0.9 * len(b)
+    # matched in half-second pieces: a busy machine may drop a block of what the monitor hears
+    rs = []
+    for s0 in range(0, len(b) - 25, 25):
+        piece = b[s0: s0 + 25]
+        if piece.std() < 0.02:
+            continue
+        rs.append(max((corr(a[k: k + 25], piece) for k in range(0, len(a) - 25) if a[k: k + 25].std() > 0),
+                      default=0.0))
+    assert len(rs) >= 4 and np.median(rs) > 0.9, f"the heard envelope matches the speech's piece by piece: {rs}"
+    assert max(f[2]["A"] for f in rcv.frames()) > 0.3
