@@ -296,10 +296,37 @@ def test_living_face_curves_map_by_name():
     row = arkit_values(WeightTrack([0.0], names, values))[0]
     got = dict(zip(COLUMNS, row))
     assert got["EyeBlinkLeft"] == pytest.approx(0.9) and got["EyeBlinkRight"] == pytest.approx(0.7)
-    assert got["BrowInnerUp"] == pytest.approx(0.3) and got["HeadYaw"] == pytest.approx(-0.2)
+    assert got["BrowInnerUp"] == pytest.approx(0.3) and got["HeadYaw"] == pytest.approx(np.radians(-0.2))
     assert got["JawOpen"] == pytest.approx(0.5) and got["CheekPuff"] == 0
     vrm = dict(blend_values(names, values[0], "vrm0"))
     assert vrm["Blink"] == pytest.approx(0.7) and vrm["Blink_L"] == pytest.approx(0.2) and vrm["Blink_R"] == 0
     assert vrm["A"] == pytest.approx(0.5)
     assert "blink" in dict(blend_values(names, values[0], "vrm1"))
     assert "Blink" not in dict(blend_values(names[:4], values[0, :4], "vrm0"))
+
+
+def test_head_angles_turn_the_glb_node_and_fill_the_arkit_rotations(tmp_path):
+    import pygltflib
+
+    from face3d.formats import ExportInfo, FORMATS, save
+    from face3d.formats.arkit import COLUMNS, arkit_values
+    from face3d.mesh.heads import load_head
+    from face3d.track import WeightTrack
+
+    t = np.arange(101) / 100
+    names = ("jawOpen", "headYaw", "headPitch")
+    values = np.stack([0.5 + 0.5 * np.sin(6 * t), 30 * t, np.zeros_like(t)], axis=1)
+    track = WeightTrack(t, names, values)
+    row = dict(zip(COLUMNS, arkit_values(track)[-1]))
+    assert row["HeadYaw"] == pytest.approx(np.radians(30)) and row["HeadPitch"] == 0
+    save(FORMATS["glb"], track, tmp_path / "turn.glb", ExportInfo(duration=1.0, fps=25, rig=load_head(None)))
+    g = pygltflib.GLTF2().load(str(tmp_path / "turn.glb"))
+    (anim,) = g.animations
+    paths = {c.target.path: c.sampler for c in anim.channels}
+    assert set(paths) == {"weights", "rotation"}
+    acc = g.accessors[anim.samplers[paths["rotation"]].output]
+    v = g.bufferViews[acc.bufferView]
+    q = np.frombuffer(g.binary_blob(), np.float32, acc.count * 4, v.byteOffset).reshape(-1, 4)
+    assert acc.type == "VEC4" and acc.count == 25       # frames 0 .. 0.96 s (inside the sound)
+    np.testing.assert_allclose(q[-1], [0, np.sin(np.radians(14.4)), 0, np.cos(np.radians(14.4))], atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1, atol=1e-5)

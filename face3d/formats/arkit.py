@@ -7,9 +7,11 @@ Timecodes are ``HH:MM:SS:FF.mmm`` at the export's frame rate (``FF`` the frame w
 the second, ``.mmm`` the fraction of a frame), starting at 00:00:00:00.000.
 
 face3d's curves go onto the ARKit shapes they correspond to (:data:`FROM_FACE3D`); any
-other column of the track whose name is an ARKit name or a rotation (``eyeBlinkLeft``,
-``browInnerUp``, ``headYaw``, compared without case) is written to that column; every
-other value is 0.
+other column of the track whose name is an ARKit blendshape (``eyeBlinkLeft``,
+``browInnerUp``, compared without case) is written to that column. Head and eye angles
+(``headYaw``, ``headPitch``, ``headRoll``, ``eyeYaw``, ``eyePitch``: degrees in face3d's
+tracks) go to the rotation columns in radians, the eye angles to both eyes. Every other
+value is 0.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ FROM_FACE3D = {
     "MouthSmileLeft": {"mouthWide": 0.3},
     "MouthSmileRight": {"mouthWide": 0.3},
 }
+#: rotation column <- face3d's angle column (degrees)
+ANGLES = {"HeadYaw": "headYaw", "HeadPitch": "headPitch", "HeadRoll": "headRoll",
+          "LeftEyeYaw": "eyeYaw", "RightEyeYaw": "eyeYaw", "LeftEyePitch": "eyePitch", "RightEyePitch": "eyePitch"}
 
 
 def arkit_values(track) -> np.ndarray:
@@ -58,6 +63,10 @@ def arkit_matrix(names, values) -> np.ndarray:
     names = list(names)
     lower = {n.lower(): i for i, n in enumerate(names)}
     for j, name in enumerate(COLUMNS):
+        if name in ANGLES:
+            if ANGLES[name] in names:
+                out[:, j] = np.radians(values[:, names.index(ANGLES[name])])
+            continue
         if name.lower() in lower:              # a column of the same name (living-face curves)
             out[:, j] = values[:, lower[name.lower()]]
             continue

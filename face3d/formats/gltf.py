@@ -8,7 +8,9 @@ into shape-key names and three.js into ``morphTargetDictionary``. The animation
 ``speech`` has one sampler: input the frame times ``i / fps`` from 0 to the end of the
 sound, output the head's shape weights at each frame (LINEAR), on the node's
 ``weights`` path. A track column the head has no shape for is left out; a shape no
-column drives stays 0.
+column drives stays 0. When the track has head angles (``headYaw``, ``headPitch``,
+``headRoll`` in degrees) the animation also turns the node (a ``rotation`` channel:
+``Ry(yaw) Rx(-pitch) Rz(roll)`` about the head's centre).
 """
 
 from __future__ import annotations
@@ -22,6 +24,32 @@ def _weights(track, names) -> np.ndarray:
         if n in track.names:
             out[:, k] = track.column(n)
     return np.clip(out, 0.0, 1.0)
+
+
+HEAD_ANGLES = ("headYaw", "headPitch", "headRoll")
+
+
+def _quat(axis: int, deg) -> np.ndarray:
+    """(T, 4) x, y, z, w quaternions turning ``deg`` degrees about axis 0, 1 or 2."""
+    half = np.radians(np.asarray(deg, np.float64)) / 2
+    q = np.zeros((half.shape[0], 4))
+    q[:, axis], q[:, 3] = np.sin(half), np.cos(half)
+    return q
+
+
+def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ax, ay, az, aw = a.T
+    bx, by, bz, bw = b.T
+    return np.stack([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
+                     aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz], axis=1)
+
+
+def head_rotations(track) -> np.ndarray | None:
+    """(T, 4) node rotations from the head angles, or None when the track has none."""
+    if not any(n in track.names for n in HEAD_ANGLES):
+        return None
+    yaw, pitch, roll = (track.column(n) if n in track.names else np.zeros(len(track)) for n in HEAD_ANGLES)
+    return _qmul(_qmul(_quat(1, yaw), _quat(0, -np.asarray(pitch))), _quat(2, roll)).astype(np.float32)
 
 
 def build(track, rig, info):
@@ -72,15 +100,20 @@ def build(track, rig, info):
                 extras={"targetNames": list(rig.names)} if rig.n_shapes else {})
     g = GLTF2(asset=Asset(version="2.0", generator="face3d export"), scene=0, scenes=[Scene(nodes=[0])],
               nodes=[Node(name="head", mesh=0)], meshes=[mesh], materials=[material])
-    if rig.n_shapes and len(tr):
-        times = tr.times.astype(np.float32)
-        a_in = add(times, "SCALAR", F, minmax=True)
-        a_out = add(_weights(tr, rig.names).reshape(-1), "SCALAR", F)
-        g.animations = [Animation(
-            name="speech",
-            samplers=[AnimationSampler(input=a_in, output=a_out, interpolation="LINEAR")],
-            channels=[AnimationChannel(sampler=0, target=AnimationChannelTarget(node=0, path="weights"))],
-        )]
+    rot = head_rotations(tr) if len(tr) else None
+    if (rig.n_shapes or rot is not None) and len(tr):
+        a_in = add(tr.times.astype(np.float32), "SCALAR", F, minmax=True)
+        samplers, channels = [], []
+        if rig.n_shapes:
+            samplers.append(AnimationSampler(input=a_in, output=add(_weights(tr, rig.names).reshape(-1), "SCALAR", F),
+                                             interpolation="LINEAR"))
+            channels.append(AnimationChannel(sampler=len(samplers) - 1,
+                                             target=AnimationChannelTarget(node=0, path="weights")))
+        if rot is not None:
+            samplers.append(AnimationSampler(input=a_in, output=add(rot, "VEC4", F), interpolation="LINEAR"))
+            channels.append(AnimationChannel(sampler=len(samplers) - 1,
+                                             target=AnimationChannelTarget(node=0, path="rotation")))
+        g.animations = [Animation(name="speech", samplers=samplers, channels=channels)]
     g.accessors, g.bufferViews = accessors, views
     blob = b"".join(blobs)
     g.buffers = [Buffer(byteLength=len(blob))]
