@@ -120,3 +120,34 @@ def test_no_receiver_is_not_an_error(speech):
     r = run_cli("stream", speech / "speech.wav", "--mute", "--vmc", f"127.0.0.1:{port}", "--seconds", "0.5")
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("not acknowledged") == 1
+
+
+def test_vmc_stream_from_the_microphone(speech, pulse, receiver):
+    """--mic through a private PulseAudio whose default source hears what is played into
+    its null sink: speech played there opens A on the receiver."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("paplay") is None:
+        pytest.skip("needs pulseaudio-utils (paplay)")
+    from _audio_helpers import ROOT
+
+    env = dict(pulse, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "face3d", "stream", "--mic", "--seconds", "6",
+                             "--vmc", f"127.0.0.1:{receiver.port}"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2.0)
+        subprocess.run(["paplay", str(speech / "speech.wav")], env=pulse, timeout=30)
+        err = proc.communicate(timeout=30)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    frames = receiver.frames()
+    assert len(frames) > 4 * 60 and set("AIUEO") <= set(frames[0][2])
+    a = np.array([f[2]["A"] for f in frames])
+    assert a[:60].max() < 0.05 and a.max() > 0.3, "A rests before the speech and opens with it"
