@@ -92,6 +92,17 @@ def test_bad_standard_input_is_one_line(tmp_path, data, extra, words):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_stdin_usage_errors(speech, tmp_path):
+    d = speech[0]
+    r = run_bytes("export", "-", d / "speech.wav", "-o", tmp_path / "out/", data=b"")
+    assert r.returncode == 2 and "only AUDIO" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run_bytes("export", d / "speech.wav", "--raw", "s16le", "--rate", "16000", "-o", tmp_path / "x.csv", data=b"")
+    assert r.returncode == 2 and "'-'" in r.stderr and not (tmp_path / "x.csv").exists()
+    r = run_bytes("stream", "-", "--mute", "--vmc", "127.0.0.1:39539", data=b"not a wav stream")
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        line for line in r.stderr.strip().splitlines() if "not a WAV stream" in line], r.stderr
+
+
 def _slow_writer(pipe, data: bytes, rate: int, header: int, pause_at: float, pause_s: float, log: dict):
     """Write the WAV header, then the sound in 20 ms pieces in real time, stopping once for
     ``pause_s`` seconds at ``pause_at`` seconds of sound; then close the pipe."""

@@ -166,6 +166,6 @@ def _open_source(args, raw_opts):
         from face3d.audio.stdin import PipeSource
         from face3d.live import LiveSource
 
-        pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute)
+        pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute).open()   # the header, or a one-line error
         return _LiveSource(LiveSource(mic=pipe), pipe)
     return _MediaSource(args.audio, args.mute)
