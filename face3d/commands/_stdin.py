@@ -39,6 +39,10 @@ def raw_options(args, uses_stdin: bool) -> tuple:
 
 
 def stdin_binary():
+    """Standard input as a binary stream; a terminal there is a mistake (nothing was piped)."""
     import sys
 
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("AUDIO '-' reads speech from standard input, but nothing is piped into it; "
+                         "e.g. espeak-ng --stdout \"Hello\" | face3d ... -")
     return sys.stdin.buffer
