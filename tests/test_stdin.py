@@ -70,6 +70,24 @@ def test_raw_pcm_pipe_equals_the_file(speech, tmp_path, kind, channels):
     np.testing.assert_allclose(a.values, b.values, atol=2e-4 if kind == "f32le" else 0)
 
 
+@pytest.mark.parametrize("size", ["zero", "exact"])
+def test_wav_stream_data_sizes(speech, tmp_path, size):
+    """A data size of 0 means "to the end"; a real size is honoured (a chunk after the data,
+    here a LIST chunk, is not sound)."""
+    import struct
+
+    d = speech[0]
+    data, rate, header = _wav_stream(d / "speech.wav")
+    n = len(data) - header
+    if size == "zero":
+        data = data[: header - 4] + struct.pack("<I", 0) + data[header:]
+    else:
+        data = data[: header - 4] + struct.pack("<I", n) + data[header:] + b"LIST" + struct.pack("<I", 4000) + b"\x7f" * 4000
+    r = _export_pipe(data, tmp_path / "s.csv")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s.csv").read_text() == (d / "file.csv").read_text()
+
+
 def test_stdin_to_other_formats(speech, tmp_path):
     d = speech[0]
     r = _export_pipe((d / "speech.wav").read_bytes(), tmp_path / "cues.json")
