@@ -168,19 +168,20 @@ def cues(track, duration: float, extended: str = EXTENDED) -> list[tuple[float, 
 def write(track, stream, info, variant: str = "rhubarb-tsv") -> None:
     extended = parse_extended(info.options.get("extended_shapes"))
     cs = cues(track, info.duration, extended)
+    duration = cs[-1][1]          # the sound's length in whole centiseconds, as the cues end
     if variant == "rhubarb-tsv":
         for start, _, shape in cs:
             stream.write(f"{start:.2f}\t{shape}\n")
     elif variant == "rhubarb-json":
         stream.write("{\n  \"metadata\": {\n")
         stream.write(f"    \"soundFile\": {json.dumps(info.sound_file, ensure_ascii=False)},\n")
-        stream.write(f"    \"duration\": {info.duration:.2f}\n  }},\n  \"mouthCues\": [\n")
+        stream.write(f"    \"duration\": {duration:.2f}\n  }},\n  \"mouthCues\": [\n")
         stream.write(",\n".join(f"    {{ \"start\": {a:.2f}, \"end\": {b:.2f}, \"value\": \"{s}\" }}" for a, b, s in cs))
         stream.write("\n  ]\n}\n")
     elif variant == "rhubarb-xml":
         stream.write("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rhubarbResult>\n  <metadata>\n")
         stream.write(f"    <soundFile>{escape(info.sound_file)}</soundFile>\n")
-        stream.write(f"    <duration>{info.duration:.2f}</duration>\n  </metadata>\n  <mouthCues>\n")
+        stream.write(f"    <duration>{duration:.2f}</duration>\n  </metadata>\n  <mouthCues>\n")
         for a, b, s in cs:
             stream.write(f"    <mouthCue start={quoteattr(f'{a:.2f}')} end={quoteattr(f'{b:.2f}')}>{s}</mouthCue>\n")
         stream.write("  </mouthCues>\n</rhubarbResult>\n")
