@@ -134,6 +134,23 @@ def test_one_progress_bar_on_a_terminal(tree, tmp_path):
     assert text.strip().splitlines()[-1].endswith(f"2 of 8 files failed; see {out / REPORT}"), text
 
 
+@pytest.mark.parametrize("fmt, ext", [("rhubarb-tsv", ".tsv"), ("glb", ".glb")])
+def test_other_formats_in_a_batch_same_bytes_as_one_at_a_time(tree, tmp_path, fmt, ext):
+    """--format in a batch: each output takes the format's extension (glb: the head loaded
+    once per worker) and is byte-identical to exporting that file alone."""
+    src, _, _ = tree
+    out = tmp_path / "out"
+    r = run_cli("export", src / "act2", src / "l6.wav", "-o", f"{out}/", "--format", fmt, "--jobs", "2", timeout=180)
+    assert r.returncode == 1 and "empty.ogg" in r.stderr, r.stderr
+    made = outputs(out)
+    assert sorted(made) == sorted(["deep/er/l5" + ext, "l4" + ext, "l6" + ext])
+    for rel, one in [("deep/er/l5" + ext, src / "act2/deep/er/l5.flac"), ("l6" + ext, src / "l6.wav")]:
+        alone = tmp_path / ("alone" + ext)
+        r = run_cli("export", one, "-o", alone, "--format", fmt)
+        assert r.returncode == 0, r.stderr
+        assert made[rel] == alone.read_bytes(), rel
+
+
 def test_skip_existing_rewrites_nothing_and_redoes_a_touched_input(tree, tmp_path):
     src, good, _ = tree
     out = tmp_path / "out"

@@ -33,12 +33,50 @@ def parse_jobs(text: str) -> int:
 parse_jobs.finite_number = True
 
 
-def export_file(src: str, dst: str, *, fps: float) -> None:
-    """One input -> one weight CSV, written atomically."""
-    from face3d.pipeline import analyze
-    from face3d.track import save_csv
+def export_file(src: str, dst: str, *, fmt: str = "csv", fps: float = 60.0, extended=None, head=None) -> None:
+    """One audio file -> one export in format ``fmt`` (see :mod:`face3d.formats`), atomically."""
+    from face3d.analysis import ANALYSIS_RATE
+    from face3d.audio.files import load_audio
 
-    save_csv(analyze(src, fps=fps), dst)
+    samples, rate = load_audio(src, rate=ANALYSIS_RATE)
+    save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head)
+
+
+def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float, extended=None, head=None) -> None:
+    """Analyse ``samples`` and write them to ``dst`` in format ``fmt``; ``head``: see :func:`head_spec`."""
+    from face3d import formats
+    from face3d.pipeline import analyze
+
+    f = formats.get(fmt)
+    track = analyze(samples, rate=rate, fps=None)
+    options = {} if extended is None else {"extended_shapes": extended}
+    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps,
+                              rig=load_rig(head) if f.needs_head else None, options=options)
+    formats.save(f, track, dst, info)
+
+
+def head_spec(args) -> tuple:
+    """The head named by the command's options, as a picklable value a worker can load."""
+    from face3d.commands._common import head_options_from_args
+
+    opts = head_options_from_args(args)
+    return getattr(args, "head", None), tuple(sorted(opts.items(), key=lambda kv: kv[0]))
+
+
+_RIGS: dict = {}
+
+
+def load_rig(spec: tuple):
+    """Load (once per process: a worker keeps the last few) the head of a :func:`head_spec`."""
+    from face3d.mesh.heads import load_head
+
+    key = repr(spec)
+    if key not in _RIGS:
+        if len(_RIGS) >= 4:
+            _RIGS.clear()
+        path, opts = spec
+        _RIGS[key] = load_head(path, **dict(opts))
+    return _RIGS[key]
 
 
 def add_batch_options(parser) -> None:
@@ -81,6 +119,9 @@ def run_batch_command(args, job, suffix: str) -> int:
     if not outdir.is_dir() and not outdir.parent.is_dir():
         raise OutputError(f"-o {args.output}: parent folder {outdir.parent} does not exist; create it first")
     pairs = discover(list(args.inputs), outdir, suffix, MEDIA_EXTENSIONS)
+    head = getattr(job, "keywords", {}).get("head")
+    if head is not None:
+        load_rig(head)  # a bad head is bad usage, said once before anything runs
     try:
         outdir.mkdir(exist_ok=True)
     except OSError as exc:

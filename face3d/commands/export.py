@@ -1,4 +1,5 @@
-"""``face3d export``: audio files -> viseme weight CSV files."""
+"""``face3d export``: audio files (or standard input) -> weight curves in face3d's CSV or
+another tool's format (:mod:`face3d.formats`)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 
 from face3d.commands._common import number_option
 from face3d.commands._jobs import add_batch_options
+from face3d.errors import UsageError
 
-HELP = "analyse audio files into jawOpen/mouthWide/mouthPucker/mouthClose CSV curves"
+HELP = "analyse audio into weight curves: CSV, Rhubarb cues, ARKit CSV or an animated glTF"
 
 
 parse_fps = number_option("--fps", 1.0, 1000.0, unit="frames per second")
@@ -24,15 +26,46 @@ def register(subparsers):
             "time_s = frame / fps. With one input, -o is the CSV path. With several inputs or folders "
             "(searched recursively for audio and video files), -o is a folder: in/a/b.wav -> OUTDIR/a/b.csv, "
             "run on every core (--jobs) or a Dask cluster (--scheduler), with a report "
-            "OUTDIR/face3d-report.jsonl; a failing file is reported and the rest go on (exit status 1)."
+            "OUTDIR/face3d-report.jsonl; a failing file is reported and the rest go on (exit status 1). "
+            "--format writes another "
+            "tool's format instead (default: chosen by -o's extension: .csv face3d's CSV, .tsv/.json/.xml "
+            "Rhubarb Lip Sync cues, .glb an animated glTF of the head). AUDIO '-' reads standard input."
         ),
     )
-    p.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files (WAV, FLAC, OGG; any rate, any channels) or folders of them")
-    p.add_argument("-o", "--output", required=True, metavar="PATH", help="CSV file (one input) or folder (several inputs or folders; ends in / or exists)")
-    p.add_argument("--fps", type=parse_fps, default=60.0, help="frames per second of the CSV (default 60)")
+    from face3d.commands._common import add_head_options
+    from face3d.commands._stdin import add_stdin_options
+    from face3d.formats import FORMATS
+
+    p.add_argument("inputs", nargs="+", metavar="AUDIO",
+                   help="audio files (WAV, FLAC, OGG; any rate, any channels) or folders of them, or '-' for standard input")
+    p.add_argument("-o", "--output", required=True, metavar="PATH", help="output file (one input) or folder (several inputs or folders; ends in / or exists)")
+    p.add_argument("--format", choices=tuple(FORMATS), metavar="FORMAT",
+                   help="output format: " + "; ".join(f"{f.name} ({f.help})" for f in FORMATS.values())
+                   + " (default: by -o's extension, else csv)")
+    p.add_argument("--fps", type=parse_fps, default=60.0, help="frames per second of the CSV, ARKit CSV and glTF animation (default 60)")
+    p.add_argument("--extended-shapes", metavar="SHAPES", default="GHX",
+                   help="Rhubarb formats: which of the extended shapes G, H, X to use (default GHX; '' for none)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    add_head_options(p)
+    add_stdin_options(p)
     add_batch_options(p)
     return p
+
+
+def _format(args, single: bool):
+    from face3d import formats
+
+    if args.format:
+        return formats.get(args.format)
+    return formats.for_path(args.output) if single else formats.FORMATS["csv"]
+
+
+def _read_stdin(raw_opts):
+    """(samples, rate) of standard input."""
+    from face3d.audio.stdin import read_all
+    from face3d.commands._stdin import stdin_binary
+
+    return read_all(stdin_binary(), *raw_opts)
 
 
 def run(args) -> int:
@@ -40,14 +73,31 @@ def run(args) -> int:
 
     from face3d.batch import up_to_date
     from face3d.commands import _jobs
+    from face3d.commands._stdin import STDIN, raw_options
+    from face3d.formats.rhubarb import parse_extended
 
-    if _jobs.is_batch(args.inputs, args.output):
-        return _jobs.run_batch_command(args, partial(_jobs.export_file, fps=args.fps), ".csv")
+    inputs = list(args.inputs)
+    if STDIN in inputs and len(inputs) > 1:
+        raise UsageError("'-' (standard input) must be the only AUDIO; export other files separately")
+    raw_opts = raw_options(args, STDIN in inputs)
+    extended = parse_extended(args.extended_shapes)
+    batch = _jobs.is_batch(inputs, args.output)
+    if STDIN in inputs and batch:
+        raise UsageError(f"-o {args.output} is a folder; with '-' (standard input) give the output file's name")
+    fmt = _format(args, not batch)
+    head = _jobs.head_spec(args) if fmt.needs_head else None
+    job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head)
+    if batch:
+        return _jobs.run_batch_command(args, job, fmt.extension)
     _jobs.check_single(args)
-    src, dst = args.inputs[0], Path(args.output)
-    if args.skip_existing and up_to_date(Path(src), dst):
+    src, dst = inputs[0], args.output
+    if src != STDIN and args.skip_existing and up_to_date(Path(src), Path(dst)):
         print(f"{src} -> {dst} (up to date, skipped)", file=sys.stderr)
         return 0
-    _jobs.export_file(src, str(dst), fps=args.fps)
+    if src == STDIN:
+        samples, rate = _read_stdin(raw_opts)
+        _jobs.save_export(samples, rate, src, dst, fmt=fmt.name, fps=args.fps, extended=extended, head=head)
+    else:
+        job(src, dst)
     print(f"{src} -> {dst}", file=sys.stderr)
     return 0
