@@ -376,6 +376,12 @@ def test_dask_cluster_export_same_bytes_as_local(tree, cluster, tmp_path):
     before = executed(cluster.address)
     check_batch(run_cli("export", src, "-o", f"{out}/", "--scheduler", cluster.address, timeout=180), out, tree)
     assert executed(cluster.address) - before == 8  # one task per input, all run by the cluster
+    # relative paths: the workers run in another folder (the repository), so they get absolute ones
+    rel_out = tmp_path / "rel"
+    r = run_cli("export", os.path.relpath(src, tmp_path), "-o", "rel/", "--scheduler", cluster.address,
+                cwd=tmp_path, timeout=180)
+    assert r.returncode == 1 and outputs(rel_out) == tree[1], r.stderr
+    assert len(read_report(rel_out)) == 8
 
 
 def test_dask_worker_killed_mid_batch_loses_and_corrupts_nothing(tmp_path):

@@ -175,7 +175,8 @@ class _Dask:
         self.window = max(2, threads * AHEAD * 4)  # each task is a round trip to the scheduler: keep more queued
 
     def submit(self, job, src, dst):
-        return self._client.submit(run_one, job, src, dst, pure=False)
+        # a worker runs in its own folder: it gets the paths as absolute ones
+        return self._client.submit(run_one, job, os.path.abspath(src), os.path.abspath(dst), pure=False)
 
     def wait(self, pending, timeout=None):
         from distributed import wait

@@ -56,11 +56,18 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
 
 
 def head_spec(args) -> tuple:
-    """The head named by the command's options, as a picklable value a worker can load."""
+    """The head named by the command's options, as a picklable value a worker can load
+    (its files as absolute paths for a Dask cluster, whose workers run elsewhere)."""
+    import os
+
     from face3d.commands._common import head_options_from_args
 
     opts = head_options_from_args(args)
-    return getattr(args, "head", None), tuple(sorted(opts.items(), key=lambda kv: kv[0]))
+    head = getattr(args, "head", None)
+    if getattr(args, "scheduler", None):
+        head = head and os.path.abspath(head)
+        opts.update({k: os.path.abspath(opts[k]) for k in ("mapping", "landmarks") if opts.get(k)})
+    return head, tuple(sorted(opts.items(), key=lambda kv: kv[0]))
 
 
 _RIGS: dict = {}
