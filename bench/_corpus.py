@@ -1,8 +1,9 @@
 """Speech with exact phone timings for the lip-sync benchmark and the viseme model.
 
 * Voices: espeak-ng voices and variants (``espeak:en-us+f3``) and Flite's ``awb`` and
-  ``rms`` (``flite:awb``). :data:`TRAIN_VOICES` make training data; :data:`HELDOUT_VOICES`
-  (other accents, other variants, another Flite voice) never do and are what
+  ``rms`` (``flite:awb``). Training data come from :data:`TRAIN_ACCENTS` x
+  :data:`TRAIN_VARIANTS` and :data:`TRAIN_FLITE`; :data:`HELDOUT_VOICES` (three other
+  accents with three other variants, and another Flite voice) never do and are what
   ``bench/lipsync.py`` scores. Festival voices and Flite's ``kal`` and ``slt`` are
   reserved for independent checks: :func:`synthesize` refuses them unless asked.
 * Targets: each phone (espeak-ng mnemonics or Flite's CMU phones) has a target openness,
@@ -18,13 +19,21 @@ import numpy as np
 
 FPS = 100
 
-TRAIN_VOICES = tuple(
-    [f"espeak:{v}" for v in ("en-us", "en-gb", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd")]
-    + [f"espeak:{a}+{b}" for a, b in (("en-us", "m3"), ("en-us", "f2"), ("en-gb", "f1"), ("en-gb", "m7"),
-                                       ("en-gb-x-rp", "f3"), ("en-gb-x-gbclan", "m2"), ("en-us", "f5"),
-                                       ("en-gb-x-gbcwmd", "m5"), ("en-us", "klatt"), ("en-gb", "klatt4"))]
-    + ["flite:awb"]
+#: espeak-ng accents and voice variants the model is trained on (random pairs of them).
+TRAIN_ACCENTS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
+TRAIN_VARIANTS = (
+    "", "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene", "Gene2",
+    "Henrique", "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen", "RicishayMax",
+    "Storm", "Tweaky", "adam", "anika", "announcer", "antonio", "aunty", "belinda", "benjamin", "boris",
+    "caleb", "croak", "david", "ed", "edward", "f1", "f2", "f3", "f5", "fast", "grandma", "grandpa",
+    "gustave", "iven", "iven2", "iven3", "john", "kaukovalta", "klatt", "klatt3", "klatt4", "klatt5",
+    "klatt6", "linda", "m1", "m2", "m3", "m4", "m5", "m7", "m8", "marcelo", "max", "michel", "miguel",
+    "norbert", "pablo", "paul", "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2",
+    "travis", "victor", "whisper", "zac",
 )
+#: Flite voices the model is trained on (kal and slt are reserved, rms is held out).
+TRAIN_FLITE = ("awb",)
+TRAIN_VOICES = tuple(f"espeak:{a}" for a in TRAIN_ACCENTS) + tuple(f"flite:{v}" for v in TRAIN_FLITE)
 HELDOUT_VOICES = ("espeak:en-029+f4", "espeak:en-gb-scotland+m6", "espeak:en-us-nyc+klatt2", "flite:rms")
 RESERVED = ("flite:kal", "flite:kal16", "flite:slt")
 
@@ -122,13 +131,34 @@ def synthesize(voice: str, text: str, *, speed: int = 170, pitch: int = 50, allo
         from _espeak import synthesize as es
 
         x, rate, ev = es(text, speed=speed, voice=name, pitch=pitch)
-        return x.astype(np.float32) / 32768.0, rate, ev, False
+        return x.astype(np.float32) / 32768.0, rate, _espeak_closures(x, rate, ev), False
     if engine == "flite":
         from _flite import synthesize as fl
 
         x, rate, ev = fl(text, voice=name)
         return x.astype(np.float32) / 32768.0, rate, ev, True
     raise ValueError(f"unknown voice {voice!r}")
+
+
+_VOICELESS_STOPS = ("p", "t", "k", "tS")
+
+
+def _espeak_closures(x, rate, events, longest_s=0.15):
+    """espeak-ng reports a voiceless stop (p, t, k, ch) at its burst and writes the silent
+    closure before it into the previous phone; move the stop's start back over that
+    digital silence so the closure counts as the stop's (as Flite's timings have it)."""
+    out = []
+    for t, ph in events:
+        if ph.rstrip(";'/,!-#") in _VOICELESS_STOPS:
+            i = min(int(round(t * rate)), len(x))
+            lo = max(0, i - int(longest_s * rate))
+            quiet = np.abs(x[lo:i].astype(np.int32)) <= 1
+            loud = np.flatnonzero(~quiet)
+            start = lo + (loud[-1] + 1 if loud.size else 0)
+            prev = out[-1][0] if out else 0.0
+            t = max(float(start) / rate, prev)
+        out.append((t, ph))
+    return out
 
 
 def n_frames(n_samples: int, rate: int) -> int:

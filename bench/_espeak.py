@@ -64,7 +64,7 @@ def _init():
     return _lib
 
 
-def synthesize(text: str, speed: int = 175, voice: str = "en", pitch: int = 50):
+def _synthesize_here(text, speed, voice, pitch):
     lib = _init()
     _state["chunks"], _state["events"] = [], []
     lib.espeak_SetVoiceByName(voice.encode())
@@ -75,3 +75,13 @@ def synthesize(text: str, speed: int = 175, voice: str = "en", pitch: int = 50):
     lib.espeak_Synchronize()
     x = np.concatenate(_state["chunks"]) if _state["chunks"] else np.zeros(0, np.int16)
     return x.astype(np.int16), int(_rate), list(_state["events"])
+
+
+def synthesize(text: str, speed: int = 175, voice: str = "en", pitch: int = 50):
+    """Each utterance in a fresh forked process: in one process, libespeak-ng (1.51) lets
+    an earlier text change the next one's pauses and put its phoneme events out of step
+    with its audio (by 50 ms and more); a fresh engine reports them where the audio has them."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(_synthesize_here, (text, speed, voice, pitch))
