@@ -8,8 +8,9 @@ held-out accents, variants and voice the benchmark scores, never Festival or Fli
 clean and once varied (vocal-tract/pitch shift by resampling, reverberation, noise,
 level, band-limiting). Targets: per-phone openness, width, rounding and p/b/m closure from
 the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` computes.
-Model: a two-layer tanh network, fitted with Adam from the seed; the same seed and
-package versions give the same file.
+Model: each frame projected to a few numbers, those at a few past frames side by side
+into a two-layer ReLU network (see ``face3d/analysis/model.py``), fitted with Adam from
+the seed; the same seed and package versions give the same file.
 
     .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 800] [--out models/visemes.npz]
 
@@ -39,7 +40,8 @@ from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
 TAPS = (0, 1, 2, 4, 7, 11, 16)
-HIDDEN = 32
+HIDDEN = 64
+PROJ = 12
 CACHE = Path("/tmp/face3d-lipsync-data")
 
 WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
@@ -115,43 +117,64 @@ def make_data(seed, utterances, cache=CACHE):
 
 
 def placeholder():
-    d = N_FEATURES * len(TAPS)
-    return VisemeModel(dict(mu=np.zeros(d), sd=np.ones(d), w1=np.zeros((d, 1)), b1=np.zeros(1),
-                            w2=np.zeros((1, 4)), b2=np.zeros(4), taps=np.array(TAPS), edges=np.array(BAND_EDGES)))
+    d = N_FEATURES
+    return VisemeModel(dict(mu=np.zeros(d), sd=np.ones(d), proj=np.zeros((d, 1)), w1=np.zeros((len(TAPS), 1)),
+                            b1=np.zeros(1), w2=np.zeros((1, 4)), b2=np.zeros(4), taps=np.array(TAPS),
+                            edges=np.array(BAND_EDGES)))
 
 
-def fit(X, Y, seed, epochs, hidden=HIDDEN, lr=3e-3, batch=512):
+def tap_index(lengths):
+    """(N, len(TAPS)) row of each frame's tap frames, clamped at its utterance's first frame
+    (the mapper fills the history before the first frame with the first frame)."""
+    out, o = [], 0
+    for n in lengths:
+        j = np.arange(n)
+        out.append(np.stack([o + np.maximum(j - t, 0) for t in TAPS], axis=1))
+        o += n
+    return np.concatenate(out)
+
+
+def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512):
+    """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; y = relu(x @ w1 + b1) @ w2 + b2."""
     rng = np.random.default_rng(seed + 1)
-    mu, sd = X.mean(0), X.std(0) + 1e-3
-    Xs = ((X - mu) / sd).astype(np.float32)
-    d = X.shape[1]
-    P = dict(w1=(rng.standard_normal((d, hidden)) / np.sqrt(d)).astype(np.float32), b1=np.zeros(hidden, np.float32),
+    mu, sd = F.mean(0), F.std(0) + 1e-3
+    Fs = ((F - mu) / sd).astype(np.float32)
+    d, nt = F.shape[1], len(TAPS)
+    P = dict(proj=(rng.standard_normal((d, proj)) / np.sqrt(d)).astype(np.float32),
+             w1=(rng.standard_normal((proj * nt, hidden)) / np.sqrt(proj * nt)).astype(np.float32),
+             b1=np.zeros(hidden, np.float32),
              w2=(rng.standard_normal((hidden, 4)) * 0.1).astype(np.float32), b2=np.zeros(4, np.float32))
     m = {k: np.zeros_like(v) for k, v in P.items()}
     v2 = {k: np.zeros_like(v) for k, v in P.items()}
     b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
     Yf = Y.astype(np.float32)
     wpos = 3.0  # p/b/m frames are rare: weigh the closure's positives up
-    n = len(Xs)
+    wout = np.array([2.0, 1.0, 1.0], np.float32)
+    n = len(Fs)
     for ep in range(epochs):
         order = rng.permutation(n)
         tot = 0.0
         rate = lr * (0.5 * (1 + np.cos(np.pi * ep / epochs)))
         for s in range(0, n, batch):
-            idx = order[s : s + batch]
-            x, y = Xs[idx], Yf[idx]
-            h = np.tanh(x @ P["w1"] + P["b1"])
+            rows = order[s : s + batch]
+            fb, y = Fs[idx_all[rows]], Yf[rows]  # (B, taps, d)
+            z = fb @ P["proj"]
+            x = z.reshape(len(rows), -1)
+            h = np.maximum(x @ P["w1"] + P["b1"], 0.0)
             o = h @ P["w2"] + P["b2"]
             g = np.empty_like(o)
-            g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * np.array([2.0, 1.0, 1.0], np.float32)
+            g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout
             p = 1 / (1 + np.exp(-o[:, 3]))
             w = 1 + (wpos - 1) * y[:, 3]
             g[:, 3] = (p - y[:, 3]) * w
-            tot += float(np.sum((o[:, :3] - y[:, :3]) ** 2)) + float(np.sum(-w * (y[:, 3] * np.log(p + 1e-7) + (1 - y[:, 3]) * np.log(1 - p + 1e-7))))
-            g /= len(idx)
+            tot += float(np.sum(wout * (o[:, :3] - y[:, :3]) ** 2))
+            tot += float(np.sum(-w * (y[:, 3] * np.log(p + 1e-7) + (1 - y[:, 3]) * np.log(1 - p + 1e-7))))
+            g /= len(rows)
             gr = dict(w2=h.T @ g, b2=g.sum(0))
-            gh = (g @ P["w2"].T) * (1 - h * h)
+            gh = (g @ P["w2"].T) * (h > 0)
             gr["w1"], gr["b1"] = x.T @ gh, gh.sum(0)
+            gz = (gh @ P["w1"].T).reshape(z.shape)
+            gr["proj"] = np.einsum("btd,btk->dk", fb, gz)
             t += 1
             for k in P:
                 m[k] = b1 * m[k] + (1 - b1) * gr[k]
@@ -165,7 +188,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--utterances", type=int, default=800, help="sentences to synthesise")
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
     args = ap.parse_args(argv)
@@ -173,10 +196,10 @@ def main(argv=None) -> int:
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
     E, T, _ = make_data(args.seed, args.utterances, args.cache)
     ph = placeholder()
-    X = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
+    F = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
     Y = np.concatenate(T).astype(np.float64)
-    print(f"{len(E)} utterances, {len(X)} frames, {X.shape[1]} features ({time.time() - t0:.0f} s)")
-    params = fit(X, Y, args.seed, args.epochs)
+    print(f"{len(E)} utterances, {len(F)} frames, {F.shape[1]} features per frame ({time.time() - t0:.0f} s)")
+    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(TAPS), edges=np.array(BAND_EDGES), seed=np.array(args.seed),

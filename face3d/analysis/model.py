@@ -1,12 +1,15 @@
 """The fitted viseme model: a small two-layer network in numpy, read from ``models/visemes.npz``.
 
 The file is written by ``scripts/train_visemes.py`` (reproducible from its seed, on
-speech it synthesises itself; see the README). It holds the feature standardisation
-(``mu``, ``sd``), the weights (``w1``, ``b1``, ``w2``, ``b2``), the context taps and the
+speech it synthesises itself; see the README). It holds the per-frame feature
+standardisation (``mu``, ``sd``), a projection of each frame to a few numbers (``proj``),
+the context ``taps`` (frames back), the weights (``w1``, ``b1``, ``w2``, ``b2``) and the
 band edges it was fitted on (checked against :data:`~face3d.analysis.bands.BAND_EDGES`).
 
-``y = tanh(((x - mu) / sd) @ w1 + b1) @ w2 + b2`` with four outputs: openness, width,
-rounding (regressions onto per-phone targets) and a closure logit (p/b/m).
+Per frame ``z[t] = ((f[t] - mu) / sd) @ proj``; then ``x[t]`` is ``z[t - k]`` for every
+tap ``k``, side by side, and ``y = max(x @ w1 + b1, 0) @ w2 + b2`` with four outputs:
+openness, width, rounding (regressions onto per-phone targets) and a closure logit
+(p/b/m). Projecting before the context keeps the work per frame small.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import numpy as np
 from face3d.analysis.bands import BAND_EDGES
 
 MODEL_FILE = "visemes.npz"
-_KEYS = ("mu", "sd", "w1", "b1", "w2", "b2", "taps", "edges")
+_KEYS = ("mu", "sd", "proj", "w1", "b1", "w2", "b2", "taps", "edges")
 
 
 class VisemeModel:
-    """Arrays of a fitted model; :meth:`forward` maps (n, D) features to (n, 4) outputs."""
+    """Arrays of a fitted model: :meth:`project` per frame, then :meth:`forward` in context."""
 
     def __init__(self, arrays: dict):
         missing = [k for k in _KEYS if k not in arrays]
@@ -29,21 +32,32 @@ class VisemeModel:
         if tuple(np.asarray(arrays["edges"], float)) != tuple(BAND_EDGES):
             raise ValueError("viseme model was fitted on other band edges; rerun scripts/train_visemes.py")
         self.taps = tuple(int(t) for t in np.asarray(arrays["taps"]).ravel())
-        self.mu = np.asarray(arrays["mu"], np.float64)
-        self.sd = np.asarray(arrays["sd"], np.float64)
-        w1 = np.asarray(arrays["w1"], np.float64)
-        # fold the standardisation into the first layer: (x - mu) / sd @ w1 = x @ w1' + c
-        self.w1 = w1 / self.sd[:, None]
-        self.b1 = np.asarray(arrays["b1"], np.float64) - (self.mu / self.sd) @ w1
+        mu = np.asarray(arrays["mu"], np.float64)
+        sd = np.asarray(arrays["sd"], np.float64)
+        proj = np.asarray(arrays["proj"], np.float64)
+        # fold the standardisation into the projection: (f - mu) / sd @ P = f @ P' + c
+        self.proj = proj / sd[:, None]
+        self.proj_b = -(mu / sd) @ proj
+        self.w1 = np.asarray(arrays["w1"], np.float64)
+        self.b1 = np.asarray(arrays["b1"], np.float64)
         self.w2 = np.asarray(arrays["w2"], np.float64)
         self.b2 = np.asarray(arrays["b2"], np.float64)
-        self.n_in = self.w1.shape[0]
+        self.n_in = self.proj.shape[0]
+        if self.w1.shape[0] != self.proj.shape[1] * len(self.taps):
+            raise ValueError("viseme model: w1 does not match proj and taps")
         self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
 
+    def project(self, f: np.ndarray) -> np.ndarray:
+        """(n, D) per-frame features -> (n, K) projected frames."""
+        z = f @ self.proj
+        z += self.proj_b
+        return z
+
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """(n, K * len(taps)) frames in context -> (n, 4) outputs."""
         h = x @ self.w1
         h += self.b1
-        np.tanh(h, out=h)
+        np.maximum(h, 0.0, out=h)
         y = h @ self.w2
         y += self.b2
         return y

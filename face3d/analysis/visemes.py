@@ -24,7 +24,9 @@ The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py`
 openness, width, rounding and a p/b/m closure logit ``c``:
 
 * **jawOpen**, **mouthWide**, **mouthPucker** ``= clip(y) * voiced`` with ``voiced = gate *
-  clip((L - V + 40) / 10)``: at rest in silence, noise and a pause's breath or hum;
+  clip((L - V + 40) / 10)``: at rest in silence, noise and a pause's breath or hum; the jaw
+  also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for
+  p, b, m;
 * **mouthClose** ``= clip((sigmoid(c) - 0.2) / 0.5) * max(gate, recent)``: the lips press
   on p, b and m, during speech or just after it (never in steady noise or a long pause).
 
@@ -55,8 +57,10 @@ VOICE_MIN_SNR_DB = 25.0
 LOUD_RANGE_DB = 20.0
 REST_DB = 40.0
 REST_WIDTH_DB = 10.0
+JAW_LIFT = 0.5
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
 _CHUNK = 64
+_LEAKY_CHUNK = 128
 #: Typical spectral shape ``s`` of voiced speech (the speaker mean before any is heard).
 SHAPE_PRIOR = (0.0,) * len(BANDS)
 #: Features per frame.
@@ -139,18 +143,24 @@ def _leaky(x: np.ndarray, a: float, y0: np.ndarray) -> tuple[np.ndarray, np.ndar
             y = a * y + x[i]
             out[i] = y
         return out, (out[-1].copy() if n else y0)
-    k = _CHUNK
+    k = _LEAKY_CHUNK
     nc = -(-n // k)
     xp = np.zeros((nc * k,) + x.shape[1:])
     xp[:n] = x
     xc = xp.reshape((nc, k) + x.shape[1:])
     j = np.arange(k, dtype=np.float64).reshape((k,) + (1,) * (x.ndim - 1))
-    z = np.cumsum(xc * a ** -j, axis=1) * a**j
-    carry = a ** (j + 1.0)
+    # within each chunk from zero: z[j] = a^j * sum_{i<=j} a^-i x[i]
+    z = np.cumsum(xc * a ** -j, axis=1)
+    z *= a**j
+    # the value carried into each chunk: the same recursion over chunk ends (a few hundred steps)
+    ak = a**k
+    ends = z[:, -1]
+    start = np.empty_like(ends)
     prev = y0
     for c in range(nc):
-        z[c] += carry * prev
-        prev = z[c, -1]
+        start[c] = prev
+        prev = ak * prev + ends[c]
+    z += (a ** (j + 1.0))[None] * start[:, None]
     out = z.reshape((nc * k,) + x.shape[1:])[:n]
     return out, out[-1].copy()
 
@@ -180,13 +190,12 @@ class VisemeMapper:
         self._hf = np.full(self._wf - 1, np.inf)  # last L values (floor)
         self._hv = np.full(self._wv - 1, -np.inf)  # last L values (voice)
         self._hr = np.zeros(self._wr - 1)  # last loud values (recent)
-        self._num = np.zeros(len(BANDS))  # speaker mean: leaky sums of gate * s and gate
-        self._den = np.zeros(1)
-        self._hist = None  # last max(taps) feature rows
+        self._acc = np.zeros(len(BANDS) + 1)  # speaker mean: leaky sums of gate * s and of gate
+        self._hist = None  # last max(taps) projected frames
         self._y = [0.0, 0.0, 0.0, 0.0]
 
-    def features(self, energies) -> tuple[np.ndarray, np.ndarray]:
-        """Advance the trackers over new frames: (n, N_FEATURES * len(taps)) inputs, voiced, active.
+    def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Advance the trackers over new frames: (n, N_FEATURES) per-frame features, voiced, active.
 
         ``voiced = gate * clip((L - V + 40) / 10)``: 0 in silence, steady noise and sound
         more than 40 dB below the voice's peaks (a pause's breath and hum), where the
@@ -195,7 +204,7 @@ class VisemeMapper:
         if e.ndim != 2 or e.shape[1] != len(BANDS):
             raise ValueError(f"energies must be (frames, {len(BANDS)}), got {e.shape}")
         n = e.shape[0]
-        L = 10.0 * np.log10(np.sum(10.0 ** (e[:, :VOICE_BANDS] / 10.0), axis=1))
+        L = 10.0 * np.log10(np.sum(np.exp(e[:, :VOICE_BANDS] * (np.log(10.0) / 10.0)), axis=1))
 
         zf = np.concatenate([self._hf, L])
         F = _sliding(zf, self._wf, np.minimum)
@@ -210,40 +219,51 @@ class VisemeMapper:
         recent = _sliding(zr, self._wr, np.maximum)
         self._hr = zr[zr.shape[0] - (self._wr - 1):] if self._wr > 1 else self._hr
 
-        shape = np.clip(e - L[:, None], -60.0, 20.0) / 20.0
-        num, self._num = _leaky(shape * gate[:, None], self._as, self._num)
-        den, self._den = _leaky(gate[:, None], self._as, self._den)
-        mean = (num + SPEAKER_PRIOR_FRAMES * np.asarray(SHAPE_PRIOR)) / (den + SPEAKER_PRIOR_FRAMES)
-        f = np.empty((n, N_FEATURES))
         nb = len(BANDS)
-        f[:, :nb] = shape
-        f[:, nb : 2 * nb] = shape - mean
+        f = np.empty((n, N_FEATURES))
+        shape = f[:, :nb]
+        np.subtract(e, L[:, None], out=shape)
+        np.clip(shape, -60.0, 20.0, out=shape)
+        shape *= 1.0 / 20.0
+        g = np.empty((n, nb + 1))
+        np.multiply(shape, gate[:, None], out=g[:, :nb])
+        g[:, nb] = gate
+        acc, self._acc = _leaky(g, self._as, self._acc)
+        num = acc[:, :nb]
+        num += SPEAKER_PRIOR_FRAMES * np.asarray(SHAPE_PRIOR)
+        num /= acc[:, nb:] + SPEAKER_PRIOR_FRAMES
+        np.subtract(shape, num, out=f[:, nb : 2 * nb])
         f[:, 2 * nb] = np.maximum((L - V) / 20.0, -3.0)
         f[:, 2 * nb + 1] = np.minimum((L - F) / 30.0, 3.0)
         f[:, 2 * nb + 2] = gate
         f[:, 2 * nb + 3] = loud
         f[:, 2 * nb + 4] = recent
+        return f, gate * _clip((L - V + REST_DB) / REST_WIDTH_DB), np.maximum(gate, recent)
+
+    def _context(self, z: np.ndarray) -> np.ndarray:
+        """(n, K) projected frames -> (n, K * len(taps)): each frame with the ones ``taps`` back."""
+        n = z.shape[0]
         back = max(self._taps)
-        if self._hist is None:
-            self._hist = np.repeat(f[:1], back, axis=0)
-        z = np.concatenate([self._hist, f])
-        x = np.concatenate([z[back - t : back - t + n] for t in self._taps], axis=1)
-        self._hist = z[z.shape[0] - back:]
-        return x, gate * _clip((L - V + REST_DB) / REST_WIDTH_DB), np.maximum(gate, recent)
+        if self._hist is None:  # before the first frame: as if it had always been there
+            self._hist = np.repeat(z[:1], back, axis=0)
+        zz = np.concatenate([self._hist, z])
+        self._hist = zz[zz.shape[0] - back:]
+        return np.concatenate([zz[back - t : back - t + n] for t in self._taps], axis=1)
 
     def process(self, energies) -> np.ndarray:
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim == 2 and e.shape[0] == 0:
             return np.zeros((0, 4), np.float32)
-        x, voiced, active = self.features(e)
-        y = self.model.forward(x)
-        n = x.shape[0]
+        f, voiced, active = self.features(e)
+        y = self.model.forward(self._context(self.model.project(f)))
+        n = f.shape[0]
         close = _clip((1.0 / (1.0 + np.exp(-y[:, 3])) - 0.2) / 0.5) * active
         out = np.empty((n, 4), np.float32)
-        for i in range(4):
+        for i in (3, 0, 1, 2):
             v = close if i == 3 else _clip(y[:, i])
             v, self._y[i] = _release(v, self._a[i], self._y[i])
             out[:, i] = v if i == 3 else v * voiced
+        out[:, 0] *= 1.0 - JAW_LIFT * out[:, 3]
         np.clip(out, 0.0, 1.0, out=out)
         return out
 
