@@ -52,7 +52,9 @@ def test_p_between_vowels_closes_the_lips(voice):
     ps = [(a, b) for a, b, ph in segs if ph == "p" and b - a >= 0.03]
     assert len(ps) >= 3, segs
     for a, b in ps:
-        assert aperture[frames(a - 0.02, b + 0.02)].min() <= 0.15, (a, b)
+        near = frames(a - 0.02, b + 0.02)
+        assert aperture[near].min() <= 0.15, (a, b)
+        assert w[near, 3].max() >= 0.5, (a, b)  # the lips press, not only the jaw rising
     # and the vowels between them are open
     opens = [(a, b) for a, b, ph in segs if ph.startswith("A") or ph.startswith("a")]
     assert opens, segs
