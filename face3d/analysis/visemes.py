@@ -27,7 +27,7 @@ openness, width, rounding and a p/b/m closure logit ``c``:
   clip((L - V + 40) / 10)``: at rest in silence, noise and a pause's breath or hum; the jaw
   also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for
   p, b, m;
-* **mouthClose** ``= clip((sigmoid(c) - 0.2) / 0.5) * max(gate, recent)``: the lips press
+* **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
   on p, b and m, during speech or just after it (never in steady noise or a long pause).
 
 Smoothing: each network output goes through an instant-attack, exponential-release
@@ -58,6 +58,8 @@ LOUD_RANGE_DB = 20.0
 REST_DB = 40.0
 REST_WIDTH_DB = 10.0
 JAW_LIFT = 0.5
+CLOSE_FROM = 0.6
+CLOSE_RANGE = 0.3
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
 _CHUNK = 64
 _LEAKY_CHUNK = 128
@@ -257,7 +259,7 @@ class VisemeMapper:
         f, voiced, active = self.features(e)
         y = self.model.forward(self._context(self.model.project(f)))
         n = f.shape[0]
-        close = _clip((1.0 / (1.0 + np.exp(-y[:, 3])) - 0.2) / 0.5) * active
+        close = _clip((1.0 / (1.0 + np.exp(-y[:, 3])) - CLOSE_FROM) / CLOSE_RANGE) * active
         out = np.empty((n, 4), np.float32)
         for i in (3, 0, 1, 2):
             v = close if i == 3 else _clip(y[:, i])
