@@ -23,7 +23,8 @@ frames :attr:`~face3d.analysis.model.VisemeModel.taps` before it (context, causa
 The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py``) gives
 openness, width, rounding and a p/b/m closure logit ``c``:
 
-* **jawOpen**, **mouthWide**, **mouthPucker** ``= clip(y) * voiced`` with ``voiced = gate *
+* **jawOpen** ``= clip((y - 0.05) / 0.95) * voiced`` (the network's hedges below 0.05 are
+  rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with ``voiced = gate *
   clip((L - V + 40) / 10)``: at rest in silence, noise and a pause's breath or hum; the jaw
   also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for
   p, b, m;
@@ -58,6 +59,7 @@ LOUD_RANGE_DB = 20.0
 REST_DB = 40.0
 REST_WIDTH_DB = 10.0
 JAW_LIFT = 0.5
+FLOORS = (0.05, 0.0, 0.0)
 CLOSE_FROM = 0.6
 CLOSE_RANGE = 0.3
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
@@ -262,7 +264,7 @@ class VisemeMapper:
         close = _clip((1.0 / (1.0 + np.exp(-y[:, 3])) - CLOSE_FROM) / CLOSE_RANGE) * active
         out = np.empty((n, 4), np.float32)
         for i in (3, 0, 1, 2):
-            v = close if i == 3 else _clip(y[:, i])
+            v = close if i == 3 else _clip((y[:, i] - FLOORS[i]) / (1.0 - FLOORS[i]))
             v, self._y[i] = _release(v, self._a[i], self._y[i])
             out[:, i] = v if i == 3 else v * voiced
         out[:, 0] *= 1.0 - JAW_LIFT * out[:, 3]
