@@ -65,7 +65,8 @@ CLOSE_RANGE = 0.3
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
 _CHUNK = 64
 _LEAKY_CHUNK = 128
-#: Typical spectral shape ``s`` of voiced speech (the speaker mean before any is heard).
+#: Speaker mean assumed before any voice is heard (weighs as SPEAKER_PRIOR_FRAMES frames;
+#: the model was fitted with it, so change both together).
 SHAPE_PRIOR = (0.0,) * len(BANDS)
 #: Features per frame.
 N_FEATURES = 2 * len(BANDS) + 5
