@@ -24,9 +24,9 @@ The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py`
 openness, width, rounding and a p/b/m closure logit ``c``:
 
 * **jawOpen** ``= clip((y - 0.05) / 0.95) * voiced`` (the network's hedges below 0.05 are
-  rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with ``voiced = gate *
-  clip((L - V + 40) / 10)``: at rest in silence, noise and a pause's breath or hum; the jaw
-  also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for
+  rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with ``voiced = clip((L - F -
+  6) / 4) * clip((L - V + 40) / 10)`` (a steeper gate): at rest in silence, noise and a
+  pause's breath or hum; the jaw also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for
   p, b, m;
 * **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
   on p, b and m, during speech or just after it (never in steady noise or a long pause).
@@ -58,6 +58,7 @@ VOICE_MIN_SNR_DB = 25.0
 LOUD_RANGE_DB = 20.0
 REST_DB = 40.0
 REST_WIDTH_DB = 10.0
+VOICED_WIDTH_DB = 4.0
 JAW_LIFT = 0.5
 FLOORS = (0.05, 0.0, 0.0)
 CLOSE_FROM = 0.6
@@ -202,9 +203,11 @@ class VisemeMapper:
     def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance the trackers over new frames: (n, N_FEATURES) per-frame features, voiced, active.
 
-        ``voiced = gate * clip((L - V + 40) / 10)``: 0 in silence, steady noise and sound
-        more than 40 dB below the voice's peaks (a pause's breath and hum), where the
-        mouth rests. ``active = max(gate, recent)``: speech now or within 150 ms."""
+        ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)``: 0 in silence, steady
+        noise and sound more than 40 dB below the voice's peaks (a pause's breath and hum),
+        where the mouth rests; it opens over 4 dB (the gate over 10), so that a file that
+        starts with speech (the floor not yet seen) is not held shut. ``active = max(gate,
+        recent)``: speech now or within 150 ms."""
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim != 2 or e.shape[1] != len(BANDS):
             raise ValueError(f"energies must be (frames, {len(BANDS)}), got {e.shape}")
@@ -243,7 +246,8 @@ class VisemeMapper:
         f[:, 2 * nb + 2] = gate
         f[:, 2 * nb + 3] = loud
         f[:, 2 * nb + 4] = recent
-        return f, gate * _clip((L - V + REST_DB) / REST_WIDTH_DB), np.maximum(gate, recent)
+        voiced = _clip((L - F - GATE_DB) / VOICED_WIDTH_DB) * _clip((L - V + REST_DB) / REST_WIDTH_DB)
+        return f, voiced, np.maximum(gate, recent)
 
     def _context(self, z: np.ndarray) -> np.ndarray:
         """(n, K) projected frames -> (n, K * len(taps)): each frame with the ones ``taps`` back."""
