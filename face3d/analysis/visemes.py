@@ -23,11 +23,11 @@ frames :attr:`~face3d.analysis.model.VisemeModel.taps` before it (context, causa
 The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py``) gives
 openness, width, rounding and a p/b/m closure logit ``c``:
 
-* **jawOpen** ``= clip((y - 0.05) / 0.95) * voiced`` (the network's hedges below 0.05 are
-  rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with ``voiced = clip((L - F -
-  6) / 4) * clip((L - V + 40) / 10)`` (a steeper gate): at rest in silence, noise and a
-  pause's breath or hum; the jaw also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for
-  p, b, m;
+* **jawOpen** ``= clip((y - 0.05) / 0.95) * voiced`` (the network's hedges below 0.05
+  are rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with
+  ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)`` (a steeper gate): at rest
+  in silence, noise and a pause's breath or hum. The jaw also rises with the lips'
+  closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for p, b, m;
 * **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
   on p, b and m, during speech or just after it (never in steady noise or a long pause).
 
