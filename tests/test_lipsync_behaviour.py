@@ -12,7 +12,7 @@ import pytest
 
 from _audio_helpers import ROOT, need_espeak
 
-from face3d.analysis import analyze
+from face3d.pipeline import analyze
 from face3d.analysis.model import load_model
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper
 

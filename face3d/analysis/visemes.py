@@ -43,9 +43,10 @@ import numpy as np
 
 from face3d.analysis.bands import BANDS, HOP_S, VOICE_BANDS
 from face3d.analysis.model import VisemeModel, load_model
+from face3d.track import MOUTH_NAMES
 
 #: Output weight names, in column order.
-NAMES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
+NAMES = MOUTH_NAMES
 
 FLOOR_WINDOW_S = 3.0
 VOICE_WINDOW_S = 2.0
