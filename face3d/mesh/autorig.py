@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
-from face3d.mesh.mouth import RigMesh, fused_strip, lip_sides, open_fused_lips
+from face3d.mesh.jaw import inside_mouth, jaw_weights
+from face3d.mesh.mouth import RigMesh, darken_inside, fused_strip, lip_sides, open_fused_lips
 from face3d.mesh.rig import SHAPES, Rig, build_rig
 from face3d.mesh.synth import synthesise
 
@@ -37,20 +38,22 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
                                   overrides=landmark_overrides)
         sides = lip_sides(p, faces, marks) if "jawOpen" in missing else None
         info["lips"] = "separate" if sides is not None else "fused"
-        synth = None
-        hard = False
+        weights = None
+        if "jawOpen" in missing and sides is not None:
+            # Separate lips: they part along their own seam; the mouth bag behind goes dark.
+            inside = inside_mouth(p, faces, marks)
+            weights = jaw_weights(p, faces, marks, mesh.weld, inside=inside)
+            mesh = darken_inside(mesh, inside)
+            info["mouth_inside_vertices"] = int(inside.sum())
         if "jawOpen" in missing and sides is None:
             strip = fused_strip(p, faces, marks)
             if strip.sum() >= 2:
-                hard = True
                 opened = open_fused_lips(mesh, strip, marks)
                 if opened is not None:
                     mesh, weights = opened
                     info["mouth_opened"] = {"removed_triangles": int(strip.sum()),
                                             "bag_vertices": int(len(mesh.positions) - len(p))}
-                    synth = synthesise(mesh.positions, marks, parent_weight=weights)
-        if synth is None:
-            synth = synthesise(mesh.positions, marks, hard_mouth=hard, sides=sides)
+        synth = synthesise(mesh.positions, marks, faces=mesh.faces, weld=mesh.weld, jaw=weights)
         for s in missing:
             mesh.shapes[s] = synth[s]
         info["landmarks"] = {k: (val if k == "given" else

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from face3d.mesh.geometry import components, edge_list, edges_paired
-from face3d.mesh.synth import below_lip_line, jaw_weights
+from face3d.mesh.jaw import below_lip_line, jaw_weights
 
 MOUTH_BAG_COLOR = (0.10, 0.025, 0.03)
 
@@ -122,6 +122,21 @@ class RigMesh:
     double_sided: bool = True
 
 
+def darken_inside(mesh: RigMesh, inside: np.ndarray) -> RigMesh:
+    """Colour the inside of the mouth (behind the lips) dark and matte, so an open mouth
+    reads as a mouth rather than a grey cavity; hidden at rest, so the closed face is
+    unchanged."""
+    if not inside.any():
+        return mesh
+    v = len(mesh.positions)
+    colors = np.full((v, 3), 0.8) if mesh.colors is None else np.array(mesh.colors, np.float64)
+    colors[inside] = MOUTH_BAG_COLOR
+    gloss = np.full(v, 0.3) if mesh.gloss is None else np.array(mesh.gloss, np.float64)
+    gloss[inside] = 0.0
+    mesh.colors, mesh.gloss = colors, gloss
+    return mesh
+
+
 def open_fused_lips(mesh: RigMesh, strip: np.ndarray, marks: dict):
     """Cut the ``strip`` triangles out of ``mesh`` and stitch in a dark mouth bag.
 
@@ -144,11 +159,9 @@ def open_fused_lips(mesh: RigMesh, strip: np.ndarray, marks: dict):
     extra[: (n_new - 1) // 2] = weld[ext[: (n_new - 1) // 2]]
     weld = np.concatenate([weld, extra])
     shapes = {name: np.concatenate([d, np.zeros((n_new, 3), np.float32)]) for name, d in mesh.shapes.items()}
-    base_w = jaw_weights(p, marks, hard_mouth=True)
-    w_new = np.where(parent[v:] >= 0, base_w[ext], 0.5)
     # a closed head stays closed (and culled) when the bag is stitched in: every directed
     # edge must meet its reverse
     double_sided = mesh.double_sided or not edges_paired(weld[faces2])
     opened = RigMesh(positions=p2, faces=faces2, weld=weld, shapes=shapes, colors=colors, uvs=uvs,
                      gloss=gloss, double_sided=double_sided)
-    return opened, np.concatenate([base_w, w_new])
+    return opened, jaw_weights(p2, faces2, marks, weld)

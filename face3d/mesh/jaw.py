@@ -1,0 +1,163 @@
+"""Jaw weights: how much each vertex of a normalised head (+Y up, +Z forward) turns with
+the jaw.
+
+A first guess comes from geometry alone (:func:`geometric_jaw_weights`): below the line
+from the lip line to the jaw pivot the weight is 1, above it 0, with a smooth band that
+widens over the cheeks; it falls off below the chin (the neck stays) and behind the pivot.
+
+Near the mouth the guess is then relaxed over the mesh itself (:func:`relax_on_mesh`): the
+vertices around the mouth take the average of their neighbours, the rest keep the guess.
+Where the lips are separate surfaces (a slit, as on a scanned head) or have been cut
+apart, the upper lip is only connected to the nose and cheeks and the lower lip only to
+the chin, so the weights part exactly along the lips' own seam, wherever it runs, while
+the mouth corners (where the lips join) blend smoothly and stretch instead of tearing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from face3d.mesh.geometry import edge_list
+
+
+def smoothstep(e0, e1, x):
+    t = np.clip((x - e0) / np.where(np.abs(e1 - e0) < 1e-12, 1e-12, e1 - e0), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def below_lip_line(p: np.ndarray, marks: dict) -> np.ndarray:
+    """Signed distance below the line from the lip line to the jaw pivot (side view)."""
+    m = np.asarray(marks["mouth"])
+    piv = np.asarray(marks["jaw_pivot"])
+    d = np.array([piv[1] - m[1], piv[2] - m[2]])
+    d /= max(np.linalg.norm(d), 1e-9)
+    n = np.array([d[1], -d[0]])
+    if n[0] > 0:
+        n = -n
+    return (p[:, 1] - m[1]) * n[0] + (p[:, 2] - m[2]) * n[1]
+
+
+def geometric_jaw_weights(p: np.ndarray, marks: dict, band: float = 0.06) -> np.ndarray:
+    """(V,) jaw weights from the landmarks alone (no mesh connectivity)."""
+    mw = marks["mouth_width"]
+    piv = np.asarray(marks["jaw_pivot"])
+    chin = np.asarray(marks["chin"])
+    s = below_lip_line(p, marks)
+    ax = np.abs(p[:, 0])
+    eps = band * mw + 0.5 * np.maximum(ax - 0.5 * mw, 0)
+    w1 = smoothstep(-eps, eps, s)
+    drop = chin[1] - p[:, 1]
+    w2 = 1.0 - smoothstep(0.0, 1.2 * mw, drop)
+    w3 = smoothstep(piv[2] - 0.2 * mw, piv[2] + 0.6 * mw, p[:, 2])
+    return w1 * w2 * w3
+
+
+def mouth_zone(p: np.ndarray, marks: dict) -> np.ndarray:
+    """(V,) bool: the vertices around the mouth whose jaw weight follows the mesh."""
+    mw = marks["mouth_width"]
+    m = np.asarray(marks["mouth"])
+    # Low over the upper lip (the nose above it stays), deeper over the lower lip and chin.
+    ry = np.where(p[:, 1] > m[1], 0.2 * mw, 0.4 * mw)
+    r = (p[:, 0] / (0.75 * mw)) ** 2 + ((p[:, 1] - m[1]) / ry) ** 2
+    return (r < 1.0) & (p[:, 2] > m[2] - 0.7 * mw)
+
+
+def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
+    """(V,) bool: vertices around the mouth hidden behind the face's front surface (the
+    inside of the lips, the mouth bag, teeth and tongue): seen only when the mouth opens."""
+    from face3d.mesh.normalize import surface_samples
+
+    mw = marks["mouth_width"]
+    m = np.asarray(marks["mouth"])
+    box = (np.abs(p[:, 0]) < 0.6 * mw) & (np.abs(p[:, 1] - m[1]) < 0.45 * mw) & (p[:, 2] > m[2] - 2.0 * mw)
+    if not box.any():
+        return box
+    pts = surface_samples(p, faces, 60000, seed=2)
+    cell = 0.025 * mw
+    lo = np.array([-0.7 * mw, m[1] - 0.55 * mw])
+    dims = np.array([int(1.4 * mw / cell) + 1, int(1.1 * mw / cell) + 1])
+    front = np.full(dims, -np.inf)
+    ij = np.floor((pts[:, :2] - lo) / cell).astype(int)
+    ok = (ij >= 0).all(1) & (ij < dims).all(1)
+    np.maximum.at(front, (ij[ok, 0], ij[ok, 1]), pts[ok, 2])
+    vij = np.clip(np.floor((p[:, :2] - lo) / cell).astype(int), 0, dims - 1)
+    depth = front[vij[:, 0], vij[:, 1]] - p[:, 2]
+    return box & (depth > 0.12 * mw)
+
+
+def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None,
+                  iterations: int = 2000) -> np.ndarray:
+    """Harmonic relaxation of ``w0`` over the mesh graph on the ``free`` vertices (the rest
+    stay fixed). Vertices that share a position (``weld``) move as one."""
+    w0 = np.asarray(w0, np.float64)
+    n = len(w0)
+    ids = np.arange(n) if weld is None else np.asarray(weld, np.int64)
+    uniq, inv = np.unique(ids, return_inverse=True)
+    k = len(uniq)
+    e = edge_list(inv[np.asarray(faces, np.int64)])
+    e = e[e[:, 0] != e[:, 1]]
+    e = np.unique(np.sort(e, axis=1), axis=0)
+    w = np.zeros(k)
+    cnt = np.zeros(k)
+    np.add.at(w, inv, w0)
+    np.add.at(cnt, inv, 1.0)
+    w /= np.maximum(cnt, 1)
+    fr = np.zeros(k, bool)
+    np.logical_or.at(fr, inv, free)
+    fixed_val = w.copy()
+    deg = np.zeros(k)
+    np.add.at(deg, e[:, 0], 1.0)
+    np.add.at(deg, e[:, 1], 1.0)
+    fr &= deg > 0
+    if not fr.any():
+        return w0
+    a, b = e[:, 0], e[:, 1]
+
+    def lap(x):  # graph Laplacian (D - A) x
+        return deg * x - np.bincount(a, x[b], k) - np.bincount(b, x[a], k)
+
+    # Conjugate gradients on the free vertices: L_ff x = -L_fc w_c.
+    fixed_part = np.where(fr, 0.0, fixed_val)
+    rhs = -lap(fixed_part)[fr]
+    x = w[fr].copy()
+
+    def op(v):
+        full = np.zeros(k)
+        full[fr] = v
+        return lap(full)[fr]
+
+    r = rhs - op(x)
+    d = r.copy()
+    rr = float(r @ r)
+    tol = 1e-10 * max(float(rhs @ rhs), 1e-30)
+    for _ in range(iterations):
+        if rr <= tol:
+            break
+        q = op(d)
+        alpha = rr / max(float(d @ q), 1e-300)
+        x += alpha * d
+        r -= alpha * q
+        rr_new = float(r @ r)
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+    w = fixed_part.copy()
+    w[fr] = x
+    return w[inv]
+
+
+def jaw_weights(p: np.ndarray, faces: np.ndarray, marks: dict, weld=None, inside=None) -> np.ndarray:
+    """(V,) jaw weights: the geometric guess, relaxed over the mesh around the mouth. The
+    inside of the mouth (``inside``, default :func:`inside_mouth`) keeps the guess, so the
+    mouth bag does not tie the upper lip to the lower one."""
+    w0 = geometric_jaw_weights(p, marks)
+    if faces is None or not len(faces):
+        return w0
+    if inside is None:
+        inside = inside_mouth(p, faces, marks)
+    # Inside the mouth the roof stays with the upper lip and the floor goes with the jaw:
+    # split level with the lip line (the line to the pivot rises behind the lips).
+    mw, my = marks["mouth_width"], marks["mouth"][1]
+    w0 = np.where(inside, w0 * 0 + smoothstep(-0.05 * mw, 0.05 * mw, my - p[:, 1]), w0)
+    # The inner faces of the lips follow their lips; only the back of the mouth is held.
+    deep = inside & (p[:, 2] < marks["mouth"][2] - 0.5 * mw)
+    return np.clip(relax_on_mesh(w0, faces, mouth_zone(p, marks) & ~deep, weld), 0.0, 1.0)
