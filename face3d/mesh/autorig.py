@@ -16,7 +16,7 @@ import numpy as np
 
 from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
 from face3d.mesh.jaw import inside_mouth, jaw_weights
-from face3d.mesh.mouth import RigMesh, darken_inside, fused_strip, lip_sides, open_fused_lips
+from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips
 from face3d.mesh.rig import SHAPES, Rig, build_rig
 from face3d.mesh.synth import synthesise
 
@@ -46,13 +46,12 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
             mesh = darken_inside(mesh, inside)
             info["mouth_inside_vertices"] = int(inside.sum())
         if "jawOpen" in missing and sides is None:
-            strip = fused_strip(p, faces, marks)
-            if strip.sum() >= 2:
-                opened = open_fused_lips(mesh, strip, marks)
-                if opened is not None:
-                    mesh, weights = opened
-                    info["mouth_opened"] = {"removed_triangles": int(strip.sum()),
-                                            "bag_vertices": int(len(mesh.positions) - len(p))}
+            opened = open_fused_lips(mesh, marks)
+            if opened is not None:
+                mesh, weights, cut = opened
+                info["mouth_opened"] = {"seam_vertices": int(len(cut["path"])),
+                                        "bag_vertices": int(cut["bag"].sum()),
+                                        "lip_curve": [round(float(c), 5) for c in cut["curve"]]}
         synth = synthesise(mesh.positions, marks, faces=mesh.faces, weld=mesh.weld, jaw=weights)
         for s in missing:
             mesh.shapes[s] = synth[s]

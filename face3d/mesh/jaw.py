@@ -97,13 +97,16 @@ def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None
     e = edge_list(inv[np.asarray(faces, np.int64)])
     e = e[e[:, 0] != e[:, 1]]
     e = np.unique(np.sort(e, axis=1), axis=0)
+    # A group of welded vertices is held when any of its members is (at the held ones' mean).
+    held = ~np.asarray(free, bool)
+    fr = np.ones(k, bool)
+    np.logical_and.at(fr, inv, ~held)
+    src = np.where(fr[inv], True, held)
     w = np.zeros(k)
     cnt = np.zeros(k)
-    np.add.at(w, inv, w0)
-    np.add.at(cnt, inv, 1.0)
+    np.add.at(w, inv[src], w0[src])
+    np.add.at(cnt, inv[src], 1.0)
     w /= np.maximum(cnt, 1)
-    fr = np.zeros(k, bool)
-    np.logical_or.at(fr, inv, free)
     fixed_val = w.copy()
     deg = np.zeros(k)
     np.add.at(deg, e[:, 0], 1.0)
@@ -145,10 +148,12 @@ def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None
     return w[inv]
 
 
-def jaw_weights(p: np.ndarray, faces: np.ndarray, marks: dict, weld=None, inside=None) -> np.ndarray:
+def jaw_weights(p: np.ndarray, faces: np.ndarray, marks: dict, weld=None, inside=None,
+                seeds: dict | None = None) -> np.ndarray:
     """(V,) jaw weights: the geometric guess, relaxed over the mesh around the mouth. The
     inside of the mouth (``inside``, default :func:`inside_mouth`) keeps the guess, so the
-    mouth bag does not tie the upper lip to the lower one."""
+    mouth bag does not tie the upper lip to the lower one. ``seeds``: {vertex: weight}
+    held fixed (the two edges of a cut)."""
     w0 = geometric_jaw_weights(p, marks)
     if faces is None or not len(faces):
         return w0
@@ -160,4 +165,10 @@ def jaw_weights(p: np.ndarray, faces: np.ndarray, marks: dict, weld=None, inside
     w0 = np.where(inside, w0 * 0 + smoothstep(-0.05 * mw, 0.05 * mw, my - p[:, 1]), w0)
     # The inner faces of the lips follow their lips; only the back of the mouth is held.
     deep = inside & (p[:, 2] < marks["mouth"][2] - 0.5 * mw)
-    return np.clip(relax_on_mesh(w0, faces, mouth_zone(p, marks) & ~deep, weld), 0.0, 1.0)
+    free = mouth_zone(p, marks) & ~deep
+    if seeds:
+        idx = np.fromiter(seeds.keys(), np.int64, len(seeds))
+        w0 = w0.copy()
+        w0[idx] = np.fromiter(seeds.values(), np.float64, len(seeds))
+        free[idx] = False
+    return np.clip(relax_on_mesh(w0, faces, free, weld), 0.0, 1.0)

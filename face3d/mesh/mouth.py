@@ -137,31 +137,50 @@ def darken_inside(mesh: RigMesh, inside: np.ndarray) -> RigMesh:
     return mesh
 
 
-def open_fused_lips(mesh: RigMesh, strip: np.ndarray, marks: dict):
-    """Cut the ``strip`` triangles out of ``mesh`` and stitch in a dark mouth bag.
+def open_fused_lips(mesh: RigMesh, marks: dict):
+    """Cut fused lips apart along the lip line (:func:`face3d.mesh.lipcut.cut_lips`) and
+    close the cut with a dark mouth bag.
 
-    Returns (the extended mesh, (V_new,) jaw weights for every vertex: the lips' own, and
-    the bag's taken from the lip vertex each bag vertex follows), or None when the strip
-    leaves no hole to close."""
-    p, faces, weld = mesh.positions, mesh.faces, mesh.weld
+    Returns (the extended mesh, (V_new,) jaw weights, the cut's description), or None when
+    no cut could be made."""
+    from face3d.mesh.lipcut import cut_lips
+
+    p, weld = mesh.positions, mesh.weld
     v = len(p)
-    p2, faces2, parent, _ = open_mouth(p, faces, strip, marks)
-    n_new = len(p2) - v
-    if not n_new:
+    cut = cut_lips(p, mesh.faces, marks)
+    if cut is None:
         return None
-    ext = np.where(parent[v:] >= 0, parent[v:], 0)
-    bag = np.tile(MOUTH_BAG_COLOR, (n_new, 1))
-    colors = np.concatenate([np.full((v, 3), 0.8) if mesh.colors is None else mesh.colors, bag])
+    p2, faces2, parent, bag = cut["positions"], cut["faces"], cut["parent"], cut["bag"]
+    n_new = len(p2) - v
+    ext = parent[v:]
+    base = np.full((v, 3), 0.8) if mesh.colors is None else np.asarray(mesh.colors, np.float64)
+    colors = np.concatenate([base, base[ext]])
+    colors[bag] = MOUTH_BAG_COLOR
     uvs = None if mesh.uvs is None else np.concatenate([mesh.uvs, mesh.uvs[ext]])
-    gloss = np.concatenate([np.full(v, 0.3) if mesh.gloss is None else mesh.gloss, np.zeros(n_new)])
-    # bag copies on the lip edge share the lip's normal; the rest are new points
-    extra = weld.max() + 1 + np.arange(n_new)
-    extra[: (n_new - 1) // 2] = weld[ext[: (n_new - 1) // 2]]
-    weld = np.concatenate([weld, extra])
-    shapes = {name: np.concatenate([d, np.zeros((n_new, 3), np.float32)]) for name, d in mesh.shapes.items()}
-    # a closed head stays closed (and culled) when the bag is stitched in: every directed
-    # edge must meet its reverse
-    double_sided = mesh.double_sided or not edges_paired(weld[faces2])
-    opened = RigMesh(positions=p2, faces=faces2, weld=weld, shapes=shapes, colors=colors, uvs=uvs,
+    g0 = np.full(v, 0.3) if mesh.gloss is None else np.asarray(mesh.gloss, np.float64)
+    gloss = np.concatenate([g0, g0[ext]])
+    gloss[bag] = 0.0
+    # Normals: the lower edge shades as one with the upper (no crease at rest); the bag
+    # has its own.
+    weld2 = np.concatenate([weld, weld.max() + 1 + np.arange(n_new)])
+    low_edge = np.flatnonzero(cut["lower"] & ~bag)
+    weld2[low_edge] = weld[parent[low_edge]]
+    # Jaw weights: a bag edge moves with the lip edge it lines.
+    follow = weld2.copy()
+    follow[low_edge] = weld.max() + 1 + low_edge  # the two edges part: apart for the jaw
+    rims = np.flatnonzero(bag & (parent >= 0))
+    lower_dup = {int(parent[i]): i for i in range(v, len(p2)) if cut["lower"][i] and not bag[i]}
+    for i in rims:
+        src = lower_dup.get(int(parent[i])) if cut["lower"][i] else int(parent[i])
+        if src is not None and i not in set(cut["deep"].tolist()):
+            follow[i] = weld2[src]
+    shapes = {name: np.concatenate([d, np.asarray(d)[ext]]) for name, d in mesh.shapes.items()}
+    double_sided = mesh.double_sided or not edges_paired(weld2[faces2])
+    opened = RigMesh(positions=p2, faces=faces2, weld=weld2, shapes=shapes, colors=colors, uvs=uvs,
                      gloss=gloss, double_sided=double_sided)
-    return opened, jaw_weights(p2, faces2, marks, weld)
+    # The cut's own edges decide: the upper one stays, the lower one goes with the jaw.
+    path = cut["path"]
+    seeds = {int(i): 0.0 for i in path[1:-1]}
+    seeds.update({int(i): 1.0 for i in range(v, len(p2)) if cut["lower"][i] and not bag[i]})
+    seeds.update({int(path[0]): 0.5, int(path[-1]): 0.5})
+    return opened, jaw_weights(p2, faces2, marks, follow, seeds=seeds), cut

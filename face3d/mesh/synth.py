@@ -14,7 +14,7 @@ import numpy as np
 from face3d.mesh.jaw import below_lip_line, jaw_weights, smoothstep  # noqa: F401 (re-exported)
 
 #: jawOpen at weight 1 turns the jaw by this much.
-JAW_ANGLE_DEG = 13.0
+JAW_ANGLE_DEG = 16.0
 
 _smoothstep = smoothstep
 
