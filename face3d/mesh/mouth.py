@@ -160,20 +160,22 @@ def open_fused_lips(mesh: RigMesh, marks: dict):
     g0 = np.full(v, 0.3) if mesh.gloss is None else np.asarray(mesh.gloss, np.float64)
     gloss = np.concatenate([g0, g0[ext]])
     gloss[bag] = 0.0
-    # Normals: the lower edge shades as one with the upper (no crease at rest); the bag
-    # has its own.
-    weld2 = np.concatenate([weld, weld.max() + 1 + np.arange(n_new)])
+    # Normals: every copy at a lip vertex's point shades as that vertex (no crease at rest,
+    # and the same as a reload that welds by position); only the bag's inner line is new.
+    weld2 = np.concatenate([weld, weld[ext]])
+    weld2[cut["deep"]] = weld.max() + 1 + np.arange(len(cut["deep"]))
     low_edge = np.flatnonzero(cut["lower"] & ~bag)
-    weld2[low_edge] = weld[parent[low_edge]]
     # Jaw weights: a bag edge moves with the lip edge it lines.
-    follow = weld2.copy()
-    follow[low_edge] = weld.max() + 1 + low_edge  # the two edges part: apart for the jaw
-    rims = np.flatnonzero(bag & (parent >= 0))
-    lower_dup = {int(parent[i]): i for i in range(v, len(p2)) if cut["lower"][i] and not bag[i]}
-    for i in rims:
+    # Jaw weights: each edge (and the bag lining it) apart from the other.
+    follow = np.concatenate([weld, weld.max() + 1 + np.arange(n_new)])
+    lower_dup = {int(parent[i]): i for i in low_edge}
+    deep = set(cut["deep"].tolist())
+    for i in np.flatnonzero(bag):
+        if i in deep:
+            continue
         src = lower_dup.get(int(parent[i])) if cut["lower"][i] else int(parent[i])
-        if src is not None and i not in set(cut["deep"].tolist()):
-            follow[i] = weld2[src]
+        if src is not None:
+            follow[i] = follow[src]
     shapes = {name: np.concatenate([d, np.asarray(d)[ext]]) for name, d in mesh.shapes.items()}
     double_sided = mesh.double_sided or not edges_paired(weld2[faces2])
     opened = RigMesh(positions=p2, faces=faces2, weld=weld2, shapes=shapes, colors=colors, uvs=uvs,
