@@ -180,9 +180,14 @@ def open_fused_lips(mesh: RigMesh, marks: dict):
     double_sided = mesh.double_sided or not edges_paired(weld2[faces2])
     opened = RigMesh(positions=p2, faces=faces2, weld=weld2, shapes=shapes, colors=colors, uvs=uvs,
                      gloss=gloss, double_sided=double_sided)
-    # The cut's own edges decide: the upper one stays, the lower one goes with the jaw.
+    # The cut's own edges decide: the upper one stays, the lower one goes with the jaw,
+    # both easing to half way at the corners so the opening is rounded (a lens, not a slot).
     path = cut["path"]
-    seeds = {int(i): 0.0 for i in path[1:-1]}
-    seeds.update({int(i): 1.0 for i in range(v, len(p2)) if cut["lower"][i] and not bag[i]})
-    seeds.update({int(path[0]): 0.5, int(path[-1]): 0.5})
+    span = max(abs(p2[path[0], 0]), abs(p2[path[-1], 0]), 1e-9)
+
+    def open_part(i):
+        return float(np.clip(1.0 - (p2[i, 0] / span) ** 2, 0.0, 1.0) ** 0.35)
+
+    seeds = {int(i): 0.5 - 0.5 * open_part(i) for i in path}
+    seeds.update({int(i): 0.5 + 0.5 * open_part(i) for i in low_edge})
     return opened, jaw_weights(p2, faces2, marks, follow, seeds=seeds), cut

@@ -14,7 +14,7 @@ import numpy as np
 from face3d.mesh.jaw import below_lip_line, jaw_weights, smoothstep  # noqa: F401 (re-exported)
 
 #: jawOpen at weight 1 turns the jaw by this much.
-JAW_ANGLE_DEG = 16.0
+JAW_ANGLE_DEG = 18.0
 
 _smoothstep = smoothstep
 
@@ -54,7 +54,7 @@ def synthesise(p: np.ndarray, marks: dict, faces: np.ndarray | None = None, weld
     # mouthPucker: lips forward and in.
     g = _mouth_gauss(p, marks, 0.6, 0.35, 0.6)
     pk = np.zeros_like(p)
-    pk[:, 0] = -0.3 * p[:, 0] * g
+    pk[:, 0] = -0.45 * p[:, 0] * g
     pk[:, 2] = 0.18 * mw * g
     pk[:, 1] = -0.08 * (p[:, 1] - m[1]) * g
     out["mouthPucker"] = pk
