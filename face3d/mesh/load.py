@@ -168,6 +168,8 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
         "full_body": frame.info["full_body"],
         "warnings": list(raw.warnings),
     }
+    if frame.info.get("note"):
+        info["orientation_note"] = frame.info["note"]
     if "frame_center" in frame.info:
         info["frame_center"] = frame.info["frame_center"]
         info["frame_radius"] = frame.info["frame_radius"]
