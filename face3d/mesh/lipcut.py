@@ -18,8 +18,6 @@ import numpy as np
 from face3d.mesh.geometry import edge_list
 from face3d.mesh.normalize import surface_samples
 
-MOUTH_BAG_COLOR = (0.10, 0.025, 0.03)
-
 
 def lip_curve(p: np.ndarray, faces: np.ndarray, marks: dict):
     """(a, b, half_width): the lip line y = a + b x^2 for |x| <= half_width."""

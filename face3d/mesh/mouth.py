@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from face3d.mesh.geometry import components, edge_list, edges_paired
-from face3d.mesh.jaw import below_lip_line, jaw_weights
+from face3d.mesh.jaw import jaw_weights
 
 MOUTH_BAG_COLOR = (0.10, 0.025, 0.03)
 
@@ -48,60 +48,6 @@ def lip_sides(p: np.ndarray, faces: np.ndarray, marks: dict):
     upper = np.zeros(len(p), bool)
     upper[idx[labels == lu]] = True
     return region, lower, upper
-
-
-def fused_strip(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
-    """(F,) bool: front-facing triangles that join upper and lower lip across the lip line."""
-    mw = marks["mouth_width"]
-    m = np.asarray(marks["mouth"])
-    below = below_lip_line(p, marks) > 0
-    f = faces
-    mixed = below[f].any(1) & ~below[f].all(1)
-    c = p[f].mean(1)
-    near = (np.abs(c[:, 0]) < 0.55 * mw) & (np.abs(c[:, 1] - m[1]) < 0.2 * mw) & (c[:, 2] > m[2] - 0.35 * mw)
-    fn = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
-    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)
-    front = np.abs(fn[:, 2]) > 0.3
-    return mixed & near & front
-
-
-def open_mouth(p: np.ndarray, faces: np.ndarray, strip: np.ndarray, marks: dict):
-    """Remove the ``strip`` triangles and close the hole with a dark bag.
-
-    Returns (positions, faces, parent (V_new,) index of the vertex each new vertex follows or -1,
-    is_bag (V_new,) bool)."""
-    mw = marks["mouth_width"]
-    m = np.asarray(marks["mouth"])
-    keep = faces[~strip]
-    cut = faces[strip]
-    # Hole boundary: edges of removed triangles that a kept triangle also uses.
-    kept_e = edge_list(keep)
-    kept_set = {(int(a), int(b)) for a, b in kept_e}
-    bound = [(int(a), int(b)) for a, b in edge_list(cut) if (int(b), int(a)) in kept_set or (int(a), int(b)) in kept_set]
-    bound = list(dict.fromkeys(bound))
-    verts = sorted({v for e in bound for v in e})
-    if not verts:
-        return p, faces, np.full(len(p), -1), np.zeros(len(p), bool)
-    nb = len(verts)
-    rim_index = {v: len(p) + i for i, v in enumerate(verts)}         # dark copies on the lip edge
-    inner_index = {v: len(p) + nb + i for i, v in enumerate(verts)}  # pulled back into the head
-    bp = p[verts]
-    inner = bp.copy()
-    inner[:, 0] *= 0.75
-    inner[:, 1] = m[1] + 0.5 * (bp[:, 1] - m[1])
-    inner[:, 2] = bp[:, 2] - 0.45 * mw
-    centre = np.array([[0.0, m[1], m[2] - 0.8 * mw]])
-    c_idx = len(p) + 2 * nb
-    new_faces = []
-    for a, b in bound:
-        ra, rb = rim_index[a], rim_index[b]
-        ia, ib = inner_index[a], inner_index[b]
-        # the removed triangle held the directed edge a->b; the bag takes its place
-        new_faces += [(ra, rb, ib), (ra, ib, ia), (ia, ib, c_idx)]
-    pos = np.concatenate([p, bp, inner, centre])
-    parent = np.concatenate([np.full(len(p), -1), np.asarray(verts), np.asarray(verts), [-2]])
-    is_bag = np.concatenate([np.zeros(len(p), bool), np.ones(2 * nb + 1, bool)])
-    return pos, np.concatenate([keep, np.asarray(new_faces, np.int64)]), parent, is_bag
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Shape synthesis: jawOpen, mouthWide, mouthPucker and mouthClose from a head's landmarks.
 
-jawOpen turns the lower face about the jaw pivot, by an angle that falls off smoothly
-above the line from the lip line to the pivot, below the chin (neck) and behind the pivot;
-the upper face stays. mouthWide stretches the lips sideways, mouthPucker pushes them
+jawOpen turns the lower face about the jaw pivot by ``JAW_ANGLE_DEG`` times each vertex's
+jaw weight (:mod:`face3d.mesh.jaw`: smooth over the cheeks, the lower lip and chin fully,
+the upper lip, nose and everything above not at all). mouthWide stretches the lips sideways, mouthPucker pushes them
 forward and in, mouthClose presses them together. All work on a normalised head (+Y up,
 +Z forward) with the landmarks of :mod:`face3d.mesh.landmarks`.
 """
