@@ -9,8 +9,9 @@ mouthWide and mouthPucker, and the gap left by mouthClose. See tests/_judge.py.
 
     .venv/bin/python bench/heads_judge.py [HEAD ...] [--snapshots DIR]
 
-``--snapshots DIR`` also writes 256x256 PNGs of each head at rest and with the jaw open
-(docs/heads/ holds the ones shown in docs/heads.md).
+``--snapshots DIR`` also writes, for each head file, one PNG of its face at rest and with
+the jaw open (256x256 each): ``python bench/heads_judge.py --snapshots docs/heads/`` makes
+the ones shown in docs/heads.md.
 """
 
 from __future__ import annotations
@@ -51,16 +52,28 @@ def fmt(v, pct=False):
 
 
 def snapshot_pair(rig, label, out: Path, ctx):
+    """``<head>.png``: the head at rest and with jawOpen=1 side by side (256x256 each, from
+    the front, cropped to the face the tracker found, palette PNG to stay small)."""
     from PIL import Image
 
-    from _judge import render
-    from face3d.render.offscreen import save_png
+    from _judge import Tracker, render
+    from face3d.fileio import atomic_path
 
-    stem = label.replace(" ", "_").rsplit(".", 1)[0]
-    for pose, w in (("rest", {}), ("jaw", {"jawOpen": 1.0})):
-        img = render(rig, w, 0.0, ctx)
-        small = np.asarray(Image.fromarray(img).resize((256, 256), Image.LANCZOS))
-        save_png(small, out / f"{stem}_{pose}.png")
+    rest, jaw = render(rig, {}, 0.0, ctx), render(rig, {"jawOpen": 1.0}, 0.0, ctx)
+    box, _ = Tracker().detect(rest)
+    if box is not None:  # frame the face: a bust's face is small in the full view
+        cx, cy = (box.left() + box.right()) // 2, (box.top() + box.bottom()) // 2
+        half = int(0.9 * max(box.right() - box.left(), box.bottom() - box.top()))
+        lo_x, lo_y = max(cx - half, 0), max(cy - half, 0)
+        crop = (lo_x, lo_y, min(lo_x + 2 * half, rest.shape[1]), min(lo_y + 2 * half, rest.shape[0]))
+    else:
+        crop = (0, 0, rest.shape[1], rest.shape[0])
+    pair = Image.new("RGB", (512, 256))
+    for i, img in enumerate((rest, jaw)):
+        pair.paste(Image.fromarray(img).crop(crop).resize((256, 256), Image.LANCZOS), (256 * i, 0))
+    stem = label.replace(" ", "_").replace("/", "_").rsplit(".", 1)[0]
+    with atomic_path(out / f"{stem}.png", suffix=".png") as tmp:
+        pair.quantize(128).save(tmp, format="PNG", optimize=True)
 
 
 def main() -> int:
@@ -84,7 +97,7 @@ def main() -> int:
         synth = rig.info.get("synthesised") if path is not None else []
         bad = failures(s, synth)
         rows.append((label, s, bad, rig.info.get("up", "+y")))
-        if args.snapshots:
+        if args.snapshots and path is not None:
             out = Path(args.snapshots)
             out.mkdir(parents=True, exist_ok=True)
             snapshot_pair(rig, label, out, ctx)

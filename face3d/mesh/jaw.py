@@ -69,10 +69,18 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
 
     mw = marks["mouth_width"]
     m = np.asarray(marks["mouth"])
-    box = (np.abs(p[:, 0]) < 0.6 * mw) & (np.abs(p[:, 1] - m[1]) < 0.45 * mw) & (p[:, 2] > m[2] - 2.0 * mw)
+    # below the nostrils (seen at rest), down to the chin, and not through to the back
+    box = ((np.abs(p[:, 0]) < 0.6 * mw) & (p[:, 1] < m[1] + 0.3 * mw) & (p[:, 1] > m[1] - 0.45 * mw)
+           & (p[:, 2] > m[2] - 2.0 * mw))
     if not box.any():
         return box
-    pts = surface_samples(p, faces, 60000, seed=2)
+    # Sample only the triangles around the mouth, densely enough to cover every cell.
+    f = np.asarray(faces, np.int64)
+    c = p[f].mean(1)
+    near = (np.abs(c[:, 0]) < 0.8 * mw) & (np.abs(c[:, 1] - m[1]) < 0.65 * mw)
+    if not near.any():
+        return np.zeros(len(p), bool)
+    pts = surface_samples(p, f[near], 60000, seed=2)
     cell = 0.025 * mw
     lo = np.array([-0.7 * mw, m[1] - 0.55 * mw])
     dims = np.array([int(1.4 * mw / cell) + 1, int(1.1 * mw / cell) + 1])
@@ -80,6 +88,9 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
     ij = np.floor((pts[:, :2] - lo) / cell).astype(int)
     ok = (ij >= 0).all(1) & (ij < dims).all(1)
     np.maximum.at(front, (ij[ok, 0], ij[ok, 1]), pts[ok, 2])
+    # a 3x3 max filter closes cells that no sample fell in
+    pad = np.pad(front, 1, constant_values=-np.inf)
+    front = np.max(np.stack([pad[i: i + dims[0], j: j + dims[1]] for i in range(3) for j in range(3)]), axis=0)
     vij = np.clip(np.floor((p[:, :2] - lo) / cell).astype(int), 0, dims - 1)
     depth = front[vij[:, 0], vij[:, 1]] - p[:, 2]
     return box & (depth > 0.12 * mw)
