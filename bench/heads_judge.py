@@ -94,10 +94,10 @@ def main() -> int:
         rig = load_head(path)
         views = {yaw: read_view(tracker, rig, yaw, ctx) for yaw in (0.0, 30.0)}
         s = summary(views)
-        synth = rig.info.get("synthesised") if path is not None else []
+        synth = rig.info.get("synthesised") if path is not None else []  # the default head's are its own
         bad = failures(s, synth)
-        rows.append((label, s, bad, rig.info.get("up", "+y")))
-        if args.snapshots and path is not None:
+        rows.append((label, s, bad, synth))
+        if args.snapshots and path is not None and not label.startswith("derived_"):
             out = Path(args.snapshots)
             out.mkdir(parents=True, exist_ok=True)
             snapshot_pair(rig, label, out, ctx)
@@ -105,10 +105,11 @@ def main() -> int:
     print("| head | upright | rest gap front / 30° | jawOpen gap front / 30° | chin drop front / 30° "
           "| mouthWide | mouthPucker | mouthClose gap | checks |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for label, s, bad, up in rows:
+    for label, s, bad, synth in rows:
+        close = fmt(s["close_gap"]) if synth is None or "mouthClose" in synth else "own"
         print(f"| {label} | {fmt(s['upright'])} | {fmt(s['rest_gap_front'])} / {fmt(s['rest_gap_30deg'])} "
               f"| {fmt(s['jaw_gap_front'])} / {fmt(s['jaw_gap_30deg'])} | {fmt(s['chin_front'])} / {fmt(s['chin_30deg'])} "
-              f"| {fmt(s['wide'], True)} | {fmt(s['pucker'], True)} | {fmt(s['close_gap'])} "
+              f"| {fmt(s['wide'], True)} | {fmt(s['pucker'], True)} | {close} "
               f"| {'pass' if not bad else f'{len(bad)} fail'} |")
     return 0
 

@@ -105,9 +105,6 @@ def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None
     ids = np.arange(n) if weld is None else np.asarray(weld, np.int64)
     uniq, inv = np.unique(ids, return_inverse=True)
     k = len(uniq)
-    e = edge_list(inv[np.asarray(faces, np.int64)])
-    e = e[e[:, 0] != e[:, 1]]
-    e = np.unique(np.sort(e, axis=1), axis=0)
     # A group of welded vertices is held when any of its members is (at the held ones' mean).
     held = ~np.asarray(free, bool)
     fr = np.ones(k, bool)
@@ -118,13 +115,23 @@ def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None
     np.add.at(w, inv[src], w0[src])
     np.add.at(cnt, inv[src], 1.0)
     w /= np.maximum(cnt, 1)
-    fixed_val = w.copy()
+    # Only the edges at free vertices matter: work on that part of the mesh alone.
+    f = inv[np.asarray(faces, np.int64)]
+    f = f[fr[f].any(1)]
+    e = edge_list(f)
+    e = e[(e[:, 0] != e[:, 1]) & (fr[e[:, 0]] | fr[e[:, 1]])]
+    e = np.unique(np.sort(e, axis=1), axis=0)
+    if not len(e):
+        return w0
+    nodes, local = np.unique(e, return_inverse=True)
+    e = local.reshape(-1, 2)
+    k_all, k = k, len(nodes)
+    fixed_val = w[nodes]
+    fr_all = fr
+    fr = fr[nodes]
     deg = np.zeros(k)
     np.add.at(deg, e[:, 0], 1.0)
     np.add.at(deg, e[:, 1], 1.0)
-    fr &= deg > 0
-    if not fr.any():
-        return w0
     a, b = e[:, 0], e[:, 1]
 
     def lap(x):  # graph Laplacian (D - A) x
@@ -133,7 +140,7 @@ def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None
     # Conjugate gradients on the free vertices: L_ff x = -L_fc w_c.
     fixed_part = np.where(fr, 0.0, fixed_val)
     rhs = -lap(fixed_part)[fr]
-    x = w[fr].copy()
+    x = fixed_val[fr].copy()
 
     def op(v):
         full = np.zeros(k)
@@ -154,9 +161,12 @@ def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None
         rr_new = float(r @ r)
         d = r + (rr_new / rr) * d
         rr = rr_new
-    w = fixed_part.copy()
-    w[fr] = x
-    return w[inv]
+    sub = fixed_part.copy()
+    sub[fr] = x
+    w_all = w.copy()
+    w_all[nodes] = sub
+    assert len(w_all) == k_all and fr_all.shape == (k_all,)
+    return w_all[inv]
 
 
 def jaw_weights(p: np.ndarray, faces: np.ndarray, marks: dict, weld=None, inside=None,

@@ -108,7 +108,9 @@ def cut_lips(p: np.ndarray, faces: np.ndarray, marks: dict):
 
     off = p[:, 1] - curve(p[:, 0])
     box = (np.abs(p[:, 0]) < half) & (np.abs(off) < 0.25 * mw) & (p[:, 2] > m[2] - 0.35 * mw)
-    e = edge_list(faces)
+    e = edge_list(faces[box[faces].all(1)])  # only the mouth's edges can be cut
+    if not len(e):
+        return None
     e = np.unique(np.sort(e, axis=1), axis=0)
     cross = box[e].all(1) & (np.sign(off[e[:, 0]]) != np.sign(off[e[:, 1]]))
     cross &= np.abs(p[e, 0].mean(1)) < half
