@@ -63,37 +63,51 @@ def mouth_zone(p: np.ndarray, marks: dict) -> np.ndarray:
 
 
 def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
-    """(V,) bool: vertices around the mouth hidden behind the face's front surface (the
-    inside of the lips, the mouth bag, teeth and tongue): seen only when the mouth opens."""
+    """(V,) bool: the inside of the mouth (inner lips, mouth bag, teeth, tongue): vertices
+    hidden behind the face's front surface around the mouth, joined to the mouth through
+    other hidden vertices (so the inside of the nostrils, seen at rest, is not part of it).
+    Seen only when the mouth opens."""
+    from face3d.mesh.geometry import components
     from face3d.mesh.normalize import surface_samples
 
     mw = marks["mouth_width"]
     m = np.asarray(marks["mouth"])
-    # below the nostrils (seen at rest), down to the chin, and not through to the back
-    box = ((np.abs(p[:, 0]) < 0.6 * mw) & (p[:, 1] < m[1] + 0.3 * mw) & (p[:, 1] > m[1] - 0.45 * mw)
-           & (p[:, 2] > m[2] - 2.0 * mw))
-    if not box.any():
-        return box
-    # Sample only the triangles around the mouth, densely enough to cover every cell.
+    x0, x1, y0, y1 = -0.8 * mw, 0.8 * mw, m[1] - 0.6 * mw, m[1] + 0.9 * mw
+    box = ((p[:, 0] > x0) & (p[:, 0] < x1) & (p[:, 1] > y0) & (p[:, 1] < y1) & (p[:, 2] > m[2] - 2.0 * mw))
     f = np.asarray(faces, np.int64)
     c = p[f].mean(1)
-    near = (np.abs(c[:, 0]) < 0.8 * mw) & (np.abs(c[:, 1] - m[1]) < 0.65 * mw)
-    if not near.any():
+    near = (c[:, 0] > x0 - 0.1 * mw) & (c[:, 0] < x1 + 0.1 * mw) & (c[:, 1] > y0 - 0.1 * mw) & (c[:, 1] < y1 + 0.1 * mw)
+    if not box.any() or not near.any():
         return np.zeros(len(p), bool)
-    pts = surface_samples(p, f[near], 60000, seed=2)
+    # A dense depth map of the front surface (only the triangles around the mouth are
+    # sampled, so every cell is covered).
+    pts = surface_samples(p, f[near], 80000, seed=2)
     cell = 0.025 * mw
-    lo = np.array([-0.7 * mw, m[1] - 0.55 * mw])
-    dims = np.array([int(1.4 * mw / cell) + 1, int(1.1 * mw / cell) + 1])
+    lo = np.array([x0, y0])
+    dims = np.array([int((x1 - x0) / cell) + 1, int((y1 - y0) / cell) + 1])
     front = np.full(dims, -np.inf)
     ij = np.floor((pts[:, :2] - lo) / cell).astype(int)
     ok = (ij >= 0).all(1) & (ij < dims).all(1)
     np.maximum.at(front, (ij[ok, 0], ij[ok, 1]), pts[ok, 2])
-    # a 3x3 max filter closes cells that no sample fell in
-    pad = np.pad(front, 1, constant_values=-np.inf)
+    pad = np.pad(front, 1, constant_values=-np.inf)  # 3x3 max filter: no empty cells
     front = np.max(np.stack([pad[i: i + dims[0], j: j + dims[1]] for i in range(3) for j in range(3)]), axis=0)
     vij = np.clip(np.floor((p[:, :2] - lo) / cell).astype(int), 0, dims - 1)
-    depth = front[vij[:, 0], vij[:, 1]] - p[:, 2]
-    return box & (depth > 0.12 * mw)
+    hidden = box & (front[vij[:, 0], vij[:, 1]] - p[:, 2] > 0.12 * mw)
+    # Keep the hidden parts that reach the mouth itself.
+    idx = np.flatnonzero(hidden)
+    if not len(idx):
+        return hidden
+    local = np.full(len(p), -1)
+    local[idx] = np.arange(len(idx))
+    e = edge_list(local[f])
+    e = e[(e >= 0).all(1)]
+    labels = components(len(idx), e)
+    q = p[idx]
+    seed = (np.abs(q[:, 0]) < 0.4 * mw) & (np.abs(q[:, 1] - m[1]) < 0.2 * mw)
+    keep = np.isin(labels, np.unique(labels[seed]))
+    out = np.zeros(len(p), bool)
+    out[idx[keep]] = True
+    return out
 
 
 def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None,
