@@ -77,3 +77,27 @@ def test_fused_lips_closed_at_rest_open_and_dark_with_the_jaw(gl, tmp_path):
     # mouthClose keeps it shut (and never opens it)
     shut = _snap(rig, {"mouthClose": 1.0}, gl, size=size)
     assert (shut.max(axis=2) < 40).sum() <= (rest.max(axis=2) < 40).sum() + 2
+
+
+def test_cut_found_at_every_resolution():
+    """The MediaPipe mask and its subdivisions (1x, 4x, 16x the triangles): the seam runs
+    corner to corner each time (the corners lie well behind the lips' front)."""
+    import pytest
+    import trimesh
+
+    from conftest import SHARED_HEADS
+    from face3d.mesh.heads import load_head
+    from face3d.mesh.landmarks import detect_landmarks
+    from face3d.mesh.lipcut import cut_lips
+
+    path = SHARED_HEADS / "mediapipe_canonical_face_model.obj"
+    if not path.exists():
+        pytest.skip(f"{path} not present (the real heads live in ../shared/heads)")
+    rig = load_head(path, autorig=False)
+    p, f = rig.positions.astype(float), rig.faces.astype(np.int64)
+    for level in range(3):
+        marks = detect_landmarks(p, f)
+        cut = cut_lips(p, f, marks)
+        assert cut is not None, level
+        assert np.ptp(cut["positions"][cut["path"], 0]) > 0.85 * marks["mouth_width"], level
+        p, f = trimesh.remesh.subdivide(p, f)

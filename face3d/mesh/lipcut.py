@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from face3d.mesh.geometry import edge_list
+from face3d.mesh.geometry import components, edge_list
 from face3d.mesh.normalize import surface_samples
 
 
@@ -71,8 +71,14 @@ def _path(chain: np.ndarray, edges: np.ndarray, p: np.ndarray):
     for u, v in e:
         adj.setdefault(int(u), []).append(int(v))
         adj.setdefault(int(v), []).append(int(u))
-    start = int(chain[np.argmin(p[chain, 0])])
-    goal = int(chain[np.argmax(p[chain, 0])])
+    # the widest connected run of the chain (a stray crossing elsewhere cannot end the seam)
+    loc = np.full(len(p), -1)
+    loc[chain] = np.arange(len(chain))
+    lab = components(len(chain), loc[e]) if len(e) else np.arange(len(chain))
+    best = max(np.unique(lab), key=lambda l: np.ptp(p[chain[lab == l], 0]))
+    run = chain[lab == best]
+    start = int(run[np.argmin(p[run, 0])])
+    goal = int(run[np.argmax(p[run, 0])])
     prev = {start: -1}
     queue = [start]
     for u in queue:
@@ -107,7 +113,8 @@ def cut_lips(p: np.ndarray, faces: np.ndarray, marks: dict):
         return a + b * x ** 2
 
     off = p[:, 1] - curve(p[:, 0])
-    box = (np.abs(p[:, 0]) < half) & (np.abs(off) < 0.25 * mw) & (p[:, 2] > m[2] - 0.35 * mw)
+    # the corners of the mouth lie well behind the lips' front
+    box = (np.abs(p[:, 0]) < half) & (np.abs(off) < 0.25 * mw) & (p[:, 2] > m[2] - 0.6 * mw)
     e = edge_list(faces[box[faces].all(1)])  # only the mouth's edges can be cut
     if not len(e):
         return None
