@@ -24,8 +24,10 @@ def lip_curve(p: np.ndarray, faces: np.ndarray, marks: dict):
     mw = marks["mouth_width"]
     m = np.asarray(marks["mouth"])
     half = 0.5 * mw
-    pts = surface_samples(p, faces, 60000, seed=3)
     win = 0.2 * mw
+    c = p[faces].mean(1)  # sample the mouth's own triangles densely
+    around = (np.abs(c[:, 0]) < half + 0.1 * mw) & (np.abs(c[:, 1] - m[1]) < win + 0.1 * mw)
+    pts = surface_samples(p, faces[around] if around.sum() >= 4 else faces, 40000, seed=3)
     near = (np.abs(pts[:, 0]) < half) & (np.abs(pts[:, 1] - m[1]) < win) & (pts[:, 2] > m[2] - 0.4 * mw)
     pts = pts[near]
     xs, ys, ws = [0.0], [float(m[1])], [3.0]
@@ -43,13 +45,13 @@ def lip_curve(p: np.ndarray, faces: np.ndarray, marks: dict):
             continue
         yc = m[1] - win + (np.arange(nb) + 0.5) * h
         prof = np.interp(yc, yc[ok], prof[ok])
-        trend = np.polyval(np.polyfit(yc, prof, 1), yc)
+        trend = np.polyval(np.polyfit(yc, prof, 2), yc)  # the face's own curve removed
         depth = trend - prof
         j = int(np.argmax(depth))
         if 0 < j < nb - 1 and depth[j] > 0.01 * mw:
             xs.append(float(x))
             ys.append(float(yc[j]))
-            ws.append(1.0)
+            ws.append(float(depth[j] / (0.03 * mw)))  # a clear crease counts more than a faint one
     xs, ys, ws = np.asarray(xs), np.asarray(ys), np.asarray(ws)
     if len(xs) >= 4:
         A = np.stack([np.ones_like(xs), xs ** 2], 1) * ws[:, None]
