@@ -293,7 +293,7 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
                 width_weak = contrast < 0.05
                 if (width_weak and abs(nose) > 0.03) or (contrast < 0.25 and abs(nose) > 0.05):
                     sign = 1.0 if nose > 0 else -1.0
-                elif width_weak or (abs(nose) > 0.03 and (nose > 0) != (sign > 0)):
+                elif width_weak or (abs(nose) > 0.015 and (nose > 0) != (sign > 0)):
                     info["note"] = ("the face's up direction is uncertain (head width and nose disagree or "
                                     "are unclear); if the face looks upside down, pass --up/--forward")
                 up_v = np.zeros(3)
