@@ -111,7 +111,6 @@ def open_fused_lips(mesh: RigMesh, marks: dict):
     weld2 = np.concatenate([weld, weld[ext]])
     weld2[cut["deep"]] = weld.max() + 1 + np.arange(len(cut["deep"]))
     low_edge = np.flatnonzero(cut["lower"] & ~bag)
-    # Jaw weights: a bag edge moves with the lip edge it lines.
     # Jaw weights: each edge (and the bag lining it) apart from the other.
     follow = np.concatenate([weld, weld.max() + 1 + np.arange(n_new)])
     lower_dup = {int(parent[i]): i for i in low_edge}
