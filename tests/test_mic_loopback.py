@@ -23,9 +23,12 @@ import numpy as np
 import pytest
 
 from face3d.audio.files import load_audio
-from face3d.track import read_csv
+from face3d.track import ALIVE_NAMES, MOUTH_NAMES, read_csv
 
 from _audio_helpers import ROOT, run_cli, speak
+
+# the mouth columns, then blinks, brows, gaze and head angles (issue 12; --mouth-only: the first four)
+HEADER = ",".join(["frame", "time_s", *MOUTH_NAMES, *ALIVE_NAMES])
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pulseaudio") is None or shutil.which("paplay") is None,
@@ -138,7 +141,7 @@ def test_record_hears_speech_played_into_the_loopback(pulse, tmp_path):
     assert p.returncode == 0, err
     assert "Traceback" not in err
     lines = csv.read_text().splitlines()
-    assert lines[0] == "frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose"
+    assert lines[0] == HEADER
     assert len(lines) - 1 == 270  # 4.5 s at 60 fps
     lag = _compare(wav, csv, speech)
     # an idle null sink may deliver nothing until playback starts, so the lag can be ~0
@@ -166,7 +169,6 @@ def test_ctrl_c_keeps_everything_captured(pulse, tmp_path):
     assert not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
 
 
-HEADER = "frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose"
 
 
 def test_sigterm_keeps_everything_captured(pulse, tmp_path):

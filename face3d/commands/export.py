@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from face3d.commands._common import number_option
+from face3d.commands._common import add_alive_options, number_option
 from face3d.errors import OutputError, UsageError
 
-HELP = "analyse audio files into jawOpen/mouthWide/mouthPucker/mouthClose CSV curves"
+HELP = "analyse audio files into CSV curves: the mouth, then blinks, brows, gaze and head angles"
 
 
 parse_fps = number_option("--fps", 1.0, 1000.0, unit="frames per second")
@@ -20,8 +20,9 @@ def register(subparsers):
         help=HELP,
         description=(
             "Analyse WAV/FLAC/OGG files and write one CSV of blendshape weights per file: "
-            "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose; one row per frame at "
-            "time_s = frame / fps. With one input, -o is the CSV path; with several, -o is a folder "
+            "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose, then eyeBlinkLeft,eyeBlinkRight,"
+            "browInnerUp,browOuterUpLeft,browOuterUpRight (weights) and eyeYaw,eyePitch,headPitch,headYaw,headRoll "
+            "(degrees) unless --mouth-only; one row per frame at time_s = frame / fps. With one input, -o is the CSV path; with several, -o is a folder "
             "and each CSV is named after its input (speech.wav -> speech.csv)."
         ),
     )
@@ -29,6 +30,7 @@ def register(subparsers):
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="CSV file (one input) or folder (several; ends in / or exists)")
     p.add_argument("--fps", type=parse_fps, default=60.0, help="frames per second of the CSV (default 60)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    add_alive_options(p)
     return p
 
 
@@ -71,6 +73,7 @@ def _make_folder(folder: Path) -> bool:
 
 
 def run(args) -> int:
+    from face3d.commands._common import alive_from_args
     from face3d.pipeline import analyze
     from face3d.track import save_csv
 
@@ -84,7 +87,7 @@ def run(args) -> int:
     created = False
     try:
         for src, dst in pairs:
-            track = analyze(src, fps=args.fps)
+            track = analyze(src, fps=args.fps, **alive_from_args(args))
             if folder is not None:
                 created = _make_folder(folder)
                 folder = None

@@ -46,6 +46,9 @@ def register(sub):
                    help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help="save the last drawn frame to PNG when the viewer closes")
     p.add_argument("--stats", action="store_true", help="print the time to the first frame and the frame rate")
+    from face3d.commands._common import add_alive_options
+
+    add_alive_options(p)
     return p
 
 
@@ -80,8 +83,11 @@ def build_session(args, log, shape_names=None):
         raise UsageError("--mic takes no AUDIO or --curves; drop one or the other")
     if args.device and not args.mic:
         raise UsageError("--device chooses the microphone; use it with --mic")
+    from face3d.commands._common import alive_from_args
+
+    alive = alive_from_args(args)
     if args.mic:
-        live = _open_live(args.device)
+        live = _open_live(args.device, alive)
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label
 
@@ -98,14 +104,19 @@ def build_session(args, log, shape_names=None):
 
         samples, rate = load_audio(audio, rate=None)
     if args.curves:
-        from face3d.track import read_csv
+        from face3d.track import ALIVE_NAMES, ANGLE_NAMES, read_csv
 
-        track = read_csv(args.curves, names=shape_names)
+        names = None
+        if shape_names is not None:   # the head's shapes and the pose angles
+            names = tuple(shape_names) + tuple(n for n in ANGLE_NAMES if n not in shape_names)
+            if not alive["alive"]:    # --mouth-only: a still head, no blinks or brows
+                names = tuple(n for n in names if n not in ALIVE_NAMES)
+        track = read_csv(args.curves, names=names)
         label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
     else:
         from face3d.pipeline import analyze
 
-        track = analyze(samples, rate=rate, fps=None)
+        track = analyze(samples, rate=rate, fps=None, **alive)
         label = f"file: {Path(audio).name}"
     if samples is not None and not args.mute:
         from face3d.audio.player import open_player
@@ -118,12 +129,12 @@ def build_session(args, log, shape_names=None):
     return Session(track=track, clock=clock, recorder=rec, samples=samples, rate=rate, label=label), label
 
 
-def _open_live(device):
+def _open_live(device, alive=None):
     from face3d.errors import DeviceError
     from face3d.live import LiveSource
 
     try:
-        return LiveSource(device)
+        return LiveSource(device, **(alive or {}))
     except DeviceError as exc:
         msg = str(exc)
         if "input devices:" in msg or "(none" in msg:

@@ -112,6 +112,10 @@ def build_default_head() -> Rig:
         "generator": "face3d.mesh.default_head",
         "parts": ranges,
         "landmarks": _landmarks(grid, pos, part),
+        # head motion turns everything about the top of the neck; gaze turns each eyeball
+        "neck_pivot": [0.0, -0.07, -0.02],
+        "eyes": [{"center": [float(x) for x in EYE], "range": ranges["eye_left"]},
+                 {"center": [float(x) for x in EYE * MIRROR], "range": ranges["eye_right"]}],
     }
     return build_rig(pos.astype(np.float32), faces.astype(np.uint32), targets, as_targets=True,
                      normals=vertex_normals(pos, faces),
