@@ -15,6 +15,7 @@ from face3d.mesh.default_head.blendshapes import blendshapes
 from face3d.mesh.default_head.colors import skin_colors
 from face3d.mesh.default_head.grid import SkinGrid, skin_grid
 from face3d.mesh.default_head.layout import BAG_LIP, EYE, SKIN
+from face3d.mesh.default_head.lids import face_shapes
 from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
 from face3d.mesh.default_head.parts import ear, eyeball, teeth, tongue
 from face3d.mesh.geometry import vertex_normals
@@ -22,6 +23,8 @@ from face3d.mesh.obj import write_obj as write_obj_file
 from face3d.mesh.rig import SHAPES, Rig, build_rig
 
 MIRROR = np.array([-1, 1, 1])
+#: The shapes beyond the mouth's (blinks and brows, driven by face3d.analysis.alive).
+FACE_SHAPES = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight")
 
 
 def _parts(grid: SkinGrid):
@@ -105,7 +108,8 @@ def build_default_head() -> Rig:
     pos, faces, ranges, part = _join(parts)
     colors, gloss = _colors(parts, ranges, grid)
     targets = blendshapes(pos, ranges, grid.phi, grid.theta, grid.side, grid.phi_lip, grid.theta_c, bag_s)
-    targets = {k: np.round(targets[k], 6) for k in SHAPES}
+    targets.update(face_shapes(pos, ranges["skin"]))
+    targets = {k: np.round(targets[k], 6) for k in SHAPES + FACE_SHAPES}
     info = {
         "description": "face3d procedural default head: skin with a lip slit and closed mouth bag, "
                        "teeth, tongue, eyeballs (sclera/iris/pupil), ears; +Y up, +Z forward, metres",
