@@ -249,7 +249,7 @@ def test_closing_lids_stay_clear_of_the_eyeball(head):
         assert outside.sum() > 30
         for w in np.linspace(0.0, 1.0, 11):
             r = np.linalg.norm(base + w * head.deltas[k][a:b] - c, axis=1)
-            assert r[outside].min() > 0.0118 + 0.0002, (shape, w)
+            assert r[outside].min() > 0.0118 + 0.0005, (shape, w)      # half a millimetre clear
 
 
 def test_blink_closes_the_eyes_on_real_pixels(gl, head):
