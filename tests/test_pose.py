@@ -98,3 +98,14 @@ def test_bad_pose_is_one_line(tmp_path, bad):
     res = run_cli("snapshot", "--pose", bad, "-o", tmp_path / "x.png")
     assert res.returncode == 2 and "--pose" in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_load_line_says_what_moves_beyond_the_mouth(tmp_path):
+    from conftest import ROOT
+
+    plain = run_cli("snapshot", "--head", ROOT / "models" / "default_head.obj", "--size", "64x64", "-o", tmp_path / "a.png")
+    assert plain.returncode == 0, plain.stderr
+    assert "alive: head motion (no eyeBlinkLeft/Right shapes: no blinks; no brow shapes" in plain.stderr, plain.stderr
+    rig = run_cli("snapshot", "--head", ROOT / "models" / "default_head.npz", "--size", "64x64", "-o", tmp_path / "b.png")
+    assert rig.returncode == 0, rig.stderr
+    assert "alive: head motion, gaze, blinks, brows" in rig.stderr and "no blinks" not in rig.stderr, rig.stderr

@@ -214,3 +214,20 @@ def parse_pose(text: str | None) -> dict[str, float]:
             raise UsageError(f"--pose {name}={value.strip()} is out of range; use -90 to 90 degrees")
         out[name] = deg
     return out
+
+
+def alive_note(rig) -> str:
+    """What of the face beyond the mouth this head shows (for the load line)."""
+    names = set(rig.names)
+    blinks = {"eyeBlinkLeft", "eyeBlinkRight"} <= names
+    brows = bool(names & {"browInnerUp", "browOuterUpLeft", "browOuterUpRight"})
+    eyes = bool((rig.info or {}).get("eyes"))
+    have = ["head motion"] + (["gaze"] if eyes else []) + (["blinks"] if blinks else []) + (["brows"] if brows else [])
+    missing = []
+    if not blinks:
+        missing.append("no eyeBlinkLeft/Right shapes: no blinks")
+    if not brows:
+        missing.append("no brow shapes: no brow raises")
+    if not eyes:
+        missing.append("no eyeballs known: no gaze")
+    return "alive: " + ", ".join(have) + ("" if not missing else " (" + "; ".join(missing) + ")")

@@ -32,12 +32,12 @@ def run(args) -> int:
     check_writable(args.output)
     head_options_from_args(args)  # option errors before the (slow) load
     rig = load_head_from_args(args)
-    if getattr(args, "head", None) and rig.info.get("source"):
+    if getattr(args, "head", None):
         import sys
 
-        from face3d.commands._common import describe_head
+        from face3d.commands._common import alive_note, describe_head
 
-        print(describe_head(rig), file=sys.stderr)
+        print(describe_head(rig) + "; " + alive_note(rig), file=sys.stderr)
     vector = rig.weight_vector(weights)  # unknown names: error listing the available shapes
 
     from face3d.render.offscreen import render_snapshot, save_png

@@ -165,6 +165,10 @@ def run(args) -> int:
         if path:
             check_writable(path)
     rig = _load_rig(args)
+    if getattr(args, "head", None) and not args.mouth_only:
+        from face3d.commands._common import alive_note, describe_head
+
+        log(describe_head(rig) + "; " + alive_note(rig))
     if args.window != "headless":
         from face3d.viewer.display import require_display
 
