@@ -210,3 +210,16 @@ def test_bad_seed_is_one_line(wav, tmp_path, seed):
     r = run_cli("export", wav, "-o", tmp_path / "s.csv", "--seed", seed)
     assert r.returncode == 2 and "--seed" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_head_settles_when_the_speech_stops():
+    x, _, _ = speech_like(6.0, seed=11)
+    sig = np.concatenate([x, np.zeros(R * 20, np.float32)])
+    tr = track_from_samples(sig, alive=True)
+    end = len(x) / R
+    speaking = tr.times < end
+    late = tr.times > end + 4.0
+    moved = max(np.ptp(tr.column(n)[speaking]) for n in ("headPitch", "headYaw", "headRoll"))
+    assert moved > 1.5, moved
+    for name in ("headPitch", "headYaw", "headRoll", "browInnerUp"):
+        assert np.abs(tr.column(name)[late]).max() <= 0.5, name
