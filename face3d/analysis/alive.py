@@ -177,7 +177,7 @@ class AliveGenerator:
             # head: nods on emphasis, chin with the pitch contour, wandering while speaking
             nod += ((accent if voiced else 0.0) - nod) * k_nod
             if speaking and t >= next_wander:
-                wt0, wt1, wt2 = float(rng.uniform(-2.0, 2.0)), float(rng.uniform(-3.5, 3.5)), float(rng.uniform(-2.0, 2.0))
+                wt0, wt1, wt2 = float(rng.uniform(-2.5, 2.5)), float(rng.uniform(-4.5, 4.5)), float(rng.uniform(-2.5, 2.5))
                 next_wander = t + float(rng.uniform(0.8, 2.5))
             elif not speaking and silent_s > 0.6:
                 wt0 = wt1 = wt2 = 0.0
