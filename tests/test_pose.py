@@ -109,3 +109,35 @@ def test_load_line_says_what_moves_beyond_the_mouth(tmp_path):
     rig = run_cli("snapshot", "--head", ROOT / "models" / "default_head.npz", "--size", "64x64", "-o", tmp_path / "b.png")
     assert rig.returncode == 0, rig.stderr
     assert "alive: head motion, gaze, blinks, brows" in rig.stderr and "no blinks" not in rig.stderr, rig.stderr
+
+
+def test_view_curves_turn_the_head_unless_mouth_only(tmp_path):
+    """view --curves reads the angle columns and turns the head (real window, headless EGL);
+    with --mouth-only the same curves leave it still, and --record keeps the angles."""
+    from PIL import Image
+
+    from face3d.track import WeightTrack, read_csv, save_csv
+
+    t = np.arange(0, 2.0, 0.02)
+    names = ("jawOpen", "headYaw", "eyeBlinkLeft")
+    save_csv(WeightTrack(t, names, np.stack([0 * t, 25 + 0 * t, 0 * t], 1)), tmp_path / "turn.csv")
+    save_csv(WeightTrack(t, names, np.zeros((len(t), 3))), tmp_path / "still.csv")
+    shots = {}
+    for name, extra in (("turn", []), ("still", []), ("mouth_only", ["--mouth-only"])):
+        csv = tmp_path / ("still.csv" if name == "still" else "turn.csv")
+        args = ["view", "--curves", csv, "--window", "headless", "--size", "200x200", "--seconds", "0.6", "--no-osd",
+                "--screenshot", tmp_path / f"{name}.png", *extra]
+        if name == "turn":
+            args += ["--record", tmp_path / "rec.csv"]
+        r = run_cli(*args)
+        assert r.returncode == 0, r.stderr
+        shots[name] = _head_mask(np.asarray(Image.open(tmp_path / f"{name}.png").convert("RGB")))
+    cols = np.arange(shots["still"].shape[1])
+
+    def centre(m):
+        return (m[20:80] * cols).sum() / m[20:80].sum()
+
+    assert centre(shots["turn"]) > centre(shots["still"]) + 2
+    assert np.array_equal(shots["mouth_only"], shots["still"])
+    rec = read_csv(tmp_path / "rec.csv")
+    assert "headYaw" in rec.names and abs(float(np.median(rec.column("headYaw"))) - 25) < 1e-3
