@@ -24,6 +24,7 @@ COMMANDS = [
     ("snapshot", "face3d.commands.snapshot"),
     ("rig", "face3d.commands.rig"),
     ("export", "face3d.commands.export"),
+    ("stream", "face3d.commands.stream"),
     ("record", "face3d.commands.record"),
     ("devices", "face3d.commands.devices"),
 ]
