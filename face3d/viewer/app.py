@@ -96,6 +96,7 @@ class ViewerApp(mglw.WindowConfig):
         from face3d.render.pose import POSE_NAMES
 
         self._pose_cols = [(i, n) for i, n in enumerate(session.names) if n in POSE_NAMES]
+        self._pose_names = set(POSE_NAMES)
         from face3d.viewer.osd import OSD
 
         self.osd = OSD(self.wnd)
@@ -168,7 +169,8 @@ class ViewerApp(mglw.WindowConfig):
             "state": state,
             "fps": self._fps,
             "level_db": s.level_db(),
-            "weights": list(zip(s.names, s.weights.tolist())),
+            # weights as bars; the head and eye angles (degrees) are not weights
+            "weights": [(n, v) for n, v in zip(s.names, s.weights.tolist()) if n not in self._pose_names],
             "delay": delay,
             "record": rec,
             "notices": notices[-4:],
