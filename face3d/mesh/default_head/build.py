@@ -17,7 +17,7 @@ from face3d.mesh.default_head.grid import SkinGrid, skin_grid
 from face3d.mesh.default_head.layout import BAG_LIP, EYE, SKIN
 from face3d.mesh.default_head.lids import face_shapes
 from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
-from face3d.mesh.default_head.parts import ear, eyeball, teeth, tongue
+from face3d.mesh.default_head.parts import collar, ear, eyeball, teeth, tongue
 from face3d.mesh.geometry import vertex_normals
 from face3d.mesh.obj import write_obj as write_obj_file
 from face3d.mesh.rig import SHAPES, Rig, build_rig
@@ -40,6 +40,7 @@ def _parts(grid: SkinGrid):
     eye_p, eye_f, eye_c = eyeball()
     ear_p, ear_f = ear()
     ear_col = SKIN * np.array([0.99, 0.93, 0.92])
+    col_p, col_f = collar()
     return [
         ("skin", grid.positions, grid.faces, None, None),
         ("mouth_bag", bag_pts, bag_faces, bag_colors(bag_s), 0.0),
@@ -50,6 +51,7 @@ def _parts(grid: SkinGrid):
         ("eye_right", eye_p * MIRROR + EYE * MIRROR, eye_f[:, ::-1], eye_c, 1.0),
         ("ear_left", ear_p, ear_f, ear_col, 0.25),
         ("ear_right", ear_p * MIRROR, ear_f[:, ::-1], ear_col, 0.25),
+        ("collar", col_p, col_f, np.array([0.20, 0.25, 0.33]), 0.12),
     ], bag_s
 
 
