@@ -33,22 +33,25 @@ def parse_jobs(text: str) -> int:
 parse_jobs.finite_number = True
 
 
-def export_file(src: str, dst: str, *, fmt: str = "csv", fps: float = 60.0, extended=None, head=None) -> None:
+def export_file(src: str, dst: str, *, fmt: str = "csv", fps: float = 60.0, extended=None, head=None,
+                alive=None) -> None:
     """One audio file -> one export in format ``fmt`` (see :mod:`face3d.formats`), atomically."""
     from face3d.analysis import ANALYSIS_RATE
     from face3d.audio.files import load_audio
 
     samples, rate = load_audio(src, rate=ANALYSIS_RATE)
-    save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head)
+    save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head, alive=alive)
 
 
-def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float, extended=None, head=None) -> None:
-    """Analyse ``samples`` and write them to ``dst`` in format ``fmt``; ``head``: see :func:`head_spec`."""
+def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float, extended=None, head=None,
+                alive=None) -> None:
+    """Analyse ``samples`` and write them to ``dst`` in format ``fmt``; ``head``: see :func:`head_spec`;
+    ``alive``: the ``alive``/``seed`` keywords of :func:`face3d.pipeline.analyze`."""
     from face3d import formats
     from face3d.pipeline import analyze
 
     f = formats.get(fmt)
-    track = analyze(samples, rate=rate, fps=None)
+    track = analyze(samples, rate=rate, fps=None, **(alive or {}))
     options = {} if extended is None else {"extended_shapes": extended}
     info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps,
                               rig=load_rig(head) if f.needs_head else None, options=options)

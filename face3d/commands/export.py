@@ -22,11 +22,12 @@ def register(subparsers):
         help=HELP,
         description=(
             "Analyse WAV/FLAC/OGG files and write one CSV of blendshape weights per file: "
-            "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose; one row per frame at "
-            "time_s = frame / fps. With one input, -o is the CSV path. With several inputs or folders "
-            "(searched recursively for audio and video files), -o is a folder: in/a/b.wav -> OUTDIR/a/b.csv, "
-            "run on every core (--jobs) or a Dask cluster (--scheduler), with a report "
-            "OUTDIR/face3d-report.jsonl; a failing file is reported and the rest go on (exit status 1). "
+            "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose, then eyeBlinkLeft,eyeBlinkRight,"
+            "browInnerUp,browOuterUpLeft,browOuterUpRight (weights) and eyeYaw,eyePitch,headPitch,headYaw,headRoll "
+            "(degrees) unless --mouth-only; one row per frame at time_s = frame / fps. With one input, -o is the "
+            "CSV path. With several inputs or folders (searched recursively for audio and video files), -o is a "
+            "folder: in/a/b.wav -> OUTDIR/a/b.csv, run on every core (--jobs) or a Dask cluster (--scheduler), "
+            "with a report OUTDIR/face3d-report.jsonl; a failing file is reported and the rest go on (exit status 1). "
             "--format writes another "
             "tool's format instead (default: chosen by -o's extension: .csv face3d's CSV, .tsv/.json/.xml "
             "Rhubarb Lip Sync cues, .glb an animated glTF of the head). AUDIO '-' reads standard input."
@@ -48,6 +49,9 @@ def register(subparsers):
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_head_options(p)
     add_stdin_options(p)
+    from face3d.commands._common import add_alive_options
+
+    add_alive_options(p)
     add_batch_options(p)
     return p
 
@@ -73,6 +77,7 @@ def run(args) -> int:
 
     from face3d.batch import up_to_date
     from face3d.commands import _jobs
+    from face3d.commands._common import alive_from_args
     from face3d.commands._stdin import STDIN, raw_options
     from face3d.formats.rhubarb import parse_extended
 
@@ -86,7 +91,9 @@ def run(args) -> int:
         raise UsageError(f"-o {args.output} is a folder; with '-' (standard input) give the output file's name")
     fmt = _format(args, not batch)
     head = _jobs.head_spec(args) if fmt.needs_head else None
-    job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head)
+    # face3d's CSV carries the blinks, brows, gaze and head angles too (unless --mouth-only)
+    alive = alive_from_args(args) if fmt.name == "csv" else None
+    job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive)
     if batch:
         return _jobs.run_batch_command(args, job, fmt.extension)
     _jobs.check_single(args)
@@ -96,7 +103,8 @@ def run(args) -> int:
         return 0
     if src == STDIN:
         samples, rate = _read_stdin(raw_opts)
-        _jobs.save_export(samples, rate, src, dst, fmt=fmt.name, fps=args.fps, extended=extended, head=head)
+        _jobs.save_export(samples, rate, src, dst, fmt=fmt.name, fps=args.fps, extended=extended, head=head,
+                          alive=alive)
     else:
         job(src, dst)
     print(f"{src} -> {dst}", file=sys.stderr)

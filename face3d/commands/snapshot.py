@@ -12,6 +12,9 @@ def register(sub):
     p.add_argument("--weights", metavar="NAME=W,...", help="shape weights in [0, 1], e.g. jawOpen=1,mouthWide=0.5")
     p.add_argument("--yaw", type=number_option("--yaw", unit="degrees"), default=0.0, metavar="DEG", help="turn the camera around the head (degrees)")
     p.add_argument("--pitch", type=number_option("--pitch", unit="degrees"), default=0.0, metavar="DEG", help="raise the camera (degrees)")
+    p.add_argument("--pose", metavar="NAME=DEG,...",
+                   help="head and eye angles in degrees: headPitch, headYaw, headRoll, eyeYaw, eyePitch "
+                        "(e.g. headYaw=10,eyePitch=5; positive: chin up, toward the head's left, tilt to its right)")
     p.add_argument("--size", default="800x800", metavar="WxH", help="image size (default 800x800)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG file")
     add_head_options(p)
@@ -19,25 +22,27 @@ def register(sub):
 
 
 def run(args) -> int:
-    from face3d.commands._common import head_options_from_args, load_head_from_args, parse_size, parse_weights
+    from face3d.commands._common import (
+        head_options_from_args, load_head_from_args, parse_pose, parse_size, parse_weights)
     from face3d.fileio import check_writable
 
     size = parse_size(args.size)
     weights = parse_weights(args.weights)
+    pose = parse_pose(args.pose)
     check_writable(args.output)
     head_options_from_args(args)  # option errors before the (slow) load
     rig = load_head_from_args(args)
-    if getattr(args, "head", None) and rig.info.get("source"):
+    if getattr(args, "head", None):
         import sys
 
-        from face3d.commands._common import describe_head
+        from face3d.commands._common import alive_note, describe_head
 
-        print(describe_head(rig), file=sys.stderr)
+        print(describe_head(rig) + "; " + alive_note(rig), file=sys.stderr)
     vector = rig.weight_vector(weights)  # unknown names: error listing the available shapes
 
     from face3d.render.offscreen import render_snapshot, save_png
 
-    img = render_snapshot(rig, vector, yaw=args.yaw, pitch=args.pitch, size=size)
+    img = render_snapshot(rig, vector, yaw=args.yaw, pitch=args.pitch, size=size, pose=pose)
     save_png(img, args.output)
     print(args.output)
     return 0
