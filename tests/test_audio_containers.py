@@ -1,0 +1,57 @@
+"""MP3, M4A, Opus and video containers as input: the same curves as the WAV they came from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from face3d.track import read_csv
+
+from _audio_helpers import corr, run_cli, speak
+from _media_helpers import write_media
+
+pytest.importorskip("av")
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory):
+    d = tmp_path_factory.mktemp("containers")
+    x, rate = speak("Hello there, how are you? We will meet at noon.", d / "speech.wav")
+    r = run_cli("export", d / "speech.wav", "-o", d / "speech.csv", "--fps", "50")
+    assert r.returncode == 0, r.stderr
+    return d, x, rate, read_csv(d / "speech.csv")
+
+
+@pytest.mark.parametrize("suffix,video", [("m4a", False), ("mp4", True), ("mp3", False), ("opus", False), ("webm", True)])
+def test_container_gives_the_wav_curves(speech, suffix, video):
+    d, x, rate, ref = speech
+    src = write_media(d / f"speech_{suffix}.{suffix}", x, rate, video=video)
+    out = d / f"from_{suffix}.csv"
+    r = run_cli("export", src, "-o", out, "--fps", "50")
+    assert r.returncode == 0, r.stderr
+    tr = read_csv(out)
+    # Same length within a frame or two (codec padding), same curves within the codec's error.
+    assert abs(len(tr) - len(ref)) <= 2, (len(tr), len(ref))
+    n = min(len(tr), len(ref))
+    for name in ref.names:
+        a, b = tr.column(name)[:n], ref.column(name)[:n]
+        if b.std() > 0.02:
+            assert corr(a, b) > 0.95, (suffix, name, corr(a, b))
+        assert np.mean(np.abs(a - b)) < 0.05, (suffix, name, np.mean(np.abs(a - b)))
+
+
+def test_video_without_audio_is_one_line_error(tmp_path):
+    src = write_media(tmp_path / "silent.mp4", None, 16000, video=True, seconds=1.0)
+    r = run_cli("export", src, "-o", tmp_path / "out.csv")
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "silent.mp4" in lines[0] and "without an audio track" in lines[0], r.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_garbage_with_a_video_suffix_is_one_line_error(tmp_path):
+    src = tmp_path / "junk.mp4"
+    src.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8)
+    r = run_cli("export", src, "-o", tmp_path / "out.csv")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "junk.mp4" in r.stderr and "Traceback" not in r.stderr
