@@ -22,6 +22,7 @@ COMMANDS = [
     ("demo", "face3d.commands.demo"),
     ("view", "face3d.commands.view"),
     ("snapshot", "face3d.commands.snapshot"),
+    ("render", "face3d.commands.render"),
     ("rig", "face3d.commands.rig"),
     ("export", "face3d.commands.export"),
     ("record", "face3d.commands.record"),
