@@ -25,6 +25,7 @@ COMMANDS = [
     ("render", "face3d.commands.render"),
     ("rig", "face3d.commands.rig"),
     ("export", "face3d.commands.export"),
+    ("plot", "face3d.commands.plot"),
     ("record", "face3d.commands.record"),
     ("devices", "face3d.commands.devices"),
 ]

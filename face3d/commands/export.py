@@ -19,16 +19,17 @@ def register(subparsers):
         "export",
         help=HELP,
         description=(
-            "Analyse WAV/FLAC/OGG files and write one CSV of blendshape weights per file: "
+            "Analyse audio files (WAV, FLAC, OGG, MP3, M4A, Opus, or videos with sound) and write one CSV of blendshape weights per file: "
             "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose; one row per frame at "
             "time_s = frame / fps. With one input, -o is the CSV path; with several, -o is a folder "
             "and each CSV is named after its input (speech.wav -> speech.csv)."
         ),
     )
-    p.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files (WAV, FLAC, OGG; any rate, any channels)")
+    p.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio files (WAV, FLAC, OGG, MP3, M4A, Opus, MP4/MOV/MKV/WebM with sound; any rate, any channels)")
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="CSV file (one input) or folder (several; ends in / or exists)")
     p.add_argument("--fps", type=parse_fps, default=60.0, help="frames per second of the CSV (default 60)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--plot", action="store_true", help="also draw each CSV as a PNG beside it (waveform above the curves)")
     return p
 
 
@@ -68,6 +69,10 @@ def run(args) -> int:
         for src, dst in pairs:
             track = analyze(src, fps=args.fps)
             save_csv(track, dst)
+            if getattr(args, "plot", False):
+                from face3d.commands.plot import write_plot
+
+                write_plot(track, dst.with_suffix(".png"), audio=src, title=Path(src).name)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(Path(src).name)
@@ -75,5 +80,6 @@ def run(args) -> int:
         if bar is not None:
             bar.close()
     for src, dst in pairs:
-        print(f"{src} -> {dst}", file=sys.stderr)
+        extra = f" + {dst.with_suffix('.png')}" if getattr(args, "plot", False) else ""
+        print(f"{src} -> {dst}{extra}", file=sys.stderr)
     return 0
