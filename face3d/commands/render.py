@@ -29,6 +29,7 @@ COLOURS = {
     "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0), "magenta": (1.0, 0.0, 1.0),
 }
 
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
 parse_fps = number_option("--fps", 1.0, 240.0, unit="frames per second")
 parse_crf = number_option("--crf", 0.0, 63.0, unit="(lower is better quality; 18-28 is usual)")
 parse_angle = number_option("--yaw/--pitch", -360.0, 360.0, unit="degrees")
@@ -75,6 +76,8 @@ def register(sub):
     p.add_argument("--codec", metavar="NAME", help="video codec: h264 (default) or vp9 (.webm)")
     p.add_argument("--crf", type=parse_crf, metavar="Q", help="quality: 0 (best) to 63 (default 20 for H.264, 32 for VP9)")
     p.add_argument("--samples", type=int, choices=(0, 2, 4), default=0, help="antialiasing samples: 0 (default, fastest), 2 or 4 (smoother edges, about half the speed)")
+    p.add_argument("--preset", choices=PRESETS, help="x264 speed preset (default superfast, chosen by bench/video.py)")
+    p.add_argument("--threads", type=int, choices=range(1, 17), metavar="N", help="encoder threads (default 2)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_head_options(p)
     return p
@@ -102,7 +105,8 @@ def track_weights(track, rig, times, label: str):
 
 
 def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(1280, 720), yaw=0.0, pitch=0.0,
-                 turntable=False, background=None, codec=None, crf=None, samples=0, audio=None, progress=True):
+                 turntable=False, background=None, codec=None, crf=None, samples=0, audio=None, progress=True,
+                 preset=None, threads=None):
     """Draw ``weights`` (N, K) on ``rig`` and write them to ``output`` (a video) or ``frames_dir``.
 
     ``audio``: (mono float samples, rate) to mux, or None. Nothing is left at the output
@@ -136,6 +140,8 @@ def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(
                     sink = PngSink(tmp)
                 else:
                     opts = EncodeOptions(codec=codec, crf=crf, alpha=transparent)
+                    opts.preset = preset or opts.preset
+                    opts.threads = threads or opts.threads
                     sink = VideoSink(tmp, fmt, size, fps, opts, audio=audio)
             except OSError as exc:
                 raise output_error(target, exc) from None
@@ -247,7 +253,7 @@ def run(args) -> int:
     with _TermAsInterrupt():
         took = render_video(rig, weights, output=args.output, frames_dir=args.frames, fps=args.fps, size=size,
                             yaw=args.yaw, pitch=args.pitch, turntable=args.turntable, background=background,
-                            codec=args.codec, crf=args.crf, samples=args.samples,
+                            codec=args.codec, crf=args.crf, samples=args.samples, preset=args.preset, threads=args.threads,
                             audio=audio if args.output is not None else None, progress=show)
     seconds = n / args.fps
     print(f"face3d render: {n} frames ({seconds:.2f} s at {args.fps:g} fps, {size[0]}x{size[1]}) in {took:.1f} s, "

@@ -6,11 +6,12 @@ top row first. To be fast on a CPU rasteriser it
 
 * reads pixels back asynchronously: each frame is read into one of a ring of pixel
   buffers and mapped one frame later, so drawing the next frame overlaps the copy;
-* redraws only what can change: with a still camera, the pixels a weight can move lie
-  inside the screen box of every vertex a shape moves (and of the triangles around them),
-  displaced by any mix of weights in [0, 1]. After one full frame, each frame clears and
-  draws only that box (a scissor) and reads only it back; the rest of the picture stays
-  as it was. The result is the same image as a full redraw.
+* redraws only what changes: with a still camera, a pixel can change between two frames
+  only where a triangle that a shape moves covers it, before or after. After one full
+  frame, each frame clears and draws only the screen box of those triangles at the old
+  and the new weights (a scissor) and reads only that box back; the rest of the picture
+  stays as it was, and a frame whose weights did not change draws nothing. The result is
+  the same image as a full redraw.
 
 The weights are given as an array (the caller samples its curves at ``i / fps``), so this
 module knows nothing of audio or analysis.
@@ -44,43 +45,46 @@ class FrameOptions:
         return isinstance(self.background, str) and self.background == "transparent"
 
 
-def _changing_box_3d(rig) -> tuple[np.ndarray, np.ndarray] | None:
-    """Axis box (lo, hi) holding every vertex of a triangle that touches a moved vertex,
-    at every mix of weights in [0, 1]; None when nothing moves."""
+def _moving_vertices(rig):
+    """(neutral positions (M, 3), deltas (K, M, 3)) of every vertex of a triangle that touches a
+    vertex some shape moves: only those triangles' pixels can change; None when nothing moves."""
     moved = rig.moved_mask()
     if not moved.any():
         return None
     faces = np.asarray(rig.faces)
-    touching = moved[faces].any(axis=1)
     verts = np.zeros(rig.n_vertices, bool)
-    verts[faces[touching].ravel()] = True
+    verts[faces[moved[faces].any(axis=1)].ravel()] = True
     verts |= moved
-    p = np.asarray(rig.positions, np.float64)[verts]
-    d = np.asarray(rig.deltas, np.float64)[:, verts] if rig.n_shapes else np.zeros((0, p.shape[0], 3))
-    lo = p + np.minimum(d, 0.0).sum(axis=0)
-    hi = p + np.maximum(d, 0.0).sum(axis=0)
-    return lo.min(axis=0), hi.max(axis=0)
+    return np.asarray(rig.positions, np.float64)[verts], np.asarray(rig.deltas, np.float64)[:, verts]
 
 
-def screen_box(box3d, view, proj, size, margin: int = 3):
-    """GL viewport (x, y, w, h) covering the projected 3D box, or None if it is not wholly in front."""
-    lo, hi = box3d
-    corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+def screen_box(points, view, proj, size, margin: int = 3):
+    """GL viewport (x, y, w, h) covering ``points`` (N, 3) on screen, or None if one is not in front."""
+    pts = np.concatenate([points, np.ones((points.shape[0], 1))], axis=1)
     # pyrr matrices are row-vector style: clip = p @ view @ proj
-    clip = corners @ np.asarray(view, np.float64) @ np.asarray(proj, np.float64)
+    clip = pts @ (np.asarray(view, np.float64) @ np.asarray(proj, np.float64))
     w = clip[:, 3]
     if np.any(w <= 1e-9):
         return None
     ndc = clip[:, :2] / w[:, None]
     W, H = size
-    x0 = math.floor((ndc[:, 0].min() + 1) / 2 * W) - margin
-    x1 = math.ceil((ndc[:, 0].max() + 1) / 2 * W) + margin
-    y0 = math.floor((ndc[:, 1].min() + 1) / 2 * H) - margin
-    y1 = math.ceil((ndc[:, 1].max() + 1) / 2 * H) + margin
-    x0, y0 = max(x0, 0), max(y0, 0)
-    x1, y1 = min(x1, W), min(y1, H)
+    x0 = max(math.floor((ndc[:, 0].min() + 1) / 2 * W) - margin, 0)
+    x1 = min(math.ceil((ndc[:, 0].max() + 1) / 2 * W) + margin, W)
+    y0 = max(math.floor((ndc[:, 1].min() + 1) / 2 * H) - margin, 0)
+    y1 = min(math.ceil((ndc[:, 1].max() + 1) / 2 * H) + margin, H)
     if x1 <= x0 or y1 <= y0:
         return (0, 0, 0, 0)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def union(a, b):
+    """The smallest viewport holding viewports ``a`` and ``b`` (empty ones count for nothing)."""
+    if not (a[2] and a[3]):
+        return b
+    if not (b[2] and b[3]):
+        return a
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
     return (x0, y0, x1 - x0, y1 - y0)
 
 
@@ -114,8 +118,8 @@ class FrameRenderer:
             self.clear = (*(float(c) for c in bg[:3]), 1.0)
         w, h = options.size
         self._pbos = [ctx.buffer(reserve=w * h * self.components) for _ in range(max(1, ring))]
-        self._box3d = _changing_box_3d(rig) if options.dirty_box and not options.turntable else None
-        self.box = None  # the GL viewport redrawn after the first frame (None: whole frames)
+        self._moving = _moving_vertices(rig) if options.dirty_box and not options.turntable else None
+        self.drawn = 0  # pixels drawn, all frames together (the box redraw's saving shows here)
 
     # ------------------------------------------------------------ one frame
     def _yaw(self, i: int) -> float:
@@ -155,25 +159,40 @@ class FrameRenderer:
                     unpremultiply(canvas[h - y - bh:h - y, x:x + bw])
             return canvas.copy()
 
+        full_frame = True
+        previous = last = None  # the previous frame's weights and box
         for i, wv in enumerate(weights):
+            wv = np.clip(np.asarray(wv, np.float32).reshape(-1), 0.0, 1.0)
             viewport = full
-            if i > 0 and self.box is not None:
-                viewport = self.box
-            self._draw(i, wv, viewport)
-            pbo = self._pbos[i % ring]
+            if self._moving is not None and not full_frame:
+                if previous is not None and np.array_equal(wv, previous):
+                    viewport = (0, 0, 0, 0)  # nothing changes: the picture stays as it is
+                else:
+                    box = self._box(wv)
+                    viewport = full if box is None or last is None else union(box, last)
+            elif self._moving is not None:
+                full_frame = False
             if viewport[2] and viewport[3]:
-                self.target.resolve.read_into(pbo, viewport=viewport, components=self.components, alignment=1)
-            pending.append((i, pbo, viewport))
-            if i == 0:
-                yield collect()  # the full first frame, before any box is used
-                if self._box3d is not None:
-                    aspect = self.target.aspect
-                    self.box = screen_box(self._box3d, self.camera.view(aspect), self.camera.projection(aspect), (w, h))
-                continue
-            if len(pending) >= ring:
+                self._draw(i, wv, viewport)
+                self.target.resolve.read_into(self._pbos[i % ring], viewport=viewport,
+                                              components=self.components, alignment=1)
+                self.drawn += viewport[2] * viewport[3]
+            if self._moving is not None:
+                last = self._box(wv) if viewport[2] and viewport[3] else last
+                previous = wv
+            pending.append((i, self._pbos[i % ring], viewport))
+            if len(pending) >= ring or i == 0:
                 yield collect()
         while pending:
             yield collect()
+
+    def _box(self, weights):
+        """The screen box of the triangles a shape can move, at these weights (None: off screen)."""
+        p0, d = self._moving
+        k = min(len(weights), d.shape[0])
+        pts = p0 + np.tensordot(weights[:k].astype(np.float64), d[:k], axes=1)
+        aspect = self.target.aspect
+        return screen_box(pts, self.camera.view(aspect), self.camera.projection(aspect), self.opt.size)
 
     def release(self) -> None:
         for fb in {self.target.fbo, self.target.resolve}:
