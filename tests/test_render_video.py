@@ -191,6 +191,41 @@ def test_box_redraw_equals_full_redraw(gl, default_rig):
         assert np.array_equal(a, b), i
 
 
+def sliding_cube_rig():
+    """A still wall and a small cube in front of it that the shape 'slide' moves across it."""
+    from face3d.mesh.rig import Rig
+
+    wall = np.array([[-2, -1.5, 0], [2, -1.5, 0], [2, 1.5, 0], [-2, 1.5, 0]], np.float32)
+    cube = np.array([[x, y, z] for x in (-0.2, 0.2) for y in (-0.2, 0.2) for z in (0.3, 0.7)], np.float32)
+    cube[:, 0] -= 1.2
+    quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 2, 6, 4), (1, 5, 7, 3), (0, 4, 5, 1), (2, 3, 7, 6)]
+    faces = [(0, 1, 2), (0, 2, 3)]
+    for a, b, c, d in quads:
+        faces += [(4 + a, 4 + b, 4 + c), (4 + a, 4 + c, 4 + d)]
+    pos = np.concatenate([wall, cube])
+    moved = pos.copy()
+    moved[4:, 0] += 2.4
+    return Rig.from_targets(pos, np.array(faces), {"slide": moved})
+
+
+def test_box_redraw_follows_a_moving_part(gl):
+    """Where the part was and where it is both redraw: no trail of old pixels."""
+    from face3d.render.video import FrameOptions, FrameRenderer
+
+    rig = sliding_cube_rig()
+    w = np.array([[0.0], [1.0], [1.0], [0.5], [0.0], [0.25], [1.0]], np.float32)
+    out, drawn = {}, {}
+    for dirty in (False, True):
+        fr = FrameRenderer(gl, rig, FrameOptions(size=(160, 120), dirty_box=dirty))
+        out[dirty] = list(fr.frames(w))
+        drawn[dirty] = fr.drawn
+        fr.release()
+    assert drawn[True] < 0.8 * drawn[False]
+    assert not np.array_equal(out[False][0], out[False][1]), "the cube moves"
+    for i, (a, b) in enumerate(zip(out[False], out[True])):
+        assert np.array_equal(a, b), i
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_render_leaves_nothing(speech, tmp_path, sig):
     path, x, rate = speech
