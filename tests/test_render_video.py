@@ -298,3 +298,19 @@ def test_bad_input_is_one_line_exit_2(speech, tmp_path, kind):
     if out is not None:
         assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file"
+
+
+def test_snapshot_background(tmp_path):
+    from PIL import Image
+
+    r = run_cli("snapshot", "--background", "transparent", "-o", tmp_path / "a.png", "--size", "120x120")
+    assert r.returncode == 0, r.stderr
+    a = np.asarray(Image.open(tmp_path / "a.png"))
+    assert a.shape == (120, 120, 4) and (_corners(a)[:, 3] == 0).all() and a[60, 60, 3] == 255
+    r = run_cli("snapshot", "--background", "#0000ff", "-o", tmp_path / "b.png", "--size", "120x120")
+    assert r.returncode == 0, r.stderr
+    b = np.asarray(Image.open(tmp_path / "b.png"))
+    assert b.shape == (120, 120, 3) and (_corners(b) == (0, 0, 255)).all()
+    assert np.abs(b[60, 60].astype(int) - a[60, 60, :3]).max() < 8, "the same head in front"
+    r = run_cli("snapshot", "--background", "plaid", "-o", tmp_path / "c.png")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "c.png").exists()

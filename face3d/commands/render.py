@@ -257,6 +257,6 @@ def run(args) -> int:
                             audio=audio if args.output is not None else None, progress=show)
     seconds = n / args.fps
     print(f"face3d render: {n} frames ({seconds:.2f} s at {args.fps:g} fps, {size[0]}x{size[1]}) in {took:.1f} s, "
-          f"{seconds / max(took, 1e-9):.1f}x real time", file=sys.stderr)
+          f"{seconds / max(took, 1e-9):.2f}x real time", file=sys.stderr)
     print(args.output or args.frames)
     return 0
