@@ -46,8 +46,8 @@ def speech(path: Path, seconds: float) -> Path:
     return path
 
 
-def render(audio: Path, out: Path, extra: list[str]) -> tuple[float, float, float]:
-    """(render-loop real-time multiple, wall seconds, peak memory MiB) of one run."""
+def render(audio: Path, out: Path, extra: list[str]) -> tuple[float, float, float, float]:
+    """(render-loop real-time multiple, wall seconds, CPU seconds, peak memory MiB) of one run."""
     cmd = [sys.executable, "-m", "face3d", "render", str(audio), "-o", str(out), "--no-progress", *extra]
     env = dict(os.environ, PYTHONPATH=str(ROOT.parent))
     t0 = time.perf_counter()
@@ -59,7 +59,8 @@ def render(audio: Path, out: Path, extra: list[str]) -> tuple[float, float, floa
     if p.returncode:
         raise SystemExit(f"render failed: {' '.join(cmd)}\n{err}")
     m = re.search(r"([\d.]+)x real time", err)
-    return float(m.group(1)) if m else float("nan"), wall, usage.ru_maxrss / 1024.0
+    cpu = usage.ru_utime + usage.ru_stime
+    return float(m.group(1)) if m else float("nan"), wall, cpu, usage.ru_maxrss / 1024.0
 
 
 def main() -> int:
@@ -92,19 +93,24 @@ def main() -> int:
                     runs.append((f"default, {preset}, {threads} thr", ten, ["--preset", preset, "--threads", threads]))
         for label, audio, extra in runs:
             out = tmp / "out.mp4"
-            multiple, wall, mem = render(audio, out, base + extra)
+            multiple, wall, cpu, mem = render(audio, out, base + extra)
             size_kb = out.stat().st_size / 1024
-            rows.append((label, multiple, wall, mem, size_kb))
+            import soundfile as sf
+
+            rows.append((label, multiple, wall, cpu / sf.info(str(audio)).duration, mem, size_kb))
             print(f"  {label}: {multiple:.2f}x", file=sys.stderr, flush=True)
 
     load = os.getloadavg()[0]
     print(f"face3d render at {args.size}, {args.fps} fps, MSAA {args.samples}; {os.cpu_count()} CPUs, "
           f"load average {load:.1f} at the end")
     print()
-    print(f"| {'run':<28} | {'x real time':>11} | {'wall s':>6} | {'peak MiB':>8} | {'file KiB':>8} |")
-    print(f"|{'-' * 30}|{'-' * 13}|{'-' * 8}|{'-' * 10}|{'-' * 10}|")
-    for label, multiple, wall, mem, size_kb in rows:
-        print(f"| {label:<28} | {multiple:11.2f} | {wall:6.1f} | {mem:8.0f} | {size_kb:8.0f} |")
+    print(f"| {'run':<28} | {'x real time':>11} | {'wall s':>6} | {'CPU s per video s':>17} | {'peak MiB':>8} | {'file KiB':>8} |")
+    print(f"|{'-' * 30}|{'-' * 13}|{'-' * 8}|{'-' * 19}|{'-' * 10}|{'-' * 10}|")
+    for label, multiple, wall, cpu, mem, size_kb in rows:
+        print(f"| {label:<28} | {multiple:11.2f} | {wall:6.1f} | {cpu:17.2f} | {mem:8.0f} | {size_kb:8.0f} |")
+    print()
+    print("x real time: the render loop (draw, read back, encode, mux), as the command reports it; wall s: the")
+    print("whole command (start, head load, analysis included); CPU s per video s: all its threads together.")
     return 0
 
 

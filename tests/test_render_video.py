@@ -314,3 +314,27 @@ def test_snapshot_background(tmp_path):
     assert np.abs(b[60, 60].astype(int) - a[60, 60, :3]).max() < 8, "the same head in front"
     r = run_cli("snapshot", "--background", "plaid", "-o", tmp_path / "c.png")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "c.png").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KiB tmpfs (needs root and mount rights; skipped otherwise)."""
+    d = tmp_path / "small"
+    d.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(d)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", str(d)], capture_output=True)
+
+
+@pytest.mark.parametrize("target", ["video", "frames"])
+def test_disk_full_leaves_nothing(speech, small_disk, target):
+    out = small_disk / ("talk.mp4" if target == "video" else "frames")
+    args = ["-o", out] if target == "video" else ["--frames", out]
+    r = run_cli("render", speech[0], *args, "--size", "320x240")
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "No space left" in r.stderr, r.stderr
+    assert list(small_disk.iterdir()) == []

@@ -76,7 +76,7 @@ def register(sub):
     p.add_argument("--codec", metavar="NAME", help="video codec: h264 (default) or vp9 (.webm)")
     p.add_argument("--crf", type=parse_crf, metavar="Q", help="quality: 0 (best) to 63 (default 20 for H.264, 32 for VP9)")
     p.add_argument("--samples", type=int, choices=(0, 2, 4), default=0, help="antialiasing samples: 0 (default, fastest), 2 or 4 (smoother edges, about half the speed)")
-    p.add_argument("--preset", choices=PRESETS, help="x264 speed preset (default superfast, chosen by bench/video.py)")
+    p.add_argument("--preset", choices=PRESETS, help="x264 speed preset (default ultrafast, the least CPU per frame; slower presets make smaller files)")
     p.add_argument("--threads", type=int, choices=range(1, 17), metavar="N", help="encoder threads (default 2)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_head_options(p)

@@ -6,9 +6,12 @@ as mono float samples and their rate, is muxed as it goes: before video frame ``
 audio up to ``(i + 1) / fps``, so the two tracks interleave and a player can start early.
 MP4/MOV files get their index (moov atom) at the front (``faststart``) for the web.
 
-The encoder's defaults were chosen by measuring on a 2-core machine with llvmpipe
-drawing beside it (``bench/video.py``): x264 ``superfast`` with 2 threads keeps up with
-the renderer at 1280x720 and gives files about a third smaller than ``ultrafast``.
+The encoder's defaults were chosen by measuring on the 2-core machine with llvmpipe
+drawing beside it (``bench/video.py --sweep``; CPU time per 1280x720 frame): x264
+``ultrafast`` with 2 threads costs about 5.5 ms, ``superfast`` 7.6-8.8 ms and
+``veryfast`` 10-13 ms, and on two shared cores CPU time is what limits the speed. Its
+files are about 1.6x those of ``superfast`` (about 1 Mbit/s for a talking head at
+1280x720): ``--preset`` trades the other way.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ CONTAINERS = {
 #: Codec option -> FFmpeg encoder.
 ENCODERS = {"h264": "libx264", "vp9": "libvpx-vp9"}
 DEFAULT_CRF = {"h264": 20, "vp9": 32}
-H264_PRESET = "superfast"
+H264_PRESET = "ultrafast"
 ENCODER_THREADS = 2
 
 
