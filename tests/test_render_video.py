@@ -338,3 +338,17 @@ def test_disk_full_leaves_nothing(speech, small_disk, target):
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "No space left" in r.stderr, r.stderr
     assert list(small_disk.iterdir()) == []
+
+
+def test_view_background_colour(tmp_path):
+    from PIL import Image
+
+    shot = tmp_path / "v.png"
+    r = run_cli("view", "--window", "headless", "--frames", "3", "--screenshot", shot, "--background", "#ff00ff",
+                "--mute", "--no-osd", "--size", "200x150", timeout=90)
+    assert r.returncode == 0, r.stderr
+    a = np.asarray(Image.open(shot))
+    assert (_corners(a)[:, :3] == (255, 0, 255)).all()
+    assert np.abs(a[75, 100, :3].astype(int) - (255, 0, 255)).max() > 60, "the head in front"
+    r = run_cli("view", "--window", "headless", "--frames", "3", "--background", "transparent", "--mute")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
