@@ -40,6 +40,7 @@ CONTAINERS = {
 }
 #: Codec option -> FFmpeg encoder.
 ENCODERS = {"h264": "libx264", "vp9": "libvpx-vp9"}
+AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 DEFAULT_CRF = {"h264": 20, "vp9": 32}
 H264_PRESET = "ultrafast"
 ENCODER_THREADS = 2
@@ -117,7 +118,7 @@ class VideoSink:
                 if fmt == "webm":
                     a = self.container.add_stream("libopus", rate=48000, layout="mono")
                 else:
-                    a = self.container.add_stream("aac", rate=self.rate, layout="mono")
+                    a = self.container.add_stream("aac", rate=self.rate if self.rate in AAC_RATES else 48000, layout="mono")
                 a.bit_rate = 128000
                 self.audio = a
                 self.resampler = av.AudioResampler(format=a.codec_context.format.name, layout="mono",
