@@ -109,6 +109,13 @@ class VideoSink:
                 # "good" keeps a clear alpha exactly 0 ("realtime" leaves 1s in it) at about half the speed
                 vs.options = {"crf": str(crf), "b": "0", "deadline": "good", "cpu-used": "8", "row-mt": "1"}
             vs.codec_context.thread_count = max(1, int(opts.threads))
+            # BT.709, limited range, tagged: what players assume for HD video anyway.
+            cc = vs.codec_context
+            cc.colorspace = cc.color_primaries = cc.color_trc = 1
+            cc.color_range = 1
+            from av.video.reformatter import VideoReformatter
+
+            self.reformatter = VideoReformatter()  # keeps its converter from frame to frame
             self.video = vs
             self.audio = self.resampler = None
             if audio is not None:
@@ -145,8 +152,11 @@ class VideoSink:
     def write(self, i: int, img: np.ndarray) -> None:
         import av
 
-        frame = av.VideoFrame.from_ndarray(img, format="rgba" if self.alpha else "rgb24")
-        frame = frame.reformat(format=self.video.pix_fmt)
+        # The frame is ours (the renderer hands out a copy): wrap it without copying.
+        frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(img), format="rgba" if self.alpha else "rgb24")
+        frame = self.reformatter.reformat(frame, format=self.video.pix_fmt, dst_colorspace="ITU709",
+                                          src_color_range="JPEG", dst_color_range="MPEG",
+                                          dst_color_trc=1, dst_color_primaries=1, threads=1)
         frame.pts, frame.time_base = i, 1 / _rate(self.fps)
         if self.audio is not None:
             self._audio_until(int(round((i + 1) / self.fps * self.rate)))

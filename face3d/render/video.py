@@ -119,6 +119,7 @@ class FrameRenderer:
         w, h = options.size
         self._pbos = [ctx.buffer(reserve=w * h * self.components) for _ in range(max(1, ring))]
         self._moving = _moving_vertices(rig) if options.dirty_box and not options.turntable else None
+        self._view_proj = None
         self.drawn = 0  # pixels drawn, all frames together (the box redraw's saving shows here)
 
     # ------------------------------------------------------------ one frame
@@ -146,7 +147,7 @@ class FrameRenderer:
         w, h = self.opt.size
         full = (0, 0, w, h)
         canvas = np.zeros((h, w, self.components), np.uint8)
-        pending: deque = deque()
+        pending: deque = deque()  # frames read into a pixel buffer, not yet handed out
         ring = len(self._pbos)
 
         def collect():
@@ -161,6 +162,7 @@ class FrameRenderer:
 
         full_frame = True
         previous = last = None  # the previous frame's weights and box
+        flush = _gl_flush()
         for i, wv in enumerate(weights):
             wv = np.clip(np.asarray(wv, np.float32).reshape(-1), 0.0, 1.0)
             viewport = full
@@ -170,19 +172,22 @@ class FrameRenderer:
                 else:
                     box = self._box(wv)
                     viewport = full if box is None or last is None else union(box, last)
+                    last = box
             elif self._moving is not None:
                 full_frame = False
-            if viewport[2] and viewport[3]:
+                last = self._box(wv)
+            previous = wv
+            drawing = bool(viewport[2] and viewport[3])
+            if drawing:
                 self._draw(i, wv, viewport)
+                flush()  # the rasteriser starts on frame i ...
+            while pending:
+                yield collect()  # ... while the caller takes frame i - 1
+            if drawing:
                 self.target.resolve.read_into(self._pbos[i % ring], viewport=viewport,
                                               components=self.components, alignment=1)
                 self.drawn += viewport[2] * viewport[3]
-            if self._moving is not None:
-                last = self._box(wv) if viewport[2] and viewport[3] else last
-                previous = wv
             pending.append((i, self._pbos[i % ring], viewport))
-            if len(pending) >= ring or i == 0:
-                yield collect()
         while pending:
             yield collect()
 
@@ -191,8 +196,10 @@ class FrameRenderer:
         p0, d = self._moving
         k = min(len(weights), d.shape[0])
         pts = p0 + np.tensordot(weights[:k].astype(np.float64), d[:k], axes=1)
-        aspect = self.target.aspect
-        return screen_box(pts, self.camera.view(aspect), self.camera.projection(aspect), self.opt.size)
+        if self._view_proj is None:  # the camera is still whenever boxes are used
+            aspect = self.target.aspect
+            self._view_proj = (self.camera.view(aspect), self.camera.projection(aspect))
+        return screen_box(pts, *self._view_proj, self.opt.size)
 
     def release(self) -> None:
         for fb in {self.target.fbo, self.target.resolve}:
@@ -201,6 +208,24 @@ class FrameRenderer:
         for pbo in self._pbos:
             pbo.release()
         self.renderer.release()
+
+
+def _gl_flush():
+    """glFlush of the current context (moderngl has none): hands queued drawing to the
+    rasteriser's threads now instead of at the next read. A no-op where it cannot be found."""
+    import ctypes
+    import ctypes.util
+
+    for name in ("OpenGL", "GL"):
+        lib = ctypes.util.find_library(name)
+        if lib:
+            try:
+                fn = ctypes.CDLL(lib).glFlush
+            except (OSError, AttributeError):
+                continue
+            fn.restype, fn.argtypes = None, []
+            return fn
+    return lambda: None
 
 
 def frame_count(duration: float, fps: float) -> int:
