@@ -185,6 +185,8 @@ def test_box_redraw_equals_full_redraw(gl, default_rig):
         fr = FrameRenderer(gl, default_rig, FrameOptions(size=(256, 192), yaw=15, dirty_box=dirty))
         out[dirty] = list(fr.frames(w))
         drawn[dirty] = fr.drawn
+        if dirty:
+            assert fr._near is not None, "only the triangles near the box are drawn"
         fr.release()
     assert drawn[True] < 0.5 * drawn[False], "the box redraw is in use"
     for i, (a, b) in enumerate(zip(out[False], out[True])):

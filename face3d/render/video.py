@@ -58,6 +58,32 @@ def _moving_vertices(rig):
     return np.asarray(rig.positions, np.float64)[verts], np.asarray(rig.deltas, np.float64)[:, verts]
 
 
+def _near_faces(rig, view, proj, size, moving) -> np.ndarray | None:
+    """(F,) bool: the triangles that can show inside any frame's box: those a shape moves,
+    and the still ones whose picture overlaps the box of every place the moving ones can
+    reach (weights anywhere in [0, 1]). None if that box is not wholly in front."""
+    p0, d = moving
+    lo = (p0 + np.minimum(d, 0.0).sum(axis=0)).min(axis=0)
+    hi = (p0 + np.maximum(d, 0.0).sum(axis=0)).max(axis=0)
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    reach = screen_box(corners, view, proj, size)
+    if reach is None:
+        return None
+    faces = np.asarray(rig.faces)
+    pts = np.concatenate([np.asarray(rig.positions, np.float64), np.ones((rig.n_vertices, 1))], axis=1)
+    clip = pts @ (np.asarray(view, np.float64) @ np.asarray(proj, np.float64))
+    w = clip[:, 3]
+    behind = w <= 1e-9
+    ndc = clip[:, :2] / np.where(behind, 1.0, w)[:, None]
+    px = (ndc[:, 0] + 1) / 2 * size[0]
+    py = (ndc[:, 1] + 1) / 2 * size[1]
+    fx, fy = px[faces], py[faces]
+    x0, y0, bw, bh = reach
+    overlap = ((fx.max(axis=1) >= x0 - 2) & (fx.min(axis=1) <= x0 + bw + 2)
+               & (fy.max(axis=1) >= y0 - 2) & (fy.min(axis=1) <= y0 + bh + 2))
+    return overlap | behind[faces].any(axis=1) | rig.moved_mask()[faces].any(axis=1)
+
+
 def screen_box(points, view, proj, size, margin: int = 3):
     """GL viewport (x, y, w, h) covering ``points`` (N, 3) on screen, or None if one is not in front."""
     pts = np.concatenate([points, np.ones((points.shape[0], 1))], axis=1)
@@ -120,6 +146,7 @@ class FrameRenderer:
         self._pbos = [ctx.buffer(reserve=w * h * self.components) for _ in range(max(1, ring))]
         self._moving = _moving_vertices(rig) if options.dirty_box and not options.turntable else None
         self._view_proj = None
+        self._near = None  # (vao, ibo) of the triangles that can show in a box
         self.drawn = 0  # pixels drawn, all frames together (the box redraw's saving shows here)
 
     # ------------------------------------------------------------ one frame
@@ -128,7 +155,7 @@ class FrameRenderer:
             return self.opt.yaw
         return (self.opt.yaw + 360.0 * (i / self.opt.fps) / TURNTABLE_PERIOD) % 360.0
 
-    def _draw(self, i: int, weights, viewport) -> None:
+    def _draw(self, i: int, weights, viewport, vao=None) -> None:
         t = self.target
         self.camera.yaw = self._yaw(i)
         self.renderer.set_weights(weights)
@@ -136,7 +163,7 @@ class FrameRenderer:
             fb.scissor = viewport
         t.fbo.use()
         t.fbo.clear(*self.clear, depth=1.0)
-        self.renderer.draw_camera(self.camera, t.aspect)
+        self.renderer.draw_camera(self.camera, t.aspect, vao)
         if t.resolve is not t.fbo:
             t.resolve.use()  # the scissor limits the resolve to the box too
             self.ctx.copy_framebuffer(t.resolve, t.fbo)
@@ -176,10 +203,13 @@ class FrameRenderer:
             elif self._moving is not None:
                 full_frame = False
                 last = self._box(wv)
+                near = _near_faces(self.rig, *self._view_proj, self.opt.size, self._moving)
+                if near is not None and near.mean() < 0.9:
+                    self._near = self.renderer.faces_array(np.asarray(self.rig.faces)[near])
             previous = wv
             drawing = bool(viewport[2] and viewport[3])
             if drawing:
-                self._draw(i, wv, viewport)
+                self._draw(i, wv, viewport, None if viewport == full or self._near is None else self._near[0])
                 flush()  # the rasteriser starts on frame i ...
             while pending:
                 yield collect()  # ... while the caller takes frame i - 1
@@ -202,6 +232,8 @@ class FrameRenderer:
         return screen_box(pts, *self._view_proj, self.opt.size)
 
     def release(self) -> None:
+        for obj in self._near or ():
+            obj.release()
         for fb in {self.target.fbo, self.target.resolve}:
             fb.scissor = None
         self.target.release()
