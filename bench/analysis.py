@@ -32,10 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import soundfile as sf  # noqa: E402
 
-from face3d.analysis import ANALYSIS_RATE, analyze  # noqa: E402
+from face3d.analysis import ANALYSIS_RATE  # noqa: E402
 from face3d.analysis.bands import BandAnalyzer, band_energies  # noqa: E402
 from face3d.analysis.visemes import VisemeMapper, map_energies  # noqa: E402
 from face3d.audio.files import resample  # noqa: E402
+from face3d.pipeline import analyze  # noqa: E402
 
 TEXT = ("Father saw a large dark barn. We see three green trees. Bob made me a map of the blue moon. "
         "Open the window and look at the stars.")

@@ -9,10 +9,10 @@ __all__ = ["__version__", "analyze"]
 
 
 def analyze(source, rate=None, fps=60.0, **kwargs):
-    """Analyse audio into a viseme weight track (see :mod:`face3d.analysis`).
+    """Analyse audio into a viseme weight track (see :func:`face3d.pipeline.analyze`).
 
     Imported lazily so ``import face3d`` stays light.
     """
-    from face3d.analysis import analyze as _analyze
+    from face3d.pipeline import analyze as _analyze
 
     return _analyze(source, rate=rate, fps=fps, **kwargs)

@@ -28,6 +28,10 @@ class DeviceError(Face3DError):
     """A sound device or display that is missing or failing."""
 
 
+class NoDisplayError(DeviceError):
+    """No display to open a window on (DISPLAY unset, or the X server cannot be reached)."""
+
+
 class FormatError(Face3DError):
     """A data file (CSV, JSON map) in the wrong format."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -15,33 +16,81 @@ from face3d.errors import FormatError, OutputError
 
 
 def check_writable(path: str | os.PathLike) -> Path:
-    """Fail early, with a clear message, if ``path``'s folder cannot take a new file."""
+    """Fail early, with a clear message, if ``path``'s folder cannot take a new file.
+
+    The check creates (and removes) a temporary file beside ``path``, exactly as the
+    atomic writer will, so a folder that looks writable but is not (``/proc``, a
+    read-only mount) fails here, before any slow work.
+    """
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise OutputError(f"output path {p} is a folder; give a file name such as {p / 'out'}")
+    if p.exists() and not p.is_file():  # a device, a pipe, ...: renaming onto it would replace it
+        raise OutputError(f"output path {p} is not a regular file; give a file name")
     if not parent.is_dir():
         raise OutputError(f"cannot write {p}: folder {parent} does not exist; create it first")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {p}: folder {parent} is not writable; choose another path")
+    os.unlink(_temp_beside(p))
     return p
+
+
+def _temp_beside(target: Path, suffix: str = "") -> str:
+    """A new empty temporary file in ``target``'s folder (closed); OutputError if none can be made."""
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=parent)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {target}: no file can be created in folder {parent} ({exc.strerror}); choose another path"
+        ) from None
+    os.close(fd)
+    return tmp
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: the classic read-and-restore
+    os.umask(mask)
+    return mask
+
+
+def output_mode(target: Path) -> int:
+    """The permission bits a plain ``open(target, "w")`` would leave: the existing file's
+    when it replaces one, else 0666 less the umask."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return 0o666 & ~current_umask()
+    return stat.S_IMODE(st.st_mode)
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ""):
     """Yield a temporary path in the target folder; rename it onto ``path`` on success.
 
-    On any exception (including KeyboardInterrupt) the temporary file is removed and
-    the target is left as it was.
+    The result has the permissions a plain ``open()`` would give it (the umask's, or the
+    replaced file's), not the temporary file's owner-only mode. On any exception
+    (including KeyboardInterrupt) the temporary file is removed and the target is left
+    as it was.
     """
     target = check_writable(path)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent or "."
-    )
-    os.close(fd)
+    tmp = _temp_beside(target, suffix)
     try:
         yield Path(tmp)
-        os.replace(tmp, target)
+        try:
+            os.chmod(tmp, output_mode(target))
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {exc.strerror}; choose another path") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -181,14 +182,16 @@ def xdo(display: str, *args, timeout=20, check=True) -> str:
     return r.stdout.strip()
 
 
-def find_window(display: str, name: str, proc=None, timeout=40.0) -> int:
+def find_window(display: str, name: str, proc=None, timeout=40.0, output=None) -> int:
+    """The id of the visible window whose title contains ``name``; fails at once if ``proc``
+    exits first (with its stderr, or what ``output()`` returns)."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         out = xdo(display, "search", "--onlyvisible", "--name", name, check=False)
         if out:
             return int(out.split()[-1])
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"viewer exited early ({proc.returncode}): {proc.stderr.read()}")
+            raise AssertionError(f"viewer exited early ({proc.returncode}): {output() if output else proc.stderr.read()}")
         time.sleep(0.1)
     raise AssertionError(f"no window named {name!r} after {timeout} s")
 
@@ -214,6 +217,89 @@ def viewer_env(display: str | None, extra: dict | None = None) -> dict:
 def popen_view(args, env) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "face3d", "view", *map(str, args)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class RunningViewer:
+    """A ``face3d view`` process with its window on ``display`` (see :func:`running_viewer`).
+
+    Its stderr is read as it comes (a thread), so a test can wait for a line, e.g. the
+    ``--stats`` line "first frame drawn" that says the session has started.
+    """
+
+    def __init__(self, display: str, proc: subprocess.Popen, wid: int | None = None):
+        import threading
+
+        self.display, self.proc, self.wid = display, proc, wid
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self._lines.append(line)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._lines)
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> None:
+        """Wait until the viewer has printed ``text`` on stderr."""
+        t0 = time.monotonic()
+        while text not in self.stderr:
+            if self.proc.poll() is not None:
+                self._reader.join(timeout=5)
+                if text in self.stderr:
+                    return
+                raise AssertionError(f"viewer exited ({self.proc.returncode}) before {text!r}: {self.stderr}")
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"no {text!r} from the viewer after {timeout} s: {self.stderr}")
+            time.sleep(0.05)
+
+    def key(self, *keys) -> None:
+        """Focus the window and press ``keys`` in turn (xdotool key names: q, Escape, space ...)."""
+        xdo(self.display, "windowfocus", "--sync", self.wid)
+        for k in keys:
+            xdo(self.display, "key", k)
+
+    def grab(self, size=None) -> np.ndarray:
+        if size is None:
+            size = geometry(self.display, self.wid)[2:]
+        return grab(self.display, self.wid, size)
+
+    def close_button(self) -> None:
+        close_window(self.display, self.wid)
+
+    def finish(self, expect: int | None = 0, timeout=30) -> str:
+        """Wait for the viewer to exit; check its status (unless ``expect`` is None) and that
+        it printed no traceback; return its stderr."""
+        rc = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        err = self.stderr
+        if expect is not None:
+            assert rc == expect, (rc, err)
+        assert "Traceback" not in err, err
+        return err
+
+
+@contextlib.contextmanager
+def running_viewer(display: str, args, title: str = "face3d view", env: dict | None = None,
+                   command: str = "view", **popen):
+    """Start ``face3d view ARGS`` (or another ``command`` that opens the viewer) on ``display``,
+    wait until its window (found by ``title``) is shown, and yield a :class:`RunningViewer`;
+    a viewer still running at the end is killed."""
+    proc = subprocess.Popen([sys.executable, "-m", "face3d", command, *map(str, args)], cwd=ROOT,
+                            env=viewer_env(display, env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, **popen)
+    v = RunningViewer(display, proc)
+    try:
+        v.wid = find_window(display, title, proc, output=lambda: (v._reader.join(timeout=5), v.stderr)[1])
+        yield v
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        v._reader.join(timeout=10)
+        proc.stderr.close()
 
 
 def mask(img: np.ndarray, background) -> np.ndarray:

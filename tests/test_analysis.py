@@ -10,10 +10,11 @@ import pytest
 import soundfile as sf
 
 import face3d
-from face3d.analysis import ANALYSIS_RATE, BANDS, NAMES, StreamAnalyzer, analyze, analyze_samples
+from face3d.analysis import ANALYSIS_RATE, BANDS, NAMES, StreamAnalyzer
 from face3d.analysis.bands import BandAnalyzer, band_energies, frame_count
 from face3d.analysis.visemes import VisemeMapper, map_energies
 from face3d.errors import AudioError, UsageError
+from face3d.pipeline import analyze, analyze_samples
 
 from _audio_helpers import ROOT, at_dbfs, corr, speak
 
@@ -201,7 +202,7 @@ def test_analyze_api(speech):
 
 def test_pure_imports_stay_light():
     code = (
-        "import sys, face3d, face3d.analysis, face3d.audio.files, face3d.track\n"
+        "import sys, face3d, face3d.analysis, face3d.audio.files, face3d.pipeline, face3d.track\n"
         "face3d.analyze([0.0] * 1600, rate=16000)\n"
         "bad = [m for m in ('moderngl', 'sounddevice', 'trimesh', 'face3d.audio.mic') if m in sys.modules]\n"
         "assert not bad, bad\n"

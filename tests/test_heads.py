@@ -18,16 +18,6 @@ def _snap(rig, weights, ctx, size=(96, 96), **kw):
     return render_snapshot(rig, weights, size=size, ctx=ctx, **kw).astype(int)
 
 
-def _default_or_skip():
-    from face3d.assets import default_head_path
-
-    if not default_head_path().is_file():
-        pytest.skip("bundled default head not generated yet")
-    from face3d.mesh.heads import load_head
-
-    return load_head()
-
-
 def _write_obj(path, positions, faces):
     from face3d.mesh.obj import write_obj
 
@@ -53,10 +43,10 @@ def _head_sources():
     return out
 
 
-def _source_mesh(name):
+def _source_mesh(name, request):
     """(positions, faces) of a head in the +Y up, +Z forward convention."""
     if name == "default":
-        rig = _default_or_skip()
+        rig = request.getfixturevalue("default_rig")
         return rig.positions.astype(np.float64), rig.faces.astype(np.int64)
     path = SHARED_HEADS / name
     if not path.is_file():
@@ -68,10 +58,10 @@ def _source_mesh(name):
 
 
 @pytest.mark.parametrize("source", _head_sources())
-def test_conventions_detected_and_framed_alike(gl, tmp_path, source):
+def test_conventions_detected_and_framed_alike(gl, tmp_path, source, request):
     from face3d.mesh.heads import load_head
     from face3d.mesh.normalize import axis_name
-    pos, faces = _source_mesh(source)
+    pos, faces = _source_mesh(source, request)
     ref = load_head(_write_obj(tmp_path / "ref.obj", pos, faces))
     assert (ref.info["up"], ref.info["forward"]) == ("+y", "+z")
     ref_img = _snap(ref, None, gl)
@@ -302,10 +292,10 @@ def _full_body(head_pos, head_faces):
     return np.concatenate(pos), np.concatenate(faces), head
 
 
-def test_full_body_avatar_frames_the_head(tmp_path):
+def test_full_body_avatar_frames_the_head(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
 
-    src = _default_or_skip()
+    src = default_rig
     pos, faces, head = _full_body(src.positions.astype(float), src.faces)
     r = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]], float)  # Z up, facing -Y, centimetres
     rig = load_head(_write_obj(tmp_path / "body.obj", pos @ r * 100, faces))

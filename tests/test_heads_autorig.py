@@ -34,16 +34,6 @@ def _window(img, xy, r):
     return img[max(y - r, 0): y + r + 1, max(x - r, 0): x + r + 1]
 
 
-def _default_or_skip():
-    from face3d.assets import default_head_path
-
-    if not default_head_path().is_file():
-        pytest.skip("bundled default head not generated yet")
-    from face3d.mesh.heads import load_head
-
-    return load_head()
-
-
 def _fused_head(rows=120, cols=96):
     """A procedural head, +Y up and +Z forward, whose lips are one continuous surface."""
     t = np.linspace(0.02, np.pi - 0.02, rows)
@@ -75,11 +65,11 @@ def _fused_head(rows=120, cols=96):
     return pos, np.asarray(faces)
 
 
-def test_autorig_default_head_without_shapes(gl, tmp_path):
+def test_autorig_default_head_without_shapes(gl, tmp_path, default_rig):
     from face3d.mesh.heads import load_head
     from face3d.mesh.obj import write_obj
 
-    src = _default_or_skip()
+    src = default_rig
     write_obj(tmp_path / "bare.obj", src.positions, src.faces)
     rig = load_head(tmp_path / "bare.obj")
     assert rig.names == ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
@@ -183,7 +173,7 @@ REAL = ["mediapipe_canonical_face_model.obj", "suzanne.obj", "LeePerrySmith.glb"
 
 @pytest.mark.parametrize("name", REAL)
 def test_real_head_talks(gl, name):
-    from face3d.mesh.autorig import detect_landmarks
+    from face3d.mesh.landmarks import detect_landmarks
     from face3d.mesh.heads import load_head
 
     path = SHARED_HEADS / name

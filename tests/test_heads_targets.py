@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import SHARED_HEADS, run_cli
-
-
-def _default_or_skip():
-    from face3d.assets import default_head_path
-
-    if not default_head_path().is_file():
-        pytest.skip("bundled default head not generated yet")
-    from face3d.mesh.heads import load_head
-
-    return load_head()
 
 
 def _snap(rig, weights, ctx, size=(120, 120), **kw):
@@ -33,11 +24,11 @@ def _scale(rig_a, rig_b):
     return np.ptp(rig_b.positions, 0).max() / np.ptp(rig_a.positions, 0).max()
 
 
-def test_target_set_folder_round_trip(tmp_path):
+def test_target_set_folder_round_trip(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
     from face3d.mesh.obj import write_obj
 
-    src = _default_or_skip()
+    src = default_rig
     folder = tmp_path / "set"
     folder.mkdir()
     write_obj(folder / "neutral.obj", src.positions, src.faces)
@@ -51,11 +42,79 @@ def test_target_set_folder_round_trip(tmp_path):
         assert np.allclose(rig.deltas[i], src.deltas[i] * s, atol=2e-5 * s)
 
 
-def test_target_set_siblings_in_another_convention(tmp_path):
+def _write_set(folder, src, files: dict):
+    """Write a target set of the default head: {file name: shape name, or None for the neutral}."""
+    from face3d.mesh.obj import write_obj
+
+    folder.mkdir()
+    for fname, shape in files.items():
+        d = 0 if shape is None else src.deltas[src.shape_index(shape)]
+        write_obj(folder / fname, src.positions + d, src.faces)
+    return folder
+
+
+#: folder layouts whose neutral is not literally neutral.obj: {file: shape it holds (None: neutral)}
+NEUTRAL_LAYOUTS = {
+    "named-neutral": {"base_neutral_mesh.obj": None, "jawOpen.obj": "jawOpen", "mouthClose.obj": "mouthClose"},
+    "shape-names": {"head.obj": None, "jawOpen.obj": "jawOpen", "mouthWide.obj": "mouthWide"},
+    "unknown-target-name": {"face.obj": None, "jawOpen.obj": "jawOpen", "grin.obj": "mouthWide"},
+    "no-shape-names": {"mesh.obj": None, "open.obj": "jawOpen", "grin.obj": "mouthWide"},
+    "one-obj": {"only.obj": None},
+}
+
+
+@pytest.mark.parametrize("layout", NEUTRAL_LAYOUTS, ids=list(NEUTRAL_LAYOUTS))
+def test_target_set_folder_finds_its_neutral(tmp_path, default_rig, layout):
+    """Defect 3: a folder whose neutral is not neutral.obj loads, and says which file was the neutral."""
+    from face3d.mesh.heads import load_head
+
+    files = NEUTRAL_LAYOUTS[layout]
+    folder = _write_set(tmp_path / "set", default_rig, files)
+    neutral = next(f for f, shape in files.items() if shape is None)
+    rig = load_head(folder, autorig=False)
+    assert rig.info["source"] == str(folder / neutral)
+    assert neutral in rig.info["target_set"], rig.info["target_set"]
+    targets = {Path(f).stem: shape for f, shape in files.items() if shape is not None}
+    assert set(rig.info["file_shapes"]) == set(targets)
+    # the files named like face3d shapes are mapped, and hold what was written into them
+    named = {stem: shape for stem, shape in targets.items() if stem == shape}
+    assert rig.info["found"] == {shape: [shape] for shape in named.values()}
+    s = _scale(default_rig, rig)
+    for shape in named.values():
+        src = default_rig.deltas[default_rig.shape_index(shape)]
+        assert np.allclose(rig.deltas[rig.shape_index(shape)], src * s, atol=2e-5 * s)
+
+
+def test_target_set_folder_neutral_named_in_the_cli_line(tmp_path, default_rig):
+    folder = _write_set(tmp_path / "set", default_rig,
+                        {"base_neutral_mesh.obj": None, "jawOpen.obj": "jawOpen", "mouthClose.obj": "mouthClose"})
+    out = tmp_path / "x.png"
+    res = run_cli("snapshot", "--head", folder, "--size", "48x48", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert out.is_file()
+    line = res.stderr.strip().splitlines()[0]
+    assert "base_neutral_mesh.obj" in line and "found jawOpen, mouthClose" in line, res.stderr
+
+
+@pytest.mark.parametrize("files,needle", [
+    ({"neutral_a.obj": None, "neutral_b.obj": None, "jawOpen.obj": "jawOpen"}, "neutral_a.obj, neutral_b.obj"),
+    ({"one.obj": None, "two.obj": None, "jawOpen.obj": "jawOpen"}, "one.obj, two.obj"),
+], ids=["two-named-neutral", "two-equal-candidates"])
+def test_target_set_folder_ambiguous_neutral_fails_cleanly(tmp_path, default_rig, files, needle):
+    folder = _write_set(tmp_path / "set", default_rig, files)
+    res = run_cli("snapshot", "--head", folder, "--size", "32x32", "-o", tmp_path / "x.png")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert str(folder) in err and needle in err and "neutral.obj" in err and "--head" in err, err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_target_set_siblings_in_another_convention(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
     from face3d.mesh.obj import write_obj
 
-    src = _default_or_skip()
+    src = default_rig
     # z up, facing -y (Blender), in millimetres: file = head @ R * 1000
     r = np.array([[1, 0, 0], [0, 0, 1], [0, -1, 0]], float)
     write_obj(tmp_path / "head.obj", src.positions @ r * 1000, src.faces)
@@ -81,12 +140,12 @@ def test_target_vertex_count_mismatch_fails_cleanly(tmp_path):
     assert len(err.splitlines()) == 1 and "head_jawOpen.obj" in err and "3 vertices" in err and "4" in err, err
 
 
-def test_glb_morph_targets_through_node_transform(gl, tmp_path):
+def test_glb_morph_targets_through_node_transform(gl, tmp_path, default_rig):
     """A GLB written here (Z-up node matrix, scaled) loads with jawOpen moving the same vertices."""
     from face3d.mesh.gltf import write_glb
     from face3d.mesh.heads import load_head
 
-    src = _default_or_skip()
+    src = default_rig
     # the mesh is stored Y-up; the node turns it Z-up (facing -Y) and scales it by 100
     m = np.eye(4)
     m[:3, :3] = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], float) * 100
@@ -187,13 +246,25 @@ def test_bad_map_fails_cleanly(tmp_path, content, needle):
 
 
 @pytest.mark.skipif(not (SHARED_HEADS / "ict_facekit").is_dir(), reason="../shared/heads/ict_facekit not present")
-def test_ict_facekit_target_set():
+@pytest.mark.parametrize("given", ["generic_neutral_mesh.obj", ""], ids=["neutral-file", "folder"])
+def test_ict_facekit_target_set(given):
     from face3d.mesh.heads import load_head
 
-    rig = load_head(SHARED_HEADS / "ict_facekit" / "generic_neutral_mesh.obj", autorig=False)
+    rig = load_head(SHARED_HEADS / "ict_facekit" / given, autorig=False)
+    assert rig.info["source"] == str(SHARED_HEADS / "ict_facekit" / "generic_neutral_mesh.obj")
     assert rig.info["found"] == {"jawOpen": ["jawOpen"], "mouthClose": ["mouthClose"]}
     jaw = rig.deltas[rig.shape_index("jawOpen")]
     moved = np.abs(jaw).max(1) > 1e-3
     # the jaw opens downwards: moved vertices go down on average, and they are in the lower face
     assert jaw[moved, 1].mean() < 0
     assert rig.positions[moved, 1].mean() < rig.positions[:, 1].mean() + 0.2
+
+
+@pytest.mark.skipif(not (SHARED_HEADS / "ict_facekit").is_dir(), reason="../shared/heads/ict_facekit not present")
+def test_ict_facekit_folder_snapshot_cli(tmp_path):
+    """Defect 3 as reported: ``face3d snapshot --head ict_facekit/`` (neutral generic_neutral_mesh.obj)."""
+    out = tmp_path / "ict.png"
+    res = run_cli("snapshot", "--head", str(SHARED_HEADS / "ict_facekit") + "/", "--size", "64x64", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert out.is_file()
+    assert "generic_neutral_mesh.obj" in res.stderr and "found jawOpen, mouthClose" in res.stderr, res.stderr

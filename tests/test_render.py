@@ -90,10 +90,28 @@ def test_jaw_open_changes_mouth_not_forehead(gl, default_rig):
     assert (neutral[fr - 8 : fr + 8, fc - 8 : fc + 8] == opened[fr - 8 : fr + 8, fc - 8 : fc + 8]).all()
 
 
-def test_neutral_framing_contains_the_open_jaw(default_rig):
-    """The camera frames the neutral mesh; the opened jaw must still fit in that frame."""
-    from face3d.render.camera import bounding_sphere
+def test_neutral_framing_contains_the_open_jaw(gl, default_rig):
+    """The camera frames the neutral mesh; the opened jaw must still be inside that frame, for
+    snapshots (square), wide and tall windows, seen level or from above and below."""
+    from face3d.render.camera import OrbitCamera
+    from face3d.render.offscreen import render_snapshot
+    from face3d.render.renderer import BACKGROUND
 
-    centre, radius = bounding_sphere(default_rig.positions)
+    k = default_rig.shape_index("jawOpen")
+    moved = np.abs(default_rig.deltas[k]).max(1) > 1e-4
     opened, _ = default_rig.apply({"jawOpen": 1.0})
-    assert np.linalg.norm(opened - centre, axis=1).max() < radius * 1.2
+    assert np.abs(opened[moved] - default_rig.positions[moved]).max() > 0.02 * np.ptp(default_rig.positions[:, 1])
+    jaw = np.c_[opened[moved], np.ones(int(moved.sum()))]
+    for aspect in (1.0, 16 / 9, 9 / 16):
+        for yaw, pitch in ((0.0, 0.0), (20.0, 0.0), (0.0, 30.0), (0.0, -30.0)):
+            cam = OrbitCamera.for_rig(default_rig, yaw=yaw, pitch=pitch)
+            mvp = np.array(cam.projection(aspect), np.float64).T @ np.array(cam.view(aspect), np.float64).T
+            clip = jaw @ mvp.T
+            ndc = clip[:, :3] / clip[:, 3:]
+            edge = np.abs(ndc[:, :2]).max()
+            assert edge < 0.97, f"the open jaw reaches {edge:.3f} of the frame (aspect {aspect:.2f}, pitch {pitch:g})"
+            assert (np.abs(ndc[:, 2]) < 1).all(), "the open jaw is cut by the near or far plane"
+    # and in real pixels: nothing of the opened head touches the snapshot's border
+    img = render_snapshot(default_rig, {"jawOpen": 1.0}, size=(160, 160), ctx=gl).astype(int)
+    head = np.abs(img - np.round(np.array(BACKGROUND) * 255)).sum(-1) > 6
+    assert head.any() and not (head[0].any() or head[-1].any() or head[:, 0].any() or head[:, -1].any())

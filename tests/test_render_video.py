@@ -74,7 +74,7 @@ def test_mp4_streams_duration_and_timing(speech, tmp_path, default_rig):
     assert b"moov" in head, "faststart: the index is at the front"
 
     # A loud frame differs from a pause frame in the mouth region only.
-    from face3d.analysis import analyze_samples
+    from face3d.pipeline import analyze_samples
 
     track = analyze_samples(x, rate)
     w = track.sample(np.arange(len(frames)) / FPS)

@@ -34,7 +34,7 @@ def test_no_display_suggests_snapshot(tmp_path):
 
 def test_unreachable_display(tmp_path):
     r = run_cli("view", SPEECH, *head_args(tmp_path), env={"DISPLAY": ":4999", **NO_SOUND})
-    _one_line_error(r, "no display", "face3d snapshot")
+    _one_line_error(r, "no display", 'X display ":4999"', "face3d snapshot")
 
 
 def test_mic_without_input_device_lists_devices(tmp_path, display):

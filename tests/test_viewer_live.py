@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from face3d.viewer.live import ANALYSIS_DELAY_MS, LiveSource, measure_step_delay
+from face3d.live import ANALYSIS_DELAY_MS, LiveSource, measure_step_delay
 
 
 def test_capture_to_weights_delay_under_30_ms():

@@ -22,8 +22,7 @@ import pytest
 from face3d.render.renderer import BACKGROUND
 from face3d.track import read_csv
 
-from _viewer_helpers import (ROOT, best_lag, find_window, grab, head_args, mask, popen_view, xvfb_display,
-                             viewer_env, xdo)
+from _viewer_helpers import ROOT, best_lag, head_args, mask, running_viewer, viewer_env, xvfb_display
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(t) is None for t in ("pulseaudio", "pactl", "paplay", "parec", "xdotool", "espeak-ng")),
@@ -69,44 +68,34 @@ def xvfb():
     yield from xvfb_display("800x600x24")
 
 
-def _env(xvfb, pulse):
-    keep = {k: pulse[k] for k in ("XDG_RUNTIME_DIR", "HOME", "PULSE_RUNTIME_PATH")}
-    return viewer_env(xvfb, keep)
+def _pulse_env(pulse):
+    """What the viewer needs to find the private sound server."""
+    return {k: pulse[k] for k in ("XDG_RUNTIME_DIR", "HOME", "PULSE_RUNTIME_PATH")}
 
 
-def _quit(proc, disp, wid):
-    xdo(disp, "windowfocus", "--sync", wid)
-    xdo(disp, "key", "q")
-    rc = proc.wait(timeout=30)
-    err = proc.stderr.read()
-    assert rc == 0, err
-    assert "Traceback" not in err
-    return err
+def _quit(v):
+    v.key("q")
+    return v.finish(0)
 
 
 def test_mic_mouth_opens_with_speech_and_rests(xvfb, pulse, tmp_path):
     clip = tmp_path / "papa.wav"
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(clip), "Papa, Mama, ah ah ah."], check=True, capture_output=True)
     rec = tmp_path / "mic.csv"
-    proc = popen_view(["--mic", *head_args(tmp_path), "--size", "400x300", "--record", rec, "--no-osd"],
-                      _env(xvfb, pulse))
-    try:
-        wid = find_window(xvfb, "microphone", proc)
+    args = ["--mic", *head_args(tmp_path), "--size", "400x300", "--record", rec, "--no-osd", "--stats"]
+    with running_viewer(xvfb, args, title="microphone", env=_pulse_env(pulse)) as v:
+        v.wait_for("first frame drawn")
         time.sleep(2.5)                                   # the stream warms up; room silence
-        rest = grab(xvfb, wid, (400, 300))
+        rest = v.grab((400, 300))
         t_play = time.monotonic()
         player = subprocess.Popen(["paplay", str(clip)], env=pulse)
         speaking = []
         while player.poll() is None and time.monotonic() - t_play < 15:
-            speaking.append(grab(xvfb, wid, (400, 300)))
+            speaking.append(v.grab((400, 300)))
             time.sleep(0.05)
         time.sleep(1.5)                                   # silence again
-        after = grab(xvfb, wid, (400, 300))
-        err = _quit(proc, xvfb, wid)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        after = v.grab((400, 300))
+        err = _quit(v)
     assert "recorded" in err
     head = mask(rest, BACKGROUND)
     moved = max(np.abs(s.astype(int) - rest)[head].mean() for s in speaking)
@@ -126,15 +115,13 @@ def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
     rec = tmp_path / "rec.csv"
     parec = subprocess.Popen(["parec", "-d", "spk.monitor", "--rate=16000", "--channels=1", "--format=s16le",
                               "--file-format=wav", str(back)], env=pulse)
-    proc = popen_view([SPEECH, *head_args(tmp_path), "--size", "400x300", "--record", rec], _env(xvfb, pulse))
     try:
-        wid = find_window(xvfb, "demo_speech", proc)
-        time.sleep(6.0)
-        err = _quit(proc, xvfb, wid)
+        args = [SPEECH, *head_args(tmp_path), "--size", "400x300", "--record", rec, "--stats"]
+        with running_viewer(xvfb, args, title="demo_speech", env=_pulse_env(pulse)) as v:
+            v.wait_for("first frame drawn")
+            time.sleep(6.0)
+            err = _quit(v)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         parec.send_signal(signal.SIGINT)
         parec.wait(timeout=10)
     assert "playing silently" not in err
@@ -166,22 +153,18 @@ def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
 def test_sound_server_dies_mid_stream(xvfb, tmp_path):
     env, d = _start_pulse()
     try:
-        proc = popen_view([SPEECH, *head_args(tmp_path), "--size", "320x240", "--loop"], _env(xvfb, env))
-        try:
-            wid = find_window(xvfb, "demo_speech", proc)
+        args = [SPEECH, *head_args(tmp_path), "--size", "320x240", "--loop", "--stats"]
+        with running_viewer(xvfb, args, title="demo_speech", env=_pulse_env(env)) as v:
+            v.wait_for("first frame drawn")
             time.sleep(3.0)
             subprocess.run(["pulseaudio", "-k"], env=env, capture_output=True, timeout=10)
             time.sleep(2.0)
-            assert proc.poll() is None, "the viewer died with the sound server"
-            a = grab(xvfb, wid, (320, 240))
+            assert v.proc.poll() is None, "the viewer died with the sound server"
+            a = v.grab((320, 240))
             time.sleep(0.5)
-            b = grab(xvfb, wid, (320, 240))
+            b = v.grab((320, 240))
             assert np.abs(a.astype(int) - b).max() > 0, "the window froze"   # the overlay's clock keeps moving
-            err = _quit(proc, xvfb, wid)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            err = _quit(v)
         assert "sound output stopped" in err
     finally:
         _stop_pulse(env, d)

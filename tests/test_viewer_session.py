@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from face3d.track import WeightTrack, read_csv
-from face3d.viewer.clock import OwnClock
+from face3d.audio.clock import OwnClock
 from face3d.viewer.session import Recorder, Session
 
 NAMES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
@@ -257,27 +257,30 @@ def test_headless_frame_loop(headless_app):
 
 
 # ------------------------------------------------------------------ the command, headless
-def test_curves_drive_the_head_and_record_them_back(tmp_path):
-    """--curves without audio runs on the viewer's own clock; --record gives the same curves."""
+@pytest.mark.parametrize("columns", [("jawOpen",), ("mouthWide", "jawOpen")], ids=["jaw-only", "two-reordered"])
+def test_curves_drive_the_head_and_record_them_back(tmp_path, columns):
+    """--curves without audio runs on the viewer's own clock; --record gives the same curves,
+    always under the export header (every mouth column, in the export's order)."""
     from face3d.track import save_csv
     from conftest import run_cli
     from _viewer_helpers import head_args
 
     t = np.arange(0, 3.0, 0.02)
-    v = np.zeros((len(t), 2), np.float32)
-    v[:, 0] = (np.sin(t * 4) + 1) / 2
-    v[:, 1] = t / 3
-    src = WeightTrack(t, ("jawOpen", "mouthWide"), v)
+    ramps = {"jawOpen": (np.sin(t * 4) + 1) / 2, "mouthWide": t / 3}
+    src = WeightTrack(t, columns, np.stack([ramps[c] for c in columns], 1).astype(np.float32))
     save_csv(src, tmp_path / "c.csv")
     r = run_cli("view", "--curves", tmp_path / "c.csv", *head_args(tmp_path), "--window", "headless",
                 "--size", "160x120", "--seconds", "1.2", "--record", tmp_path / "r.csv",
                 "--screenshot", tmp_path / "s.png")
     assert r.returncode == 0, r.stderr
     assert "playing silently" not in r.stderr       # no sound asked for: no notice
+    header = (tmp_path / "r.csv").read_text().splitlines()[0]
+    assert header == "frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose"
     rec = read_csv(tmp_path / "r.csv")
-    assert rec.names == ("jawOpen", "mouthWide")
     assert rec.duration > 0.8
-    np.testing.assert_allclose(rec.values, src.sample(rec.times), atol=2e-4)
+    for name in NAMES:
+        want = src.sample(rec.times)[:, columns.index(name)] if name in columns else np.zeros(len(rec))
+        np.testing.assert_allclose(rec.column(name), want, atol=2e-4, err_msg=name)
     assert (tmp_path / "s.png").stat().st_size > 0
 
 
@@ -285,7 +288,7 @@ def test_viewer_logic_modules_stay_light():
     import subprocess
     import sys
 
-    code = ("import face3d.viewer.session, face3d.viewer.clock, face3d.viewer.controls, face3d.commands.view\n"
+    code = ("import face3d.viewer.session, face3d.audio.clock, face3d.viewer.controls, face3d.commands.view\n"
             "import sys; print(' '.join(sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -1,9 +1,10 @@
-"""Reading audio files for analysis.
+"""Reading audio files.
 
 :func:`load_audio` reads WAV, FLAC, OGG (anything libsndfile reads), and through PyAV
 (:mod:`face3d.audio.decode`) MP3, M4A/AAC, Opus and the sound of MP4/MOV/MKV/WebM videos, at any sample rate,
 integer or float, mono or multichannel, mixes down to mono (mean of channels) and
-resamples with soxr to the analysis rate. Every problem becomes an
+resamples with soxr to the rate the caller asks for (this module knows nothing of the
+analysis; :mod:`face3d.pipeline` asks for its rate). Every problem becomes an
 :class:`~face3d.errors.AudioError` that names the file and says what to do.
 """
 
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from face3d.analysis.bands import ANALYSIS_RATE
 from face3d.errors import AudioError
 
 #: File types libsndfile reads that we document (others libsndfile knows work too).
@@ -45,7 +45,7 @@ def check_samples(x: np.ndarray, label: str) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def resample(x: np.ndarray, rate: int, target: int = ANALYSIS_RATE) -> np.ndarray:
+def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
     """Resample mono float samples from ``rate`` to ``target`` with soxr (high quality)."""
     if int(rate) == int(target):
         return np.ascontiguousarray(x, dtype=np.float32)
@@ -55,7 +55,7 @@ def resample(x: np.ndarray, rate: int, target: int = ANALYSIS_RATE) -> np.ndarra
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def load_audio(path, rate: int | None = ANALYSIS_RATE) -> tuple[np.ndarray, int]:
+def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
     """Read an audio file as float32 mono samples at ``rate`` (None: the file's own rate).
 
     Returns ``(samples, rate)``. Raises AudioError for a missing, empty, unreadable or

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import numpy as np
 
@@ -115,16 +116,21 @@ class MicSource:
 
     ``with MicSource(device, rate=16000) as mic: block = mic.read()``. ``rate`` is
     asked of the device; if the device refuses it, its default rate is used instead and
-    :attr:`rate` says which (the analysis resamples). ``overflows`` counts input
-    overflows reported by PortAudio and ``dropped`` blocks lost to a full queue; neither
-    stops the recording.
+    :attr:`rate` says which (the analysis resamples). ``block_s``: the duration of one
+    block in seconds, whatever rate the device was opened at (:attr:`blocksize` says how
+    many frames that is); 0 lets PortAudio choose. ``overflows`` counts input overflows
+    reported by PortAudio and ``dropped`` blocks lost to a full queue; neither stops the
+    recording. ``last_callback``: :func:`time.monotonic` of the newest block's arrival.
     """
 
-    def __init__(self, device=None, rate: int = 16000, blocksize: int = 0, max_queue_s: float = 30.0):
+    last_callback = None
+
+    def __init__(self, device=None, rate: int = 16000, block_s: float = 0.0, max_queue_s: float = 30.0):
         self.device = find_input_device(device)
         self.requested_rate = int(rate)
         self.rate = int(rate)
-        self.blocksize = int(blocksize)
+        self.block_s = float(block_s)
+        self.blocksize = self.frames_per_block(self.rate)
         self.max_queue_s = float(max_queue_s)
         self.overflows = 0
         self.dropped = 0
@@ -137,7 +143,12 @@ class MicSource:
     def name(self) -> str:
         return self.device["name"]
 
-    def _callback(self, indata, frames, time, status):  # PortAudio thread: copy and count only
+    def frames_per_block(self, rate: int) -> int:
+        """Frames in one block of :attr:`block_s` seconds at ``rate`` (0: PortAudio chooses)."""
+        return max(16, int(round(rate * self.block_s))) if self.block_s > 0 else 0
+
+    def _callback(self, indata, frames, time_info, status):  # PortAudio thread: copy and count only
+        self.last_callback = time.monotonic()
         if status and status.input_overflow:
             self.overflows += 1
         if self._q.qsize() * max(frames, 1) > self.max_queue_s * self.rate:
@@ -149,25 +160,41 @@ class MicSource:
         sd = _sd()
         return sd.InputStream(
             device=self.device["index"], channels=1, samplerate=rate, dtype="float32",
-            blocksize=self.blocksize, callback=self._callback,
+            blocksize=self.frames_per_block(rate), callback=self._callback,
         )
 
     def start(self) -> "MicSource":
+        """Open the stream (at the requested rate, else the device's own) and start it.
+        A stream that opened but would not start is closed again before the error."""
+        from face3d.audio import quiet
+
         sd = _sd()
+        stream = None
+        quiet.hold()          # PortAudio's own failure lines stay off the terminal
         try:
             try:
-                self._stream = self._open(self.requested_rate)
+                stream = self._open(self.requested_rate)
+                rate = self.requested_rate
             except sd.PortAudioError:
-                fallback = int(round(self.device["default_samplerate"] or 48000))
-                self._stream = self._open(fallback)
-                self.rate = fallback
-            self._stream.start()
+                rate = int(round(self.device["default_samplerate"] or 48000))
+                stream = self._open(rate)
+            self.rate, self.blocksize = rate, self.frames_per_block(rate)
+            stream.start()
         except sd.PortAudioError as exc:
-            self._stream = None
+            if stream is not None:
+                try:
+                    stream.close()
+                except Exception:  # noqa: BLE001 - the start error is the one to report
+                    pass
+            quiet.release()
             raise DeviceError(
                 f"cannot open input device {self.device['index']} '{self.name}' ({exc}); "
                 "check it is connected and not in use, or pick another with --device"
             ) from None
+        except BaseException:
+            quiet.release()
+            raise
+        self._stream = stream
         return self
 
     def read(self, timeout: float | None = 0.5):
@@ -190,13 +217,37 @@ class MicSource:
             self.frames += b.shape[0]
             out.append(b)
 
+    @property
+    def active(self) -> bool:
+        """Whether the stream is running (False once the device failed or it was stopped)."""
+        s = self._stream
+        try:
+            return bool(s is not None and s.active)
+        except Exception:  # noqa: BLE001 - a broken stream is not active
+            return False
+
     def stop(self) -> None:
+        """Stop and close the stream (no more blocks arrive after this returns). A stream
+        whose device failed may raise DeviceError, after it is closed."""
+        from face3d.audio import quiet
+
         s, self._stream = self._stream, None
-        if s is not None:
-            try:
-                s.stop()
-            finally:
-                s.close()
+        if s is None:
+            return
+        try:
+            s.stop()
+        except Exception as exc:  # noqa: BLE001 - PortAudioError from a dead device
+            problem = exc
+        else:
+            problem = None
+        try:
+            s.close()
+        except Exception as exc:  # noqa: BLE001
+            problem = problem or exc
+        finally:
+            quiet.release()
+        if problem is not None:
+            raise DeviceError(f"input device '{self.name}' failed while stopping ({problem})")
 
     def __enter__(self):
         return self.start()

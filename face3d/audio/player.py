@@ -5,15 +5,18 @@ only copies the next block out of it (or silence while paused), so nothing is de
 allocated on the audio thread. The clock (:meth:`AudioPlayer.position`) says which
 sample is leaving the speaker *now*: the frames handed to the stream, minus the output
 latency the stream reports, extrapolated between callbacks and smoothed so it never runs
-backwards. Because a pause, a seek or a loop takes effect in the callback, every block
+backwards. The smoothing advances only in :meth:`AudioPlayer.tick`, called once per drawn
+frame; :meth:`~AudioPlayer.position` and :attr:`~AudioPlayer.ended` are pure reads (the
+lips' timing does not depend on how often the overlay, the meter or anything else reads
+the clock). Because a pause, a seek or a loop takes effect in the callback, every block
 keeps a note of which media position it started at, and the clock looks the heard frame
 up in those notes: after a seek the lips keep following the old position until the new
 sound actually reaches the speaker.
 
-:func:`open_player` falls back to :class:`~face3d.viewer.clock.OwnClock` (silent, on the
+:func:`open_player` falls back to :class:`~face3d.audio.clock.OwnClock` (silent, on the
 viewer's own clock) when no output device can be opened, with one notice saying so.
 
-The clock interface is the one of :mod:`face3d.viewer.clock`.
+The clock interface is the one of :mod:`face3d.audio.clock`.
 """
 
 from __future__ import annotations
@@ -65,10 +68,17 @@ class AudioPlayer:
     def open(self) -> "AudioPlayer":
         import sounddevice as sd
 
-        self.stream = sd.OutputStream(
-            samplerate=self.rate, channels=1, dtype="float32", device=self.device,
-            blocksize=self.blocksize, latency=self._latency_req, callback=self._callback,
-        )
+        from face3d.audio import quiet
+
+        quiet.hold()          # PortAudio's own failure lines stay off the terminal until close()
+        try:
+            self.stream = sd.OutputStream(
+                samplerate=self.rate, channels=1, dtype="float32", device=self.device,
+                blocksize=self.blocksize, latency=self._latency_req, callback=self._callback,
+            )
+        except BaseException:
+            quiet.release()
+            raise
         lat = self.stream.latency
         self.latency = float(lat[1] if isinstance(lat, (tuple, list)) else lat)
         return self
@@ -91,6 +101,9 @@ class AudioPlayer:
                 s.close()
             except Exception:  # noqa: BLE001
                 pass
+            from face3d.audio import quiet
+
+            quiet.release()
 
     def _note(self, problem: str) -> None:
         if problem not in self.notices:
@@ -101,12 +114,12 @@ class AudioPlayer:
             if status and status.output_underflow:
                 self.underflows += 1
             out = outdata[:, 0]
-            w = self._written
-            seek = self._seek_to
-            if seek is not None:
-                self._seek_to = None
-                self._pos = seek
-                self._finished_at = None
+            with self._lock:
+                w = self._written
+                seek, self._seek_to = self._seek_to, None
+                if seek is not None:
+                    self._pos = seek
+                    self._finished_at = None
             pos = self._pos
             n = self.samples.shape[0]
             notes = []
@@ -131,8 +144,8 @@ class AudioPlayer:
                     notes.append((w + done, pos, True))
                     pos += k
                     done += k
-                self._pos = pos
             with self._lock:
+                self._pos = pos
                 self._notes.extend(notes)
                 self._written = w + frames
                 self._cb = (self._now(), w, frames)
@@ -142,29 +155,58 @@ class AudioPlayer:
             self._note(f"audio callback failed: {type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------------ clock
-    def heard_frame(self) -> float:
-        """Index (in frames handed to the stream) of the frame being heard now."""
-        with self._lock:
-            t_cb, w_cb, _frames = self._cb
-            written = self._written
+    def _estimate(self):
+        """(raw heard-frame estimate at ``now`` or None before the first callback, frames written, now).
+        Call with the lock held."""
+        t_cb, w_cb, _frames = self._cb
         now = self._now()
         if t_cb is None:
-            return -self.latency * self.rate
+            return None, self._written, now
         est = w_cb + (now - t_cb - self.latency) * self.rate
-        est = min(est, written)
+        return min(est, self._written), self._written, now
+
+    def _predict(self, est, written, now):
+        """The smoothed estimate carried forward to ``now`` (lock held); None before the first tick."""
         if self._heard is None:
-            heard = est
-        else:
-            pred = self._heard + (now - self._heard_t) * self.rate
-            pred = min(pred, written)
-            heard = est if abs(est - pred) > 0.1 * self.rate else pred + 0.2 * (est - pred)
-            heard = max(heard, self._heard)
-        self._heard, self._heard_t = heard, now
-        return heard
+            return None
+        pred = min(self._heard + (now - self._heard_t) * self.rate, written)
+        return max(pred, self._heard)
+
+    def tick(self) -> None:
+        """Main thread, once per drawn frame: notice a stream that died, then move the
+        smoothed heard-frame estimate 0.2 of the way to the raw one (or jump to it when
+        they are more than 0.1 s apart). The only call that changes the clock's state."""
+        self.check()
+        if self._fallback is not None:
+            self._fallback.tick()
+            return
+        with self._lock:
+            est, written, now = self._estimate()
+            if est is None:
+                return
+            pred = self._predict(est, written, now)
+            if pred is None or abs(est - pred) > 0.1 * self.rate:
+                heard = est
+            else:
+                heard = max(pred + 0.2 * (est - pred), self._heard)
+            self._heard, self._heard_t = heard, now
+
+    def heard_frame(self) -> float:
+        """Index (in frames handed to the stream) of the frame being heard now. A pure read:
+        the estimate of the last :meth:`tick` carried forward at the playback rate (the raw
+        estimate before the first tick, or when they differ by more than 0.1 s)."""
+        with self._lock:
+            est, written, now = self._estimate()
+            if est is None:
+                return -self.latency * self.rate
+            pred = self._predict(est, written, now)
+        if pred is None or abs(est - pred) > 0.1 * self.rate:
+            return est
+        return pred
 
     def check(self) -> None:
-        """Main thread, once a frame: notice a stream that died (device unplugged, server
-        gone) and carry on silently on an own clock from the position last heard."""
+        """Notice a stream that died (device unplugged, server gone) and carry on silently
+        on an own clock from the position last heard (called by :meth:`tick`)."""
         if self._fallback is not None or self.stream is None or not self.started:
             return
         try:
@@ -172,7 +214,7 @@ class AudioPlayer:
         except Exception:  # noqa: BLE001
             active = False
         if not active:
-            from face3d.viewer.clock import OwnClock
+            from face3d.audio.clock import OwnClock
 
             pos = self.position()
             clock = OwnClock(self.duration, loop=self.loop, now=self._now)
@@ -187,7 +229,8 @@ class AudioPlayer:
         if self._fallback is not None:
             return self._fallback.position()
         if not self.started:
-            return (self._seek_to or self._pos) / self.rate
+            with self._lock:
+                return (self._pos if self._seek_to is None else self._seek_to) / self.rate
         h = self.heard_frame()
         with self._lock:
             notes = list(self._notes)
@@ -218,8 +261,10 @@ class AudioPlayer:
         if self._fallback is not None:
             self.paused = False
             return self._fallback.resume()
-        if self.ended or (self._pos >= self.samples.shape[0] and not self.loop and self._seek_to is None):
-            self._seek_to = 0
+        ended = self.ended
+        with self._lock:
+            if ended or (self._pos >= self.samples.shape[0] and not self.loop and self._seek_to is None):
+                self._seek_to = 0
         self.paused = False
 
     def toggle(self) -> None:
@@ -238,7 +283,8 @@ class AudioPlayer:
         n = self.samples.shape[0]
         s = int(round(float(t) * self.rate))
         s = s % n if self.loop and n else min(max(s, 0), n)
-        self._seek_to = s
+        with self._lock:
+            self._seek_to = s
 
     def seek_by(self, dt: float) -> None:
         self.seek(self.position() + float(dt))
@@ -247,10 +293,10 @@ class AudioPlayer:
 def open_player(samples, rate: int, *, loop: bool = False, device=None, log=None):
     """An :class:`AudioPlayer` on ``device`` (None: the default output), opened but not started.
 
-    Without a usable output device: an :class:`~face3d.viewer.clock.OwnClock` (silent) with
+    Without a usable output device: an :class:`~face3d.audio.clock.OwnClock` (silent) with
     one notice saying so; ``log`` (a callable) gets that line once.
     """
-    from face3d.viewer.clock import OwnClock
+    from face3d.audio.clock import OwnClock
 
     samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
     reason = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from face3d.errors import UsageError
@@ -62,7 +63,8 @@ def add_head_options(parser, head: bool = True) -> None:
     g.add_argument("--landmarks", metavar="JSON",
                    help="JSON with mouth/jaw landmarks for auto-rigging (default: HEAD.landmarks.json if present, else detected)")
     g.add_argument("--mouth", metavar="X,Y,Z", help="mouth centre in the file's coordinates (overrides detection)")
-    g.add_argument("--mouth-width", type=float, metavar="W", help="mouth corner-to-corner width, in the file's units")
+    g.add_argument("--mouth-width", type=number_option("--mouth-width", 0.0, lo_inclusive=False, unit="(the file's units)"),
+                   metavar="W", help="mouth corner-to-corner width, in the file's units")
     g.add_argument("--jaw-pivot", metavar="X,Y,Z", help="jaw hinge point in the file's coordinates")
     g.add_argument("--no-autorig", action="store_true", help="do not synthesise missing shapes")
     g.add_argument("--allow-large", action="store_true", help="load meshes with more than 2 million vertices")
@@ -75,7 +77,7 @@ def _point(text, option):
         vals = [float(x) for x in str(text).replace(";", ",").split(",")]
     except ValueError:
         vals = []
-    if len(vals) != 3:
+    if len(vals) != 3 or not all(math.isfinite(v) for v in vals):
         raise UsageError(f"{option} '{text}' is not X,Y,Z, e.g. {option} 0,1.2,8.5")
     return vals
 
@@ -132,20 +134,32 @@ def describe_head(rig) -> str:
     return "; ".join(parts) or f"{rig.n_vertices} vertices, shapes: {', '.join(rig.names)}"
 
 
-def number_option(option: str, lo: float, hi: float = float("inf"), *, unit: str = "", lo_inclusive: bool = True):
-    """An argparse ``type`` for a finite number in a range, with one-line messages."""
+def number_option(option: str, lo: float = -math.inf, hi: float = math.inf, *, unit: str = "",
+                  lo_inclusive: bool = True):
+    """An argparse ``type`` for a finite number in a range, with one-line messages.
+
+    Every numeric option of every command goes through this (never ``type=float``):
+    ``nan``, ``inf`` and numbers out of range are refused with a one-line error.
+    """
     import argparse
-    import math
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{option} '{text}' is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{option} {text} is not a finite number; give an ordinary number")
         above = value >= lo if lo_inclusive else value > lo
-        if not (math.isfinite(value) and above and value <= hi):
-            rng = (f"{lo:g} to {hi:g}" if math.isfinite(hi) else f"{'at least' if lo_inclusive else 'above'} {lo:g}")
+        if not (above and value <= hi):
+            if math.isfinite(lo) and math.isfinite(hi):
+                rng = f"{lo:g} to {hi:g}"
+            elif math.isfinite(lo):
+                rng = f"{'at least' if lo_inclusive else 'above'} {lo:g}"
+            else:
+                rng = f"at most {hi:g}"
             raise argparse.ArgumentTypeError(f"{option} {text} is out of range; use {rng}{' ' + unit if unit else ''}")
         return value
 
+    parse.finite_number = True  # marks the parser for the test that checks every option uses it
     return parse

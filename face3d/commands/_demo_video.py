@@ -9,7 +9,7 @@ from pathlib import Path
 def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: float = 30.0) -> list[Path]:
     """Write ``demo.csv`` (the export format), ``demo.png`` (the plot) and ``demo.mp4``
     (the head speaking the demo speech, with the sound) into ``outdir``; return their paths."""
-    from face3d.analysis import analyze
+    from face3d.pipeline import analyze
     from face3d.assets import model_path
     from face3d.audio.files import load_audio
     from face3d.commands.render import render_video, track_weights

@@ -19,25 +19,20 @@ POSES = [
 
 
 def register(sub):
+    from face3d.commands._common import number_option
+
     p = sub.add_parser("demo", help=HELP, description=HELP)
     p.add_argument("-o", "--outdir", default="out", metavar="DIR", help="folder for the PNG files (default: out/)")
     p.add_argument("--size", default="640x640", metavar="WxH", help="image size (default 640x640)")
-    p.add_argument("--yaw", type=float, default=20.0, metavar="DEG", help="camera yaw in degrees (default 20)")
+    p.add_argument("--yaw", type=number_option("--yaw", unit="degrees"), default=20.0, metavar="DEG", help="camera yaw in degrees (default 20)")
     p.add_argument("--no-window", action="store_true", help="render PNG files even when a display is available")
     return p
 
 
-def _has_display() -> bool:
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def run(args) -> int:
-    if not getattr(args, "no_window", False) and _has_display():
+    from face3d.viewer.display import display_configured
+
+    if not getattr(args, "no_window", False) and display_configured():
         return _run_viewer(args)
     return _run_snapshots(args)
 
@@ -47,14 +42,12 @@ def _run_viewer(args) -> int:
     import sys
 
     from face3d.commands import view
-    from face3d.errors import DeviceError
+    from face3d.errors import NoDisplayError
 
     vargs = view.register_defaults()
     try:
         return view.run(vargs)
-    except DeviceError as exc:
-        if "display" not in str(exc):
-            raise
+    except NoDisplayError as exc:
         print(f"face3d demo: {exc}; rendering PNG files instead", file=sys.stderr)
         return _run_snapshots(args)
 
@@ -64,6 +57,7 @@ def _run_snapshots(args) -> int:
 
     from face3d.commands._common import parse_size
     from face3d.errors import OutputError
+    from face3d.fileio import check_writable
     from face3d.mesh.heads import load_head
     from face3d.render.offscreen import Offscreen, create_context, save_png
     from face3d.render.camera import OrbitCamera
@@ -75,6 +69,7 @@ def _run_snapshots(args) -> int:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --outdir") from None
+    check_writable(outdir / f"head_{POSES[0][0]}.png")  # before the (slow) load and render
     rig = load_head()
     ctx = create_context()
     renderer = HeadRenderer(ctx, rig)

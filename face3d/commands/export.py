@@ -33,17 +33,23 @@ def register(subparsers):
     return p
 
 
-def _targets(inputs: list[str], output: str) -> list[tuple[str, Path]]:
+def _targets(inputs: list[str], output: str) -> tuple[list[tuple[str, Path]], Path | None]:
+    """(input, CSV) pairs, and the output folder still to be created (None if there is none to create).
+
+    The folder is not created here: :func:`run` makes it just before the first CSV is
+    written, so a run that fails before writing anything leaves no empty folder behind.
+    """
     out = Path(output)
     as_dir = len(inputs) > 1 or output.endswith(("/", "\\")) or out.is_dir()
     if not as_dir:
-        return [(inputs[0], out)]
+        return [(inputs[0], out)], None
+    missing = None
     if not out.is_dir():
         if out.exists():
             raise OutputError(f"-o {output}: several inputs need a folder, but this is a file; give a folder")
         if not out.parent.is_dir():
             raise OutputError(f"-o {output}: parent folder {out.parent} does not exist; create it first")
-        out.mkdir()
+        missing = out
     pairs, seen = [], {}
     for src in inputs:
         dst = out / (Path(src).stem + ".csv")
@@ -51,23 +57,38 @@ def _targets(inputs: list[str], output: str) -> list[tuple[str, Path]]:
             raise UsageError(f"inputs {seen[dst]} and {src} would both write {dst}; rename one or export them separately")
         seen[dst] = src
         pairs.append((src, dst))
-    return pairs
+    return pairs, missing
+
+
+def _make_folder(folder: Path) -> bool:
+    """Create the output folder; True if this call created it."""
+    try:
+        folder.mkdir()
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {folder}: {exc.strerror}; choose another -o") from None
 
 
 def run(args) -> int:
-    from face3d.analysis import analyze
+    from face3d.pipeline import analyze
     from face3d.track import save_csv
 
-    pairs = _targets(list(args.inputs), args.output)
+    pairs, folder = _targets(list(args.inputs), args.output)
     bar = None
     show = not args.no_progress and sys.stderr.isatty()
     if show and len(pairs) > 1:
         from tqdm import tqdm
 
         bar = tqdm(total=len(pairs), unit="file", file=sys.stderr, leave=False)
+    created = False
     try:
         for src, dst in pairs:
             track = analyze(src, fps=args.fps)
+            if folder is not None:
+                created = _make_folder(folder)
+                folder = None
             save_csv(track, dst)
             if getattr(args, "plot", False):
                 from face3d.commands.plot import write_plot
@@ -76,6 +97,13 @@ def run(args) -> int:
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(Path(src).name)
+    except BaseException:
+        if created:  # ours: removed if the failure left it empty
+            try:
+                pairs[0][1].parent.rmdir()
+            except OSError:
+                pass
+        raise
     finally:
         if bar is not None:
             bar.close()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 
 from face3d.commands._common import number_option
 from face3d.commands.export import parse_fps
-from face3d.errors import AudioError
+from face3d.errors import AudioError, DeviceError
 
 HELP = "record from the microphone into a weight CSV (Ctrl-C stops and keeps what was captured)"
 
@@ -22,8 +21,8 @@ def register(subparsers):
         help=HELP,
         description=(
             "Capture the microphone, analyse it live and write the weight CSV (same format as "
-            "'face3d export'). Stops after --seconds, or on Ctrl-C, keeping everything captured "
-            "so far; files are written completely or not at all."
+            "'face3d export'). Stops after --seconds, or on Ctrl-C or SIGTERM, keeping everything "
+            "captured so far; files are written completely or not at all."
         ),
     )
     p.add_argument("-o", "--output", required=True, metavar="CSV", help="weight CSV to write")
@@ -37,92 +36,80 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    import numpy as np
-
-    from face3d.analysis import HOP_S, NAMES, StreamAnalyzer
-    from face3d.audio.mic import MicSource
     from face3d.fileio import check_writable
-    from face3d.track import WeightTrack, save_csv
+    from face3d.live import LiveSource
 
     check_writable(args.output)
     if args.wav:
         check_writable(args.wav)
 
-    stop = {"flag": False, "why": None}
+    stop = {"why": None}
 
-    def on_sigint(signum, frame):
-        if stop["flag"]:  # second Ctrl-C: give up at once
+    def on_signal(signum, frame):
+        if stop["why"] is not None and signum == signal.SIGINT:  # second Ctrl-C: give up at once
             raise KeyboardInterrupt
-        stop["flag"] = True
-        stop["why"] = "Ctrl-C"
+        stop["why"] = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
-    mic = MicSource(args.device, rate=args.rate)
-    blocks: list = []
-    parts: list = []
-    old = signal.signal(signal.SIGINT, on_sigint)
+    live = LiveSource(args.device, rate=args.rate, keep_audio=True, max_seconds=args.seconds)
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     meter = not args.quiet and sys.stderr.isatty()
+    failed = None
     try:
-        mic.start()
-        ana = StreamAnalyzer(mic.rate)
-        limit = None if args.seconds is None else int(round(args.seconds * mic.rate))
-        got = 0
+        live.start()
+        mic = live.mic
         print(
             f"recording from {mic.device['index']}: {mic.name} at {mic.rate} Hz"
             + (f" for {args.seconds:g} s" if args.seconds else "")
             + "; Ctrl-C stops",
             file=sys.stderr, flush=True,
         )
-        last = time.monotonic()
-        while not stop["flag"]:
-            b = mic.read(timeout=0.2)
-            if b is None:
-                continue
-            if limit is not None and got + b.shape[0] >= limit:
-                b = b[: limit - got]
-                stop["flag"], stop["why"] = True, "time"
-            got += b.shape[0]
-            blocks.append(b)
-            w = ana.feed(b)
-            parts.append(w)
-            if meter and w.shape[0] and time.monotonic() - last > 0.05:
-                last = time.monotonic()
-                jaw = float(w[-1, 0])
-                print(f"\r{got / mic.rate:7.1f} s  jawOpen {'#' * int(jaw * 30):<30}", end="", file=sys.stderr, flush=True)
-        mic.stop()
-        if stop["why"] == "Ctrl-C":
-            # keep what was already delivered, up to the limit
-            for b in mic.drain():
-                if limit is not None and got >= limit:
-                    break
-                if limit is not None:
-                    b = b[: limit - got]
-                got += b.shape[0]
-                blocks.append(b)
-                parts.append(ana.feed(b))
-        parts.append(ana.flush())
+        while stop["why"] is None and not live.finished.wait(0.05):
+            if live.stream_failed:
+                failed = f"input device '{mic.name}' stopped delivering sound mid-way (device error)"
+                break
+            if meter:
+                jaw = float(live.weights()[0])
+                print(f"\r{live.samples / live.rate:7.1f} s  jawOpen {'#' * int(jaw * 30):<30}",
+                      end="", file=sys.stderr, flush=True)
     finally:
-        mic.stop()
-        signal.signal(signal.SIGINT, old)
-        if meter:
-            print(file=sys.stderr)
+        try:
+            live.close()     # the worker analyses what is still queued and flushes
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+            if meter:
+                print(file=sys.stderr)
     # from here on Ctrl-C raises KeyboardInterrupt again; outputs are atomic
-    if not blocks or sum(b.shape[0] for b in blocks) == 0:
+    return _save(args, live, stop["why"], failed)
+
+
+def _save(args, live, why, failed) -> int:
+    import numpy as np
+
+    from face3d.fileio import atomic_path
+    from face3d.track import WeightTrack, save_csv
+
+    mic = live.mic
+    samples = live.audio()
+    if samples.shape[0] == 0:
+        if failed:
+            raise DeviceError(f"{failed}; nothing was captured before it, nothing written (check the device)")
         raise AudioError(f"no audio was captured from device '{mic.name}'; nothing written (check the input level and device)")
-    samples = np.concatenate(blocks)
-    values = np.concatenate([p for p in parts if p.shape[0]]) if parts else np.zeros((0, 4), np.float32)
-    track = WeightTrack(np.arange(values.shape[0]) * HOP_S, NAMES, values)
-    duration = samples.shape[0] / mic.rate
+    values = live.drain()
+    track = WeightTrack(np.arange(values.shape[0]) * live.hop_s, live.names, values)
+    duration = samples.shape[0] / live.rate
     track = track.resample(args.fps, duration=max(0.0, duration - 1e-9))
     if args.wav:
         import soundfile as sf
 
-        from face3d.fileio import atomic_path
-
         with atomic_path(args.wav, suffix=".wav") as tmp:
-            sf.write(str(tmp), samples, mic.rate, subtype="PCM_16", format="WAV")
+            sf.write(str(tmp), samples, live.rate, subtype="PCM_16", format="WAV")
     save_csv(track, args.output)
-    why = "stopped by Ctrl-C" if stop["why"] == "Ctrl-C" else "done"
-    print(f"{why}: {duration:.2f} s captured -> {args.output}" + (f", {args.wav}" if args.wav else ""), file=sys.stderr)
+    outputs = args.output + (f", {args.wav}" if args.wav else "")
+    if failed:
+        raise DeviceError(f"{failed}; kept the {duration:.2f} s captured before it in {outputs}")
+    print(f"{'done' if why is None else 'stopped by ' + why}: {duration:.2f} s captured -> {outputs}",
+          file=sys.stderr)
     if mic.overflows or mic.dropped:
         print(
             f"warning: {mic.overflows} input overflow(s), {mic.dropped} block(s) dropped; "

@@ -1,7 +1,7 @@
 """``face3d render``: speech -> a talking-head video (MP4, WebM) or PNG frames, no display needed.
 
 The glue of the video path: read the sound (:mod:`face3d.audio`), analyse it or read
-curves (:mod:`face3d.analysis`, :mod:`face3d.track`), sample the weights at ``i / fps``,
+curves (:mod:`face3d.pipeline`, :mod:`face3d.track`), sample the weights at ``i / fps``,
 draw the frames (:mod:`face3d.render.video`) and encode them in a thread
 (:mod:`face3d.render.encode`), into a temporary file renamed onto the output at the end.
 """
@@ -211,7 +211,7 @@ def load_speech_and_track(audio_path, curves_path, rig):
         if duration is None:
             duration = track.duration
     elif audio is not None:
-        from face3d.analysis import analyze_samples
+        from face3d.pipeline import analyze_samples
 
         track = analyze_samples(*audio)
     else:

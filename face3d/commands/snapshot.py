@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from face3d.commands._common import add_head_options
+from face3d.commands._common import add_head_options, number_option
 
 HELP = "render the head with given shape weights to a PNG (no display needed)"
 
@@ -10,8 +10,8 @@ HELP = "render the head with given shape weights to a PNG (no display needed)"
 def register(sub):
     p = sub.add_parser("snapshot", help=HELP, description=HELP)
     p.add_argument("--weights", metavar="NAME=W,...", help="shape weights in [0, 1], e.g. jawOpen=1,mouthWide=0.5")
-    p.add_argument("--yaw", type=float, default=0.0, metavar="DEG", help="turn the camera around the head (degrees)")
-    p.add_argument("--pitch", type=float, default=0.0, metavar="DEG", help="raise the camera (degrees)")
+    p.add_argument("--yaw", type=number_option("--yaw", unit="degrees"), default=0.0, metavar="DEG", help="turn the camera around the head (degrees)")
+    p.add_argument("--pitch", type=number_option("--pitch", unit="degrees"), default=0.0, metavar="DEG", help="raise the camera (degrees)")
     p.add_argument("--size", default="800x800", metavar="WxH", help="image size (default 800x800)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG file")
     p.add_argument("--background", metavar="COLOR",

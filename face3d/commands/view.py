@@ -18,6 +18,8 @@ Q or Escape quits.
 def register(sub):
     import argparse
 
+    from face3d.commands._common import number_option
+
     p = sub.add_parser("view", help=HELP, description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("audio", nargs="?", metavar="AUDIO", help="speech file to play (WAV, FLAC, OGG); default: the bundled demo speech")
@@ -40,7 +42,8 @@ def register(sub):
     p.add_argument("--mute", action="store_true", help="do not play the sound; run on the viewer's own clock")
     p.add_argument("--window", choices=("pyglet", "headless"), default="pyglet", help=argparse.SUPPRESS)
     p.add_argument("--frames", type=int, metavar="N", help=argparse.SUPPRESS)
-    p.add_argument("--seconds", type=float, metavar="S", help=argparse.SUPPRESS)
+    p.add_argument("--seconds", type=number_option("--seconds", 0.0, lo_inclusive=False, unit="seconds"), metavar="S",
+                   help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help="save the last drawn frame to PNG when the viewer closes")
     p.add_argument("--stats", action="store_true", help="print the time to the first frame and the frame rate")
     p.add_argument("--background", metavar="COLOR", help="background colour: green, blue, black, white, #RRGGBB")
@@ -83,7 +86,7 @@ def build_session(args, log, shape_names=None):
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label
 
-    from face3d.viewer.clock import OwnClock
+    from face3d.audio.clock import OwnClock
 
     audio = args.audio
     if audio is None and args.curves is None:
@@ -101,7 +104,7 @@ def build_session(args, log, shape_names=None):
         track = read_csv(args.curves, names=shape_names)
         label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
     else:
-        from face3d.analysis import analyze
+        from face3d.pipeline import analyze
 
         track = analyze(samples, rate=rate, fps=None)
         label = f"file: {Path(audio).name}"
@@ -118,7 +121,7 @@ def build_session(args, log, shape_names=None):
 
 def _open_live(device):
     from face3d.errors import DeviceError
-    from face3d.viewer.live import LiveSource
+    from face3d.live import LiveSource
 
     try:
         return LiveSource(device)
@@ -161,12 +164,9 @@ def run(args) -> int:
             check_writable(path)
     rig = _load_rig(args)
     if args.window != "headless":
-        import os
+        from face3d.viewer.display import require_display
 
-        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-            from face3d.viewer.app import no_display_error
-
-            raise no_display_error("DISPLAY is not set")
+        require_display()  # before the (slow) analysis of the sound
     session, label = build_session(args, log, shape_names=rig.names)
     from face3d.viewer.app import ViewerOptions, run_viewer
 

@@ -1,8 +1,9 @@
 """Loading heads: the bundled default rig, saved rigs, and user meshes.
 
 ``load_head(None)`` gives the bundled default head. ``.npz`` files are face3d rigs; a
-folder holding ``neutral.obj`` (plus one OBJ per shape) is a target set; every other path
-is a mesh file read by :mod:`face3d.mesh.load`. Every failure is a :class:`MeshError`
+folder is an OBJ target set (a neutral plus one OBJ per shape; the neutral is chosen by
+:func:`face3d.mesh.targets.find_neutral` and named in ``info["target_set"]``); every other
+path is a mesh file read by :mod:`face3d.mesh.load`. Every failure is a :class:`MeshError`
 naming the file.
 
 Options (all optional, ignored for the bundled head and .npz rigs):
@@ -35,16 +36,13 @@ def load_head(path=None, **options) -> Rig:
     p = Path(path)
     if not p.exists():
         raise MeshError(f"head file {p} does not exist; check the path")
-    if p.is_dir():
-        neutral = next((c for c in (p / "neutral.obj", p / "Neutral.obj", p / "NEUTRAL.obj") if c.is_file()), None)
-        if neutral is None:
-            raise MeshError(
-                f"head path {p} is a folder without a neutral.obj; give a mesh file (.obj, .glb, .ply, .stl) "
-                "or a folder of neutral.obj plus one OBJ per shape"
-            )
-        p = neutral
-    if p.suffix.lower() == ".npz":
+    if p.suffix.lower() == ".npz" and not p.is_dir():
         return Rig.load(p)
     from face3d.mesh.load import load_mesh_head
 
+    if p.is_dir():
+        from face3d.mesh.targets import find_neutral
+
+        target_set = find_neutral(p, allow_large=bool(options.get("allow_large", False)))
+        return load_mesh_head(target_set.neutral, target_set=target_set, **options)
     return load_mesh_head(p, **options)

@@ -11,8 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import MeshError
-from face3d.mesh.raw import RawMesh, check_vertex_count, validate, weld_by_position
-from face3d.mesh.rig import SHAPES, Rig, vertex_normals
+from face3d.mesh.geometry import orient_faces, weld_by_position
+from face3d.mesh.names import map_shapes
+from face3d.mesh.normalize import Frame, detect_frame
+from face3d.mesh.raw import RawMesh, check_vertex_count, validate
+from face3d.mesh.rig import SHAPES, Rig, build_rig
+from face3d.mesh.targets import attach_target_files
+from face3d.mesh.targetset import read_sidecar
 
 MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl", ".off")
 
@@ -98,7 +103,8 @@ def read_mesh(path, *, allow_large: bool = False) -> RawMesh:
     if not path.exists():
         raise MeshError(f"head file {path} does not exist; check the path")
     if path.is_dir():
-        raise MeshError(f"head path {path} is a folder without a neutral.obj; give a mesh file (.obj, .glb, .ply, .stl)")
+        raise MeshError(f"head path {path} is a folder; give a mesh file (.obj, .glb, .ply, .stl), "
+                        "or load the folder with load_head as a target set")
     suffix = path.suffix.lower()
     try:
         size = path.stat().st_size
@@ -124,55 +130,16 @@ def read_mesh(path, *, allow_large: bool = False) -> RawMesh:
     return validate(raw, allow_large)
 
 
-def welded_normals(positions: np.ndarray, faces: np.ndarray, weld: np.ndarray | None = None) -> np.ndarray:
-    """Smooth normals shared across seams: vertices with the same ``weld`` index (default:
-    the same position) share one normal."""
-    if weld is None:
-        weld = weld_by_position(positions)
-    n_weld = int(weld.max()) + 1
-    wpos = np.zeros((n_weld, 3))
-    wpos[weld] = positions
-    return vertex_normals(wpos, weld[faces])[weld]
-
-
-def orient_faces(positions: np.ndarray, faces: np.ndarray, weld: np.ndarray) -> tuple[np.ndarray, bool]:
-    """(faces, closed): a closed, consistently wound surface is turned outward and may be culled."""
-    f = weld[faces]
-    e = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
-    n = int(f.max()) + 1
-    fwd = e[:, 0] * n + e[:, 1]
-    rev = e[:, 1] * n + e[:, 0]
-    fwd_sorted = np.sort(fwd)
-    if len(np.unique(fwd_sorted)) != len(fwd_sorted):
-        return faces, False  # an edge used twice in the same direction: inconsistent or non-manifold
-    pos = np.searchsorted(fwd_sorted, rev)
-    pos = np.minimum(pos, len(fwd_sorted) - 1)
-    if not (fwd_sorted[pos] == rev).all():
-        return faces, False  # open boundary
-    p = positions.astype(np.float64)
-    a, b, c = p[faces[:, 0]], p[faces[:, 1]], p[faces[:, 2]]
-    volume = np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0
-    if volume < 0:
-        return faces[:, [0, 2, 1]].copy(), True
-    return faces, True
-
-
 def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_large: bool = False,
-                   landmarks=None, landmark_overrides=None, autorig: bool = True, **_ignored) -> Rig:
-    """Load a mesh file (and its blendshapes) as a normalised, talking Rig."""
-    from face3d.mesh.normalize import detect_frame
+                   landmarks=None, landmark_overrides=None, autorig: bool = True, target_set=None,
+                   **_ignored) -> Rig:
+    """Load a mesh file (and its blendshapes) as a normalised, talking Rig.
 
+    ``target_set``: the :class:`~face3d.mesh.targets.TargetSet` the neutral was chosen from
+    when a folder was given (every other OBJ in it is a shape)."""
     path = Path(path)
     raw = read_mesh(path, allow_large=allow_large)
-    try:
-        from face3d.mesh.targets import attach_target_files
-
-        attach_target_files(raw, allow_large=allow_large)
-    except ImportError:
-        pass
-    from face3d.mesh.normalize import Frame
-    from face3d.mesh.targetset import read_sidecar
-
+    attach_target_files(raw, allow_large=allow_large, target_set=target_set)
     sidecar = read_sidecar(path) if raw.fmt == "obj" else None
     if sidecar is not None and up is None and forward is None:
         # Written by 'face3d rig': already in face3d's frame.
@@ -198,10 +165,12 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     if "frame_center" in frame.info:
         info["frame_center"] = frame.info["frame_center"]
         info["frame_radius"] = frame.info["frame_radius"]
+    if target_set is not None:
+        info["target_set"] = target_set.describe()
     if sidecar is not None:
         closed = closed and not sidecar.get("double_sided", False)
         info["rig_folder"] = {k: v for k, v in sidecar.get("info", {}).items() if k in ("source", "found", "synthesised")}
-    rig = build_rig(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks,
+    rig = rig_from_raw(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks,
                     landmark_overrides=landmark_overrides, autorig=autorig, frame=frame)
     if sidecar is not None:
         g = sidecar.get("gloss")
@@ -213,32 +182,23 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     return rig
 
 
-def build_rig(raw: RawMesh, positions, faces, closed, deltas: dict, info: dict, *, mapping=None,
-              landmarks=None, landmark_overrides=None, autorig=True, frame=None) -> Rig:
+def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dict, *, mapping=None,
+                 landmarks=None, landmark_overrides=None, autorig=True, frame=None) -> Rig:
     """Name-map the file's shapes onto face3d's, synthesise the missing ones, build the Rig."""
     raw.weld = weld_by_position(positions)  # normals are shared by every vertex at one point
-    normals = welded_normals(positions, faces, raw.weld)
     colors = raw.colors
     if colors is not None:
         colors = np.nan_to_num(np.asarray(colors, np.float64), nan=0.8)
-    from face3d.mesh.names import map_shapes
-
     shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
     info.update(report)
-    rig_kwargs = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
+    attributes = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
     if autorig:
         from face3d.mesh.autorig import complete_rig
 
-        return complete_rig(positions, faces, normals, raw, shapes, info, landmarks=landmarks,
-                            landmark_overrides=landmark_overrides, frame=frame, **rig_kwargs)
+        return complete_rig(positions, faces, raw, shapes, info, landmarks=landmarks,
+                            landmark_overrides=landmark_overrides, frame=frame, **attributes)
     for name in info.get("map_synthesise", []):
         shapes.pop(name, None)
     info["synthesised"] = []
-    names = [s for s in SHAPES if s in shapes]
-    v = len(positions)
-    d = np.array([shapes[n] for n in names], np.float32).reshape(len(names), v, 3)
-    nd = np.zeros_like(d)
-    for i, name in enumerate(names):
-        nd[i] = welded_normals(positions + d[i], faces, raw.weld) - normals
-    return Rig(positions=positions, normals=normals, faces=faces, names=tuple(names), deltas=d,
-               normal_deltas=nd, info=info, **rig_kwargs)
+    ordered = {s: shapes[s] for s in SHAPES if s in shapes}
+    return build_rig(positions, faces, ordered, weld=raw.weld, info=info, **attributes)

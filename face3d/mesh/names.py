@@ -57,6 +57,12 @@ def normalise_name(name: str) -> str:
     return n
 
 
+def is_shape_name(name: str) -> bool:
+    """True for a name the recipes know (``jawOpen``, ``viseme_aa``, ``mouthSmile_L`` ...)."""
+    n = normalise_name(name)
+    return any(n in recipe for recipes in RECIPES.values() for recipe in recipes)
+
+
 def read_mapping(mapping, source=None) -> dict | None:
     """A --map value (dict, or a JSON file path) -> {face3d shape: {source name: weight} | None}."""
     if mapping is None:

@@ -125,7 +125,7 @@ def _depth_image(q: np.ndarray, bins: int = 48):
     return out, lo, cell
 
 
-def _face_evidence(q: np.ndarray, x_mid: float):
+def face_evidence(q: np.ndarray, x_mid: float):
     """For points in (lateral, up, forward) coords: (nose score, nose row u, mid-line profile, u0, cell, widths)."""
     img, lo, cell = _depth_image(q)
     rows, cols = img.shape
@@ -223,7 +223,7 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
                 fa = int(np.argmax(np.abs(fv)))
                 ua = [a for a in range(3) if a not in (fa, lat)][0]
                 q = np.stack([q_all[:, lat], q_all[:, ua], q_all[:, fa] * fv[fa]], 1)
-                score, row, mid, u0, cell, width, rows = _face_evidence(q, 0.0 if not full_body else float(np.median(q[:, 0])))
+                score, row, mid, u0, cell, width, rows = face_evidence(q, 0.0 if not full_body else float(np.median(q[:, 0])))
                 # Slight preference for the common +Z forward convention on near-ties.
                 bonus = 1.05 if fa == 2 and fv[fa] > 0 else 1.0
                 all_scores.append(score)

@@ -288,26 +288,45 @@ def read_obj(path: Path, *, allow_large: bool = False) -> RawMesh:
     return raw
 
 
-def write_obj(path, positions, faces, *, header: str = "", uvs=None, mtllib: str | None = None,
-              material: str | None = None) -> None:
-    """Write a triangle OBJ (positions ``%.6g``), atomically."""
+def write_obj(path, positions, faces, *, header: str = "", colors=None, normals=None, uvs=None,
+              mtllib: str | None = None, material: str | None = None, number: str = "%.7g",
+              color_number: str = "%.5g", normal_number: str = "%.5f") -> None:
+    """Write a triangle OBJ atomically: face3d's one OBJ writer.
+
+    header   : comment lines (``# ...``) at the top
+    colors   : optional (V, 3) per-vertex colours, written as ``v x y z r g b``
+    normals  : optional (V, 3) ``vn`` lines, one per vertex
+    uvs      : optional (V, 2) ``vt`` lines, one per vertex
+    mtllib, material : ``mtllib`` and ``usemtl`` lines
+    number, color_number, normal_number : printf formats of coordinates, colours and normals
+
+    Faces use the same index for the vertex, its texture coordinate and its normal.
+    """
     from face3d.fileio import atomic_open
 
-    pos = np.asarray(positions, np.float64)
-    f = np.asarray(faces, np.int64) + 1
-    lines = []
-    if header:
-        lines += [f"# {h}" for h in header.splitlines()]
+    f = (np.asarray(faces, np.int64) + 1).tolist()
+    lines = [f"# {h}" for h in header.splitlines()] if header else []
     if mtllib:
         lines.append(f"mtllib {mtllib}")
-    lines.append("\n".join("v %.7g %.7g %.7g" % tuple(p) for p in pos))
+    pos = np.asarray(positions, np.float64).tolist()
+    if colors is None:
+        vfmt = "v " + " ".join([number] * 3)
+        lines += [vfmt % tuple(p) for p in pos]
+    else:
+        vfmt = "v " + " ".join([number] * 3 + [color_number] * 3)
+        lines += [vfmt % (*p, *c) for p, c in zip(pos, np.asarray(colors, np.float64).tolist())]
+    if normals is not None:
+        nfmt = "vn " + " ".join([normal_number] * 3)
+        lines += [nfmt % tuple(n) for n in np.asarray(normals, np.float64).tolist()]
     if uvs is not None:
-        lines.append("\n".join("vt %.7g %.7g" % tuple(t) for t in np.asarray(uvs, np.float64)))
+        tfmt = "vt " + " ".join([number] * 2)
+        lines += [tfmt % tuple(t) for t in np.asarray(uvs, np.float64).tolist()]
     if material:
         lines.append(f"usemtl {material}")
-    if uvs is not None:
-        lines.append("\n".join("f %d/%d %d/%d %d/%d" % (a, a, b, b, c, c) for a, b, c in f))
-    else:
-        lines.append("\n".join("f %d %d %d" % tuple(t) for t in f))
+    corner = "%d" + ("/%d" if uvs is not None else "/" if normals is not None else "") \
+        + ("/%d" if normals is not None else "")
+    per = 1 + (uvs is not None) + (normals is not None)
+    ffmt = "f " + " ".join([corner] * 3)
+    lines += [ffmt % tuple(i for i in t for _ in range(per)) for t in f]
     with atomic_open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("\n".join(lines) + "\n")

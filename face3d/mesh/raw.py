@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import MeshError
+from face3d.mesh.geometry import weld_by_position
 
 #: More vertices than this need ``--allow-large`` (memory and upload time grow with it).
 MAX_VERTICES = 2_000_000
@@ -53,14 +54,6 @@ class RawMesh:
         if self.weld is None:
             self.weld = weld_by_position(self.positions)
             self.n_weld = int(self.weld.max()) + 1 if len(self.weld) else 0
-
-
-def weld_by_position(positions: np.ndarray) -> np.ndarray:
-    """(V,) index shared by vertices at exactly the same position."""
-    if len(positions) == 0:
-        return np.zeros(0, np.int64)
-    _, inverse = np.unique(np.ascontiguousarray(positions, np.float64), axis=0, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64)
 
 
 def check_vertex_count(path, n: int, allow_large: bool) -> None:

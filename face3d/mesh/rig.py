@@ -1,7 +1,9 @@
 """The rig: a neutral head mesh plus per-shape position and normal deltas.
 
 ``Rig.apply`` is the numpy reference for blendshape math; the vertex shader in
-``shaders/head.vert`` is tested against it.
+``shaders/head.vert`` is tested against it. :func:`build_rig` is the one place a Rig is
+assembled from geometry (smooth normals, normal deltas); the loaders, the auto-rig and the
+default head all go through it. ``Rig.save`` / ``Rig.load`` write and read ``.npz`` rigs.
 """
 
 from __future__ import annotations
@@ -15,27 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import MeshError, UsageError
+from face3d.mesh.geometry import unit as _unit
+from face3d.mesh.geometry import vertex_normals, welded_normals
 
 #: face3d's own shapes, in the order the CSV and analysis use.
 SHAPES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
 
 _RIG_FORMAT = 1
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return (v / np.maximum(n, 1e-12)).astype(np.float32)
-
-
-def vertex_normals(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted smooth vertex normals.  positions: (V, 3), faces: (F, 3) -> (V, 3)."""
-    p = positions.astype(np.float64)
-    f = faces.astype(np.int64)
-    fn = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
-    n = np.zeros_like(p)
-    for i in range(3):
-        np.add.at(n, f[:, i], fn)
-    return _unit(n)
 
 
 @dataclass
@@ -149,47 +137,9 @@ class Rig:
     # ----------------------------------------------------------- building
     @classmethod
     def from_targets(cls, positions, faces, targets: dict, **kwargs) -> "Rig":
-        """Build a rig from full target meshes ``{name: (V, 3) positions}`` of the same topology.
-
-        Normal deltas are the change of the smooth normals between neutral and target,
-        computed only where a face touching the vertex moved; everywhere else they are
-        exactly zero, so the renderer can skip vertices no shape moves.
-        """
-        positions = np.asarray(positions, np.float32)
-        faces = np.asarray(faces, np.uint32)
-        normals = kwargs.pop("normals", None)
-        base_normals = vertex_normals(positions, faces)
-        if normals is None:
-            normals = base_normals
-        f = faces.astype(np.int64)
-        names, deltas, ndeltas = [], [], []
-        for name, tgt in targets.items():
-            tgt = np.asarray(tgt, np.float32)
-            if tgt.shape != positions.shape:
-                raise MeshError(
-                    f"shape '{name}' has {len(tgt)} vertices but the neutral mesh has "
-                    f"{len(positions)}; blendshape targets must share the neutral topology"
-                )
-            delta = tgt - positions
-            moved = np.any(delta != 0, axis=1)
-            touched = np.zeros(len(positions), bool)
-            touched[f[moved[f].any(axis=1)].ravel()] = True
-            nd = np.zeros_like(positions)
-            if touched.any():
-                nd[touched] = (vertex_normals(tgt, faces) - base_normals)[touched]
-            names.append(name)
-            deltas.append(delta)
-            ndeltas.append(nd)
-        v = len(positions)
-        return cls(
-            positions=positions,
-            normals=normals,
-            faces=faces,
-            names=tuple(names),
-            deltas=np.array(deltas, np.float32).reshape(len(names), v, 3),
-            normal_deltas=np.array(ndeltas, np.float32).reshape(len(names), v, 3),
-            **kwargs,
-        )
+        """Build a rig from full target meshes ``{name: (V, 3) positions}`` of the same
+        topology (see :func:`build_rig`)."""
+        return build_rig(positions, faces, targets, as_targets=True, **kwargs)
 
     # ------------------------------------------------------- file format
     def save(self, path: str | Path) -> None:
@@ -248,3 +198,48 @@ class Rig:
             double_sided=bool(meta.get("double_sided", False)),
             **arrays,
         )
+
+
+def build_rig(positions, faces, shapes: dict, *, as_targets: bool = False, weld=None, normals=None,
+              info: dict | None = None, **attributes) -> Rig:
+    """The one place a :class:`Rig` is assembled from geometry (``Rig.load`` restores saved ones).
+
+    shapes     : {name: (V, 3)} position deltas at weight 1, in the order the rig keeps them;
+                 with ``as_targets`` full target positions instead
+    weld       : optional (V,) index; vertices sharing one (seams, split corners) share one
+                 normal. Without it every vertex has its own smooth normal.
+    normals    : optional (V, 3) neutral normals to store instead of the computed ones (the
+                 normal deltas are always relative to the computed ones)
+    attributes : colors, gloss, uvs, texture, double_sided (see :class:`Rig`)
+
+    Normal deltas are the change of the smooth normals between the neutral and each shape;
+    they are exactly zero wherever no triangle touching the vertex moved, so the renderer
+    can skip vertices no shape moves.
+    """
+    positions = np.asarray(positions, np.float32)
+    faces = np.asarray(faces, np.uint32) if weld is None else np.asarray(faces, np.int64)
+    weld = None if weld is None else np.asarray(weld, np.int64)
+
+    def smooth(p):
+        return vertex_normals(p, faces) if weld is None else welded_normals(p, faces, weld)
+
+    base = smooth(positions)
+    v = len(positions)
+    names = tuple(shapes)
+    deltas = np.zeros((len(names), v, 3), np.float32)
+    ndeltas = np.zeros((len(names), v, 3), np.float32)
+    for i, name in enumerate(names):
+        s = np.asarray(shapes[name], np.float32)
+        if s.shape != positions.shape:
+            raise MeshError(
+                f"shape '{name}' has {len(s)} vertices but the neutral mesh has "
+                f"{len(positions)}; blendshape targets must share the neutral topology"
+            )
+        if as_targets:
+            target, deltas[i] = s, s - positions
+        else:
+            target, deltas[i] = positions + s, s
+        if np.any(deltas[i] != 0):
+            ndeltas[i] = smooth(target) - base
+    return Rig(positions=positions, normals=base if normals is None else normals, faces=faces, names=names,
+               deltas=deltas, normal_deltas=ndeltas, info={} if info is None else info, **attributes)

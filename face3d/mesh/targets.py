@@ -4,8 +4,9 @@ Two layouts are found automatically:
 
 * ``head.obj`` with siblings ``head_jawOpen.obj``, ``head_mouthWide.obj`` ... (also
   ``head-jawOpen.obj`` and ``head.jawOpen.obj``);
-* a neutral whose name contains "neutral" (``neutral.obj``, ``generic_neutral_mesh.obj``)
-  with every other OBJ in its folder as a target (``jawOpen.obj``, ``viseme_aa.obj`` ...).
+* a folder of OBJs: one neutral and every other OBJ in the folder a target
+  (``jawOpen.obj``, ``viseme_aa.obj`` ...). Given the neutral's file, its name must contain
+  "neutral"; given the folder, :func:`find_neutral` picks the neutral (see there).
 
 Targets are read with the same reader as the neutral and must have exactly as many
 vertices (``v`` lines) in the same order; each becomes a per-vertex delta.
@@ -13,16 +14,106 @@ vertices (``v`` lines) in the same order; each becomes a per-vertex delta.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from face3d.errors import MeshError
+from face3d.mesh.names import is_shape_name
+from face3d.mesh.obj import read_obj_positions
 from face3d.mesh.raw import RawMesh
 
+_SEPARATORS = ("_", "-", ".")
 
-def find_target_files(path: Path) -> dict[str, Path]:
-    """{shape name: target OBJ} for the neutral OBJ at ``path`` (may be empty)."""
+
+@dataclass
+class TargetSet:
+    """A folder given as a head, and the OBJ in it chosen as the neutral (and why)."""
+
+    folder: Path
+    neutral: Path
+    reason: str
+
+    def describe(self) -> str:
+        return f"neutral {self.neutral.name} ({self.reason})"
+
+
+def _obj_files(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".obj" and p.is_file())
+    except OSError as exc:
+        raise MeshError(f"cannot read head folder {folder}: {exc.strerror}; check the permissions") from None
+
+
+def _ambiguous(folder: Path, candidates: list[Path]) -> MeshError:
+    names = ", ".join(p.name for p in candidates[:4]) + (", ..." if len(candidates) > 4 else "")
+    return MeshError(
+        f"head folder {folder} has {len(candidates)} OBJs that could be the neutral ({names}); "
+        f"name the neutral neutral.obj (or *neutral*.obj), or give its file, e.g. --head {candidates[0]}"
+    )
+
+
+def find_neutral(folder, *, allow_large: bool = False) -> TargetSet:
+    """Choose the neutral OBJ of a target-set folder.
+
+    In order: the only OBJ; ``neutral.obj``; the one OBJ whose name contains "neutral";
+    the one OBJ whose name prefixes every other (``head.obj``, ``head_jawOpen.obj``); else
+    among the OBJs with the most common vertex count, the one not named like a blendshape
+    (``jawOpen``, ``viseme_aa`` ...), or failing that the one the others differ from at the
+    fewest vertices (a target moves only part of the face). Two equally good candidates are
+    a :class:`MeshError` naming the folder and what to do.
+    """
+    folder = Path(folder)
+    objs = _obj_files(folder)
+    if not objs:
+        raise MeshError(
+            f"head folder {folder} holds no OBJ files; give a mesh file (.obj, .glb, .ply, .stl) "
+            "or a folder of a neutral.obj plus one OBJ per shape"
+        )
+    if len(objs) == 1:
+        return TargetSet(folder, objs[0], "the only OBJ in the folder")
+    for rule, reason in ((lambda s: s == "neutral", "named neutral"),
+                         (lambda s: "neutral" in s, "its name contains 'neutral'")):
+        named = [p for p in objs if rule(p.stem.lower())]
+        if len(named) == 1:
+            return TargetSet(folder, named[0], reason)
+        if named:
+            raise _ambiguous(folder, named)
+    prefixed = [p for p in objs if all(q == p or q.stem.startswith(tuple(p.stem + s for s in _SEPARATORS))
+                                       for q in objs)]
+    if len(prefixed) == 1:
+        return TargetSet(folder, prefixed[0], f"every other OBJ is named {prefixed[0].stem}_<shape>")
+    return _neutral_by_topology(folder, objs, allow_large)
+
+
+def _neutral_by_topology(folder: Path, objs: list[Path], allow_large: bool) -> TargetSet:
+    positions = {p: read_obj_positions(p, allow_large=allow_large) for p in objs}
+    counts = [len(v) for v in positions.values()]
+    n = max(set(counts), key=lambda c: (counts.count(c), c))
+    group = [p for p in objs if len(positions[p]) == n]
+    shaped = [p for p in group if is_shape_name(p.stem)]
+    candidates = [p for p in group if p not in shaped] or group
+    if len(candidates) == 1:
+        return TargetSet(folder, candidates[0], f"the one OBJ with the targets' {n} vertices not named like a shape")
+    refs = shaped or group
+    size = max(float(np.ptp(np.concatenate([positions[p] for p in group]), axis=0).max()), 1e-12)
+
+    def moved(c):
+        return sum(int((np.abs(positions[r] - positions[c]).max(axis=1) > 1e-6 * size).sum())
+                   for r in refs if r != c)
+
+    scores = sorted((moved(c), c) for c in candidates)
+    if scores[0][0] < scores[1][0]:
+        return TargetSet(folder, scores[0][1], "the OBJ the targets differ from at the fewest vertices")
+    raise _ambiguous(folder, [c for s, c in scores if s == scores[0][0]])
+
+
+def find_target_files(path: Path, *, whole_folder: bool = False) -> dict[str, Path]:
+    """{shape name: target OBJ} for the neutral OBJ at ``path`` (may be empty).
+
+    ``whole_folder``: the neutral was chosen from its folder, so every other OBJ there is a
+    target even when the neutral's name does not contain "neutral"."""
     path = Path(path)
     folder = path.parent
     stem = path.stem
@@ -32,24 +123,22 @@ def find_target_files(path: Path) -> dict[str, Path]:
     except OSError:
         return out
     for p in siblings:
-        for sep in ("_", "-", "."):
+        for sep in _SEPARATORS:
             prefix = stem + sep
             if p.stem.startswith(prefix) and len(p.stem) > len(prefix):
                 out.setdefault(p.stem[len(prefix):], p)
                 break
-    if "neutral" in stem.lower() and not out:
+    if ("neutral" in stem.lower() or whole_folder) and not out:
         for p in siblings:
             out.setdefault(p.stem, p)
     return out
 
 
-def attach_target_files(raw: RawMesh, *, allow_large: bool = False) -> None:
+def attach_target_files(raw: RawMesh, *, allow_large: bool = False, target_set: TargetSet | None = None) -> None:
     """Read the target OBJs next to an OBJ neutral into ``raw.targets`` (file units)."""
     if raw.fmt != "obj":
         return
-    from face3d.mesh.obj import read_obj_positions
-
-    files = find_target_files(raw.path)
+    files = find_target_files(raw.path, whole_folder=target_set is not None)
     if not files:
         return
     src = np.zeros((raw.n_weld, 3))

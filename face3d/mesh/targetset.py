@@ -12,12 +12,12 @@ is written as ``texture.png`` with ``neutral.mtl``.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from face3d.errors import OutputError
+from face3d.mesh.obj import write_obj
 from face3d.mesh.rig import Rig
 
 SIDECAR = "face3d_rig.json"
@@ -25,29 +25,10 @@ FORMAT = 1
 
 
 def _write_obj(path: Path, rig: Rig, positions: np.ndarray, header: str, mtllib: str | None) -> None:
-    from face3d.fileio import atomic_open
-
-    lines = [f"# {h}" for h in header.splitlines()]
-    if mtllib:
-        lines.append(f"mtllib {mtllib}")
     cols = rig.colors
     uniform = np.allclose(cols, cols[0], atol=1e-6)
-    if uniform:
-        lines += ["v %.7g %.7g %.7g" % tuple(p) for p in positions]
-    else:
-        lines += ["v %.7g %.7g %.7g %.5g %.5g %.5g" % (*p, *c) for p, c in zip(positions, cols)]
-    f = rig.faces.astype(np.int64) + 1
-    if rig.uvs is not None:
-        lines += ["vt %.7g %.7g" % tuple(t) for t in rig.uvs]
-        if mtllib:
-            lines.append("usemtl skin")
-        lines += ["f %d/%d %d/%d %d/%d" % (a, a, b, b, c, c) for a, b, c in f]
-    else:
-        if mtllib:
-            lines.append("usemtl skin")
-        lines += ["f %d %d %d" % tuple(t) for t in f]
-    with atomic_open(path, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("\n".join(lines) + "\n")
+    write_obj(path, positions, rig.faces, header=header, colors=None if uniform else cols, uvs=rig.uvs,
+              mtllib=mtllib, material="skin" if mtllib else None)
 
 
 def write_target_set(rig: Rig, folder, *, source: str = "") -> list[Path]:
@@ -120,4 +101,4 @@ def read_sidecar(neutral: Path) -> dict | None:
     return meta
 
 
-__all__ = ["write_target_set", "read_sidecar", "SIDECAR", "shutil"]
+__all__ = ["write_target_set", "read_sidecar", "SIDECAR"]

@@ -1,12 +1,10 @@
 """The interactive 3D viewer (``face3d view``).
 
-* :mod:`face3d.viewer.clock`: media clocks (the viewer's own clock when there is no sound output).
 * :mod:`face3d.viewer.session`: the pure frame-loop logic: which weights for which clock,
   pause, seek, loop, and the recording of the session's weight track.
-* :mod:`face3d.viewer.live`: the microphone path (capture thread -> streaming analysis).
 * :mod:`face3d.viewer.osd`: the on-screen display (Dear ImGui through imgui-bundle).
 * :mod:`face3d.viewer.app`: the moderngl-window ``WindowConfig`` and the main loop.
 
-Only ``app`` and ``osd`` import GL and window libraries; ``clock`` and ``session`` are pure
+Only ``app`` and ``osd`` import GL and window libraries; ``session`` is pure
 and testable without a window.
 """

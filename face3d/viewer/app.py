@@ -18,6 +18,9 @@ import numpy as np
 
 from face3d.errors import DeviceError
 from face3d.render.renderer import BACKGROUND
+from face3d.viewer.display import no_display_error, on_display_lost, require_display, unreachable
+
+__all__ = ["ViewerApp", "ViewerOptions", "create_window", "no_display_error", "read_frame", "run_viewer"]
 
 SEEK_S = 5.0
 
@@ -37,20 +40,10 @@ class ViewerOptions:
     background: tuple | None = None  # clear colour (sRGB 0..1); None: the renderer's
 
 
-def no_display_error(detail: str = "") -> DeviceError:
-    extra = f" ({detail})" if detail else ""
-    return DeviceError(
-        f"no display to open the viewer window on{extra}; render images without one with "
-        "'face3d snapshot -o head.png' or 'face3d demo' (headless, EGL), or run under Xvfb "
-        "(xvfb-run face3d view)"
-    )
-
-
 def create_window(opts: ViewerOptions):
     """A moderngl-window window (pyglet on a display, or headless EGL) with its context active."""
-    if opts.window != "headless" and sys.platform.startswith("linux"):
-        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-            raise no_display_error("DISPLAY is not set")
+    if opts.window != "headless":
+        require_display()
     try:
         cls = mglw.get_local_window_cls(opts.window)
         kwargs = dict(
@@ -66,6 +59,8 @@ def create_window(opts: ViewerOptions):
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if opts.window == "headless":
             raise DeviceError(f"cannot create a headless EGL window ({text}); install Mesa's EGL driver") from None
+        if "cannot connect" in text.lower():  # pyglet names the display "None" when it came from DISPLAY
+            raise unreachable() from None
         raise no_display_error(text) from None
     mglw.activate_context(window=window)
     return window
@@ -225,19 +220,68 @@ def read_frame(window) -> np.ndarray:
     return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
 
 
+class _Outputs:
+    """``--record`` and ``--screenshot``, saved once, by whichever way the viewer ends: the
+    normal way out (``finish`` from the loop's ``finally``) or the display's loss (``finish``
+    from the X IO error handler, with no GL call left to make)."""
+
+    def __init__(self, session, opts: ViewerOptions, log):
+        self.session, self.opts, self.log = session, opts, log
+        self.shot = None          # the last drawn frame, when --screenshot asks for it
+        self.done = False
+
+    def finish(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        session, opts = self.session, self.opts
+        try:
+            session.close()
+            if session.is_live and session.recorder is not None:
+                rest = session.live.drain()
+                if len(rest):
+                    session.recorder.add_frames(rest, session.live.hop_s)
+        finally:
+            try:
+                if opts.record:
+                    track = session.save_record(opts.record)
+                    if track is not None:
+                        self.log(f"recorded {len(track)} frames ({track.duration:.2f} s) to {opts.record}")
+            finally:
+                if opts.screenshot:
+                    if self.shot is None:
+                        self.log(f"no frame was drawn; {opts.screenshot} not written")
+                    else:
+                        from face3d.render.offscreen import save_png
+
+                        save_png(self.shot, opts.screenshot)
+                        self.log(f"saved the last frame to {opts.screenshot}")
+
+
 def run_viewer(rig, session, opts: ViewerOptions, log=None) -> int:
-    """Open the window, run until closed (Q, Escape, the close button, Ctrl-C, SIGTERM or
-    ``max_frames``), and save ``--record`` whatever the route. Returns the exit status."""
+    """Open the window, run until closed (Q, Escape, the close button, Ctrl-C, SIGTERM,
+    ``max_frames``, or the display going away), and save ``--record`` and ``--screenshot``
+    whatever the route. Returns the exit status."""
     log = log or (lambda line: print(f"face3d view: {line}", file=sys.stderr, flush=True))
     t_start = time.perf_counter()
     window = create_window(opts)
     interrupted = []
+    outputs = _Outputs(session, opts, log)
 
     def _on_signal(signum, _frame):
         interrupted.append(signum)
         window.is_closing = True
         if len(interrupted) > 1:  # a second Ctrl-C: stop waiting for anything
             signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _status() -> int:
+        return 130 if interrupted and interrupted[0] == signal.SIGINT else 0
+
+    def _display_lost() -> int:
+        # Xlib ends the process when this returns: keep what the session made, then go.
+        log(f"lost the connection to the display {os.environ.get('DISPLAY', '')!r}; closing")
+        outputs.finish()
+        return _status() or 1
 
     old = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -248,60 +292,46 @@ def run_viewer(rig, session, opts: ViewerOptions, log=None) -> int:
     app = None
     frames = 0
     t_first = None
-    shot = None
-    try:
-        app = ViewerApp(ctx=window.ctx, wnd=window, rig=rig, session=session, opts=opts, log=log)
-        window.swap_buffers()
-        window.set_default_viewport()
-        session.start()
-        t0 = time.perf_counter()
-        while not window.is_closing:
-            if not window.headless and not window.visible:
-                time.sleep(1 / 30)       # minimised: no need to draw at full speed
-            window.use()
-            now = time.perf_counter()
-            window.render(now - t0, 0.0 if not frames else now - t_last)
-            t_last = now
-            if window.is_closing:
-                break
-            final = (opts.max_frames is not None and frames + 1 >= opts.max_frames) or (
-                opts.max_seconds is not None and time.perf_counter() - t0 >= opts.max_seconds)
-            if opts.screenshot and (final or window.headless):
-                shot = read_frame(window)
-            window.swap_buffers()
-            frames += 1
-            if t_first is None:
-                t_first = time.perf_counter()
-                if opts.stats:
-                    log(f"first frame drawn {t_first - t_start:.3f} s after the viewer started")
-            if final:
-                break
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+    with on_display_lost(None if window.headless else _display_lost):
         try:
-            session.close()
-            if session.is_live and session.recorder is not None:
-                rest = session.live.drain()
-                if len(rest):
-                    session.recorder.add_frames(rest, session.live.hop_s)
+            app = ViewerApp(ctx=window.ctx, wnd=window, rig=rig, session=session, opts=opts, log=log)
+            window.swap_buffers()
+            window.set_default_viewport()
+            session.start()
+            t0 = time.perf_counter()
+            while not window.is_closing:
+                if not window.headless and not window.visible:
+                    time.sleep(1 / 30)       # minimised: no need to draw at full speed
+                window.use()
+                now = time.perf_counter()
+                window.render(now - t0, 0.0 if not frames else now - t_last)
+                t_last = now
+                if window.is_closing:
+                    break
+                if opts.screenshot:  # every frame: any frame may turn out to be the last one
+                    outputs.shot = read_frame(window)
+                window.swap_buffers()
+                frames += 1
+                if t_first is None:
+                    t_first = time.perf_counter()
+                    if opts.stats:
+                        log(f"first frame drawn {t_first - t_start:.3f} s after the viewer started")
+                if (opts.max_frames is not None and frames >= opts.max_frames) or (
+                        opts.max_seconds is not None and time.perf_counter() - t0 >= opts.max_seconds):
+                    break
         finally:
-            if opts.record:
-                track = session.save_record(opts.record)
-                if track is not None:
-                    log(f"recorded {len(track)} frames ({track.duration:.2f} s) to {opts.record}")
-            if opts.screenshot and shot is not None:
-                from face3d.render.offscreen import save_png
-
-                save_png(shot, opts.screenshot)
-                log(f"saved the last frame to {opts.screenshot}")
-            if opts.stats and t_first is not None:
-                dt = time.perf_counter() - t_first
-                log(f"{frames} frames in {dt:.2f} s: {(frames - 1) / dt if dt > 0 else 0:.1f} frames/s")
-            if app is not None:
-                app.release()
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
             try:
-                window.destroy()
-            except Exception:  # noqa: BLE001
-                pass
-    return 130 if interrupted and interrupted[0] == signal.SIGINT else 0
+                outputs.finish()
+            finally:
+                if opts.stats and t_first is not None:
+                    dt = time.perf_counter() - t_first
+                    log(f"{frames} frames in {dt:.2f} s: {(frames - 1) / dt if dt > 0 else 0:.1f} frames/s")
+                if app is not None:
+                    app.release()
+                try:
+                    window.destroy()
+                except Exception:  # noqa: BLE001
+                    pass
+    return _status()

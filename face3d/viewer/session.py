@@ -5,10 +5,10 @@ A :class:`Session` answers, once per drawn frame, "which shape weights now?":
 * media mode (a sound file, a curve CSV, or both): the weights of the analysed (or
   loaded) :class:`~face3d.track.WeightTrack` at the media clock's position, the clock
   being the sound actually heard (:class:`~face3d.audio.player.AudioPlayer`) or the
-  viewer's own (:class:`~face3d.viewer.clock.OwnClock`); pause, seek and loop go to
+  viewer's own (:class:`~face3d.audio.clock.OwnClock`); pause, seek and loop go to
   the clock;
 * live mode (the microphone): the newest weights of a live source
-  (:class:`~face3d.viewer.live.LiveSource`).
+  (:class:`~face3d.live.LiveSource`).
 
 A :class:`Recorder` keeps the session's weight track for ``--record``. In media mode it
 logs which stretches of media time were played (a seek or a loop starts a new stretch;
@@ -29,6 +29,21 @@ from face3d.track import WeightTrack
 #: A media clock step longer than this (seconds) between two frames counts as a jump.
 MAX_STEP_S = 0.5
 RECORD_FPS = 60.0
+
+
+def export_columns(track: WeightTrack) -> WeightTrack:
+    """``track`` with the columns of ``face3d export`` (jawOpen, mouthWide, mouthPucker,
+    mouthClose) first, zero where the track has none, then any other columns it has."""
+    from face3d.analysis.visemes import NAMES
+
+    names = tuple(NAMES) + tuple(n for n in track.names if n not in NAMES)
+    if names == track.names:
+        return track
+    values = np.zeros((len(track), len(names)), np.float32)
+    for j, n in enumerate(names):
+        if n in track.names:
+            values[:, j] = track.column(n)
+    return WeightTrack(track.times, names, values)
 
 
 class Recorder:
@@ -91,9 +106,10 @@ class Recorder:
         return raw.resample(self.fps)
 
     def save(self, path, media: WeightTrack | None = None) -> WeightTrack:
+        """Write the recorded weights as CSV with the export header (:func:`export_columns`)."""
         from face3d.track import save_csv
 
-        tr = self.track(media)
+        tr = export_columns(self.track(media))
         save_csv(tr, path)
         return tr
 
@@ -137,9 +153,7 @@ class Session:
                 self.recorder.add_frames(new, self.live.hop_s)
             self.weights = np.asarray(self.live.weights(), np.float32)
             return self.weights
-        check = getattr(self.clock, "check", None)
-        if check is not None:
-            check()
+        self.clock.tick()               # the one call per frame that advances the clock
         m = float(self.clock.position())
         self.media_t = m
         if self.recorder is not None:
@@ -188,5 +202,9 @@ class Session:
 
     def close(self) -> None:
         src = self.live if self.live is not None else self.clock
-        if src is not None:
-            src.close()
+        try:
+            if src is not None:
+                src.close()
+        finally:  # the live source's last frames go into the record even if closing failed
+            if self.live is not None and self.recorder is not None:
+                self.recorder.add_frames(self.live.drain(), self.live.hop_s)

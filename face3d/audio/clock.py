@@ -1,10 +1,15 @@
-"""Media clocks: where in the sound (or curve) the viewer is, in seconds.
+"""Media clocks: where in the sound (or curve) playback is, in seconds.
 
 Every clock has the same small interface, shared with
 :class:`face3d.audio.player.AudioPlayer` (whose clock follows the sound actually heard):
 
-``start()``, ``position() -> float``, ``paused``, ``pause()``, ``resume()``, ``toggle()``,
-``seek(t)``, ``seek_by(dt)``, ``ended``, ``loop``, ``duration``, ``close()``, ``notices``.
+``start()``, ``tick()``, ``position() -> float``, ``paused``, ``pause()``, ``resume()``,
+``toggle()``, ``seek(t)``, ``seek_by(dt)``, ``ended``, ``loop``, ``duration``, ``close()``,
+``notices``.
+
+``tick()`` is called once per drawn frame (by :class:`face3d.viewer.session.Session`) and is
+the only call that advances a clock's internal state; ``position()`` and ``ended`` are pure
+reads, so how often they are read changes nothing.
 
 :class:`OwnClock` is the viewer's own clock on :func:`time.monotonic` (or an injected time
 function, for tests): used for a curve CSV without audio and when no sound output device is
@@ -51,6 +56,9 @@ class OwnClock:
         if self.loop:
             return t % self.duration
         return min(max(t, 0.0), self.duration)
+
+    def tick(self) -> None:
+        """Once per drawn frame; this clock is a pure function of time, so nothing to do."""
 
     def position(self) -> float:
         return self._wrap(self._raw())

@@ -1,0 +1,52 @@
+"""Skin colours of the default head: cheeks, nose tip, lips with a Cupid's bow, nostrils,
+eyebrows and lids, painted per vertex from the skin grid's angles."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from face3d.mesh.default_head.layout import BROW, EYE, EYE_R, LIP, SKIN, norm, smoothstep
+
+
+def skin_colors(p, phi, th, phi_lip, theta_c):
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    ax = np.abs(x)
+    col = np.tile(SKIN, (len(p), 1))
+    # warm cheeks, a hint of colour on the nose tip and ears' side
+    blush = np.exp(-(((ax - 0.045) / 0.018) ** 2 + ((y + 0.008) / 0.016) ** 2)) * (z > 0.02)
+    col = col + blush[:, None] * np.array([0.025, -0.012, -0.010])
+    tip = np.exp(-((ax / 0.012) ** 2 + ((y + 0.010) / 0.01) ** 2)) * (z > 0.09)
+    col = col + tip[:, None] * np.array([0.02, -0.02, -0.02])
+    # lips: vermilion above and below the lip line, Cupid's bow on the upper lip
+    r = 0.094
+    s = (phi - phi_lip) * r                    # arc distance from the lip line (+ up)
+    u = th / theta_c
+    inside = np.clip(1.0 - u ** 2, 0.0, 1.0)
+    bow = 1.0 + 0.18 * np.exp(-((np.abs(u) - 0.22) / 0.16) ** 2) - 0.07 * np.exp(-(u / 0.1) ** 2)
+    h_up = 0.0074 * inside ** 0.45 * bow
+    h_lo = 0.0094 * inside ** 0.55
+    lip = np.where(s >= 0, smoothstep(h_up + 0.0014, h_up - 0.0012, s),
+                   smoothstep(-h_lo - 0.0016, -h_lo + 0.0014, s))
+    lip = lip * (np.abs(u) < 1.05) * (z > 0.04)
+    lip = np.maximum(lip, np.where((np.abs(s) < 0.0004) & (np.abs(u) <= 1.0) & (z > 0.04), 1.0, 0.0))
+    col = col * (1 - lip[:, None]) + LIP * lip[:, None]
+    # the inner, rolled part of the lips is a touch darker
+    roll = smoothstep(0.0025, 0.0, np.abs(s)) * (np.abs(u) < 1.0) * (z > 0.04)
+    col = col * (1 - 0.25 * roll[:, None])
+    # nostrils
+    nos = np.exp(-((((ax - 0.0082) / 0.0033) ** 2) + ((z - 0.0985) / 0.0045) ** 2)) \
+        * smoothstep(-0.015, -0.019, y) * smoothstep(-0.027, -0.023, y)
+    col = col * (1 - 0.55 * np.clip(nos, 0, 1)[:, None])
+    # eyebrows: an arc above each eye, thicker near the nose
+    ue = ax - EYE[0]
+    centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * smoothstep(0.01, 0.022, ue)
+    half = 0.0034 - 0.0015 * smoothstep(-0.012, 0.02, ue)
+    along = smoothstep(-0.022, -0.013, ue) * smoothstep(0.027, 0.016, ue)
+    brow = smoothstep(half + 0.0045, half - 0.0015, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
+    col = col * (1 - 0.6 * brow[:, None]) + BROW * 0.6 * brow[:, None]
+    # lids: a slightly darker, warmer rim around the eye opening
+    dq = norm(np.stack([ax, y, z], -1) - EYE)
+    rim = smoothstep(EYE_R + 0.0032, EYE_R + 0.0008, dq) * (z > 0.03)
+    col = col * (1 - 0.12 * rim[:, None])
+    gloss = 0.28 + 0.17 * lip
+    return col, gloss
