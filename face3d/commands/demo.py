@@ -42,9 +42,7 @@ def run(args) -> int:
 
 
 def _run_viewer(args) -> int:
-    """The viewer with the demo speech; falls back to the PNG files if no window opens."""
-    import sys
-
+    """The viewer with the demo speech; falls back to the files if no window opens."""
     from face3d.commands import view
     from face3d.errors import NoDisplayError
 
@@ -58,40 +56,46 @@ def _run_viewer(args) -> int:
 def _run_files(args, why: str) -> int:
     """The files instead of a window: the demo video, its curves and plot, the five poses."""
     import sys
-    from pathlib import Path
 
     from face3d.commands._common import parse_size
 
-    outdir = Path(args.outdir)
+    outdir = _prepare(args.outdir)
+    size = parse_size(args.size) if args.size else (1280, 720)
     print(f"face3d demo: {why}: rendering the head speaking the demo speech to {outdir / 'demo.mp4'} "
           "instead of a window (with its curves and their plot, and the poses as PNG files)", file=sys.stderr)
     status = _run_snapshots(args)
     from face3d.commands._demo_video import write_demo_video
 
-    size = parse_size(args.size) if args.size else (1280, 720)
     for path in write_demo_video(outdir, size=size, yaw=args.yaw):
         print(path)
     return status
 
 
-def _run_snapshots(args) -> int:
+def _prepare(outdir):
+    """Make the output folder and check a file can be written there (before the slow steps)."""
     from pathlib import Path
 
-    from face3d.commands._common import parse_size
     from face3d.errors import OutputError
     from face3d.fileio import check_writable
+
+    outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --outdir") from None
+    check_writable(outdir / f"head_{POSES[0][0]}.png")
+    return outdir
+
+
+def _run_snapshots(args) -> int:
+    from face3d.commands._common import parse_size
     from face3d.mesh.heads import load_head
     from face3d.render.offscreen import Offscreen, create_context, save_png
     from face3d.render.camera import OrbitCamera
     from face3d.render.renderer import HeadRenderer
 
     size = parse_size(args.size or "640x640")
-    outdir = Path(args.outdir)
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --outdir") from None
-    check_writable(outdir / f"head_{POSES[0][0]}.png")  # before the (slow) load and render
+    outdir = _prepare(args.outdir)
     rig = load_head()
     ctx = create_context()
     renderer = HeadRenderer(ctx, rig)

@@ -4,8 +4,9 @@
 frames as (H, W, 3) RGB or, on a transparent background, (H, W, 4) RGBA uint8 arrays,
 top row first. To be fast on a CPU rasteriser it
 
-* reads pixels back asynchronously: each frame is read into one of a ring of pixel
-  buffers and mapped one frame later, so drawing the next frame overlaps the copy;
+* overlaps drawing and handing out: frame ``i`` is flushed to the rasteriser's threads,
+  then frame ``i - 1`` (already read into one of a ring of pixel buffers) is handed to the
+  caller (the encoder's queue), and only then is frame ``i`` read back;
 * redraws only what changes: with a still camera, a pixel can change between two frames
   only where a triangle that a shape moves covers it, before or after. After one full
   frame, each frame clears and draws only the screen box of those triangles at the old
