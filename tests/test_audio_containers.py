@@ -55,3 +55,26 @@ def test_garbage_with_a_video_suffix_is_one_line_error(tmp_path):
     r = run_cli("export", src, "-o", tmp_path / "out.csv")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "junk.mp4" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_every_command_reads_a_video_file(speech, tmp_path):
+    """render, plot and view take the sound of a video file as export does."""
+    d, x, rate, ref = speech
+    src = write_media(d / "clip.mp4", x, rate, video=True)
+    out = tmp_path / "talk.mp4"
+    r = run_cli("render", src, "-o", out, "--size", "64x48", "--fps", "10")
+    assert r.returncode == 0, r.stderr
+    import av
+
+    with av.open(str(out)) as c:
+        assert abs(float(c.duration) / 1e6 - len(x) / rate) <= 0.1
+    r = run_cli("plot", d / "speech.csv", "--audio", src, "-o", tmp_path / "p.png")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("view", src, "--window", "headless", "--frames", "3", "--mute", "--no-osd", "--size", "64x48",
+                timeout=90)
+    assert r.returncode == 0, r.stderr
+    silent = write_media(tmp_path / "silent.mkv", None, 16000, video=True, seconds=1.0)
+    for cmd in (["render", silent, "-o", tmp_path / "s.mp4"], ["plot", d / "speech.csv", "--audio", silent, "-o", tmp_path / "s.png"],
+                ["view", silent, "--window", "headless", "--frames", "3", "--mute"]):
+        r = run_cli(*cmd)
+        assert r.returncode == 2 and "without an audio track" in r.stderr and len(r.stderr.strip().splitlines()) == 1, (cmd, r.stderr)
