@@ -246,6 +246,10 @@ def run(args) -> int:
             raise UsageError(f"{path}: no such file; check the path")
 
     rig = load_head_from_args(args)
+    if getattr(args, "head", None) and rig.info.get("source"):
+        from face3d.commands._common import describe_head
+
+        print(describe_head(rig), file=sys.stderr)
     audio, track, duration = load_speech_and_track(args.audio, args.curves, rig)
     n = frame_count(duration, args.fps)
     weights = track_weights(track, rig, frame_times(n, args.fps), args.curves or args.audio)
