@@ -354,3 +354,24 @@ def test_view_background_colour(tmp_path):
     assert np.abs(a[75, 100, :3].astype(int) - (255, 0, 255)).max() > 60, "the head in front"
     r = run_cli("view", "--window", "headless", "--frames", "3", "--background", "transparent", "--mute")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_yuv_converted_in_boxes_equals_whole_frames(gl, default_rig):
+    """The encoder converts only where the picture changed; the planes are those of whole frames."""
+    from face3d.render.encode import YuvCanvas
+    from face3d.render.video import FrameOptions, FrameRenderer
+
+    rng = np.random.default_rng(5)
+    for rig, n in ((default_rig, default_rig.n_shapes), (sliding_cube_rig(), 1)):
+        w = rng.random((8, n)).astype(np.float32)
+        w[3] = w[2]
+        fr = FrameRenderer(gl, rig, FrameOptions(size=(254, 190), yaw=10))
+        incremental = YuvCanvas((254, 190))
+        rects = []
+        for img, rect in fr.frames(w, boxes=True):
+            rects.append(rect)
+            got = incremental.update(img, rect).copy()
+            want = YuvCanvas((254, 190)).update(img)
+            assert np.array_equal(got, want), rect
+        fr.release()
+        assert rects[0] == "full" and rects[3] is None and all(isinstance(r, tuple) for r in rects[4:])

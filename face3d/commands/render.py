@@ -147,8 +147,8 @@ def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(
                 raise output_error(target, exc) from None
             enc = EncoderThread(sink)
             try:
-                for frame in fr.frames(weights):
-                    enc.put(frame)
+                for item in fr.frames(weights, boxes=True):  # (frame, where it changed)
+                    enc.put(item)
                     if bar is not None:
                         bar.update(1)
                 enc.finish()

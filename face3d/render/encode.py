@@ -89,6 +89,56 @@ def _rate(fps: float) -> Fraction:
     return Fraction(float(fps)).limit_denominator(1001)
 
 
+class YuvCanvas:
+    """The picture being encoded as BT.709 limited-range 4:2:0 planes (one (H*3/2, W) array:
+    Y, then U, then V), converted from RGB only where it changed: the changed box, on even
+    pixels, plus 8 pixels of margin so that the chroma filter sees the same neighbours as a
+    whole-frame conversion. The planes are the same as converting every frame whole."""
+
+    MARGIN = 8
+
+    def __init__(self, size):
+        from av.video.reformatter import VideoReformatter
+
+        self.w, self.h = size
+        self.reformatter = VideoReformatter()  # keeps its converter from call to call
+        self.flat: np.ndarray | None = None
+
+    def _convert(self, rgb: np.ndarray) -> np.ndarray:
+        import av
+
+        frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(rgb), format="rgb24")
+        frame = self.reformatter.reformat(frame, format="yuv420p", dst_colorspace="ITU709", src_color_range="JPEG",
+                                          dst_color_range="MPEG", threads=1)
+        return frame.to_ndarray().reshape(-1)
+
+    @staticmethod
+    def _planes(flat: np.ndarray, w: int, h: int):
+        n, c = w * h, (w // 2) * (h // 2)
+        return (flat[:n].reshape(h, w), flat[n:n + c].reshape(h // 2, w // 2),
+                flat[n + c:n + 2 * c].reshape(h // 2, w // 2))
+
+    def update(self, img: np.ndarray, rect="full") -> np.ndarray:
+        """The planes of ``img`` (the whole (H, W, 3) frame), given that it differs from the
+        previous one only inside ``rect`` = (x0, y0, x1, y1) (top row 0); None: nowhere;
+        "full": anywhere."""
+        W, H, M = self.w, self.h, self.MARGIN
+        if self.flat is None or isinstance(rect, str):
+            self.flat = self._convert(img)
+            return self.flat
+        if rect is None:
+            return self.flat
+        x0, y0, x1, y1 = rect
+        ix0, iy0, ix1, iy1 = x0 & ~1, y0 & ~1, min(W, x1 + (x1 & 1)), min(H, y1 + (y1 & 1))
+        X0, Y0, X1, Y1 = max(0, ix0 - M), max(0, iy0 - M), min(W, ix1 + M), min(H, iy1 + M)
+        part = self._planes(self._convert(img[Y0:Y1, X0:X1]), X1 - X0, Y1 - Y0)
+        whole = self._planes(self.flat, W, H)
+        for k, (dst, src) in enumerate(zip(whole, part)):
+            d = 1 if k == 0 else 2
+            dst[iy0 // d:iy1 // d, ix0 // d:ix1 // d] = src[(iy0 - Y0) // d:(iy1 - Y0) // d, (ix0 - X0) // d:(ix1 - X0) // d]
+        return self.flat
+
+
 class VideoSink:
     """One video file (plus an optional sound track) written with PyAV."""
 
@@ -116,6 +166,7 @@ class VideoSink:
             from av.video.reformatter import VideoReformatter
 
             self.reformatter = VideoReformatter()  # keeps its converter from frame to frame
+            self.yuv = None if opts.alpha else YuvCanvas(self.size)
             self.video = vs
             self.audio = self.resampler = None
             if audio is not None:
@@ -149,14 +200,18 @@ class VideoSink:
                 for p in self.audio.encode(f):
                     self.container.mux(p)
 
-    def write(self, i: int, img: np.ndarray) -> None:
+    def write(self, i: int, img: np.ndarray, rect="full") -> None:
+        """Frame ``i``; ``rect``: where it differs from frame ``i - 1`` (see :class:`YuvCanvas`)."""
         import av
 
-        # The frame is ours (the renderer hands out a copy): wrap it without copying.
-        frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(img), format="rgba" if self.alpha else "rgb24")
-        frame = self.reformatter.reformat(frame, format=self.video.pix_fmt, dst_colorspace="ITU709",
-                                          src_color_range="JPEG", dst_color_range="MPEG",
-                                          dst_color_trc=1, dst_color_primaries=1, threads=1)
+        if self.yuv is not None:
+            planes = self.yuv.update(img, rect)
+            frame = av.VideoFrame.from_ndarray(planes.reshape(-1, self.size[0]), format="yuv420p")
+        else:
+            # The frame is ours (the renderer hands out a copy): wrap it without copying.
+            frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(img), format="rgba")
+            frame = self.reformatter.reformat(frame, format=self.video.pix_fmt, dst_colorspace="ITU709",
+                                              src_color_range="JPEG", dst_color_range="MPEG", threads=1)
         frame.pts, frame.time_base = i, 1 / _rate(self.fps)
         if self.audio is not None:
             self._audio_until(int(round((i + 1) / self.fps * self.rate)))
@@ -186,7 +241,7 @@ class PngSink:
     def __init__(self, folder):
         self.folder = Path(folder)
 
-    def write(self, i: int, img: np.ndarray) -> None:
+    def write(self, i: int, img: np.ndarray, rect=None) -> None:
         from PIL import Image
 
         Image.fromarray(img).save(self.folder / f"frame_{i:06d}.png", format="PNG", compress_level=1)
@@ -199,7 +254,8 @@ class PngSink:
 
 
 class EncoderThread:
-    """Encode frames in a thread: ``put(frame)`` (blocks while ``depth`` frames wait), then
+    """Encode frames in a thread: ``put(frame)`` or ``put((frame, rect))`` (blocks while
+    ``depth`` frames wait), then
     ``finish()``; an encoder error is raised in the caller at the next ``put``/``finish``."""
 
     def __init__(self, sink, depth: int = 3):
@@ -219,7 +275,7 @@ class EncoderThread:
             if self.error is not None:
                 continue  # drain after a failure
             try:
-                self.sink.write(i, item)
+                self.sink.write(i, *item) if isinstance(item, tuple) else self.sink.write(i, item)
                 i += 1
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 self.error = exc

@@ -169,9 +169,11 @@ class FrameRenderer:
             t.resolve.use()  # the scissor limits the resolve to the box too
             self.ctx.copy_framebuffer(t.resolve, t.fbo)
 
-    def frames(self, weights):
+    def frames(self, weights, boxes: bool = False):
         """Yield (H, W, C) uint8 frames, frame ``i`` drawn with ``weights[i]`` (an iterable of
-        (K,) arrays). Each yielded array is the caller's to keep."""
+        (K,) arrays). Each yielded array is the caller's to keep. With ``boxes``, yield
+        ``(frame, rect)``: where it differs from the frame before, (x0, y0, x1, y1) with the
+        top row 0, None for nowhere, "full" for anywhere."""
         w, h = self.opt.size
         full = (0, 0, w, h)
         canvas = np.zeros((h, w, self.components), np.uint8)
@@ -180,13 +182,15 @@ class FrameRenderer:
 
         def collect():
             _i, pbo, (x, y, bw, bh) = pending.popleft()
+            rect = None
             if bw and bh:
                 data = np.frombuffer(pbo.read(size=bw * bh * self.components), np.uint8)
                 block = data.reshape(bh, bw, self.components)[::-1]
                 canvas[h - y - bh:h - y, x:x + bw] = block
                 if self.components == 4:
                     unpremultiply(canvas[h - y - bh:h - y, x:x + bw])
-            return canvas.copy()
+                rect = "full" if (bw, bh) == (w, h) else (x, h - y - bh, x + bw, h - y)
+            return (canvas.copy(), rect) if boxes else canvas.copy()
 
         full_frame = True
         previous = last = None  # the previous frame's weights and box
