@@ -7,11 +7,11 @@ audio up to ``(i + 1) / fps``, so the two tracks interleave and a player can sta
 MP4/MOV files get their index (moov atom) at the front (``faststart``) for the web.
 
 The encoder's defaults were chosen by measuring on the 2-core machine with llvmpipe
-drawing beside it (``bench/video.py --sweep``; CPU time per 1280x720 frame): x264
-``ultrafast`` with 2 threads costs about 5.5 ms, ``superfast`` 7.6-8.8 ms and
-``veryfast`` 10-13 ms, and on two shared cores CPU time is what limits the speed. Its
-files are about 1.6x those of ``superfast`` (about 1 Mbit/s for a talking head at
-1280x720): ``--preset`` trades the other way.
+drawing beside it (``bench/video.py --sweep``, CPU seconds per second of 1280x720 video,
+render included): x264 ``ultrafast`` 0.36-0.40, ``superfast`` 0.42-0.51, ``veryfast``
+0.52-0.59; on two shared cores CPU time is what limits the speed. Its files are about
+1.6x those of ``superfast`` (about 1 Mbit/s for a talking head at 1280x720): ``--preset``
+trades the other way.
 """
 
 from __future__ import annotations
