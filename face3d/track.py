@@ -30,6 +30,8 @@ import numpy as np
 from face3d.errors import FormatError
 
 TIME_COLUMNS = ("time_s", "time", "t", "seconds")
+#: The mouth columns of ``face3d export``, in their order (the analysis produces these).
+MOUTH_NAMES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,19 @@ class WeightTrack:
         n = int(math.floor(end * fps + 1e-9)) + 1 if len(self) else 0
         times = np.arange(n, dtype=np.float64) / fps
         return WeightTrack(times, self.names, self.sample(times))
+
+
+def export_columns(track: WeightTrack) -> WeightTrack:
+    """``track`` with the columns of ``face3d export`` (:data:`MOUTH_NAMES`) first, zero
+    where the track has none, then any other columns it has."""
+    names = MOUTH_NAMES + tuple(n for n in track.names if n not in MOUTH_NAMES)
+    if names == track.names:
+        return track
+    values = np.zeros((len(track), len(names)), np.float32)
+    for j, n in enumerate(names):
+        if n in track.names:
+            values[:, j] = track.column(n)
+    return WeightTrack(track.times, names, values)
 
 
 def write_csv(track: WeightTrack, stream, fps: float | None = None) -> None:

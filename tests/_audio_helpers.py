@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +56,35 @@ def corr(a, b) -> float:
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     return float(np.corrcoef(a, b)[0, 1])
+
+
+def start_pulse(prefix: str = "f3dpa"):
+    """(env, folder) of a private PulseAudio daemon with a null sink 'spk' as the default sink
+    and its monitor 'spk.monitor' as the default source: what is played into it is heard by
+    an input stream, paced like a real card. Stop it with :func:`stop_pulse`."""
+    d = tempfile.mkdtemp(prefix=prefix)  # short path: unix socket names are limited to 108 bytes
+    os.chmod(d, 0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=d, HOME=d, PULSE_RUNTIME_PATH=os.path.join(d, "pulse"))
+    env.pop("PULSE_SERVER", None)
+    cmd = ["pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--disallow-exit=false",
+           "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=spk"]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
+    for _ in range(100):
+        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        shutil.rmtree(d, ignore_errors=True)
+        pytest.fail(f"private pulseaudio did not start: {r.stderr.strip()[-500:]}")
+    try:
+        for args in (["set-default-sink", "spk"], ["set-default-source", "spk.monitor"]):
+            subprocess.run(["pactl", *args], env=env, check=True, capture_output=True, timeout=10)
+    except BaseException:
+        stop_pulse(env, d)
+        raise
+    return env, d
+
+
+def stop_pulse(env, d) -> None:
+    subprocess.run(["pulseaudio", "-k"], env=env, capture_output=True, timeout=10)
+    shutil.rmtree(d, ignore_errors=True)

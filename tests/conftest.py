@@ -76,3 +76,16 @@ def default_rig():
     from face3d.mesh.heads import load_head
 
     return load_head()
+
+
+@pytest.fixture(scope="module")
+def pulse():
+    """Env dict for a private PulseAudio with a null sink, one per test module
+    (see :func:`_audio_helpers.start_pulse`)."""
+    from _audio_helpers import start_pulse, stop_pulse
+
+    env, d = start_pulse()
+    try:
+        yield env
+    finally:
+        stop_pulse(env, d)

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,54 +24,12 @@ import pytest
 from face3d.audio.files import load_audio
 from face3d.track import read_csv
 
-from _audio_helpers import ROOT, run_cli, speak
+from _audio_helpers import ROOT, run_cli, speak, start_pulse, stop_pulse
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pulseaudio") is None or shutil.which("paplay") is None,
     reason="needs pulseaudio and paplay (apt-get install pulseaudio pulseaudio-utils libasound2-plugins)",
 )
-
-
-def _start_pulse():
-    """(env, folder) of a private PulseAudio with a null sink 'spk' as default sink and its monitor as default source."""
-    d = tempfile.mkdtemp(prefix="f3dpa")  # short path: unix socket names are limited to 108 bytes
-    os.chmod(d, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=d, HOME=d, PULSE_RUNTIME_PATH=os.path.join(d, "pulse"))
-    env.pop("PULSE_SERVER", None)
-    cmd = ["pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--disallow-exit=false",
-           "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=spk"]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
-    ok = False
-    for _ in range(50):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            ok = True
-            break
-        time.sleep(0.1)
-    if not ok:
-        shutil.rmtree(d, ignore_errors=True)
-        pytest.fail(f"private pulseaudio did not start: {r.stderr.strip()[-500:]}")
-    try:
-        for args in (["set-default-sink", "spk"], ["set-default-source", "spk.monitor"]):
-            subprocess.run(["pactl", *args], env=env, check=True, capture_output=True, timeout=10)
-    except BaseException:
-        _stop_pulse(env, d)
-        raise
-    return env, d
-
-
-def _stop_pulse(env, d):
-    subprocess.run(["pulseaudio", "-k"], env=env, capture_output=True, timeout=10)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def pulse():
-    """Env dict for the module's private PulseAudio (see :func:`_start_pulse`)."""
-    env, d = _start_pulse()
-    try:
-        yield env
-    finally:
-        _stop_pulse(env, d)
 
 
 def _start_record(env, *args):
@@ -145,7 +102,12 @@ def test_record_hears_speech_played_into_the_loopback(pulse, tmp_path):
     assert -0.05 < lag < 2.0
 
 
-def test_ctrl_c_keeps_everything_captured(pulse, tmp_path):
+HEADER = "frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose"
+
+
+@pytest.mark.parametrize("sig, said", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "stopped by SIGTERM")])
+def test_stopping_keeps_everything_captured(pulse, tmp_path, sig, said):
+    """Ctrl-C, or SIGTERM from a service manager or 'timeout': record keeps the whole take."""
     speech = tmp_path / "speech.wav"
     speak("Open the door and look at the moon.", speech)
     csv, wav = tmp_path / "rec.csv", tmp_path / "take.wav"
@@ -153,41 +115,17 @@ def test_ctrl_c_keeps_everything_captured(pulse, tmp_path):
     time.sleep(0.3)
     subprocess.run(["paplay", str(speech)], env=pulse, check=True, timeout=30)
     time.sleep(0.3)
-    p.send_signal(signal.SIGINT)
+    p.send_signal(sig)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 0, err
-    assert "Ctrl-C" in err and "Traceback" not in err
+    assert said in err and "Traceback" not in err
+    lines = csv.read_text().splitlines()
+    assert lines[0] == HEADER
     take, r = load_audio(wav, rate=16000)
     rec = read_csv(csv)
     dur = len(take) / r
     assert dur > 1.5
-    assert len(rec) == int(np.floor((dur - 1e-9) * 60)) + 1
-    _compare(wav, csv, speech)
-    assert not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
-
-
-HEADER = "frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose"
-
-
-def test_sigterm_keeps_everything_captured(pulse, tmp_path):
-    """A service manager or 'timeout' stops record with SIGTERM: the same as Ctrl-C."""
-    speech = tmp_path / "speech.wav"
-    speak("Open the door and look at the moon.", speech)
-    csv, wav = tmp_path / "rec.csv", tmp_path / "take.wav"
-    p = _start_record(pulse, "-o", csv, "--wav", wav)
-    time.sleep(0.3)
-    subprocess.run(["paplay", str(speech)], env=pulse, check=True, timeout=30)
-    time.sleep(0.3)
-    p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=30)
-    assert p.returncode == 0, err
-    assert "stopped by SIGTERM" in err and "Traceback" not in err
-    lines = csv.read_text().splitlines()
-    assert lines[0] == HEADER
-    take, r = load_audio(wav, rate=16000)
-    dur = len(take) / r
-    assert dur > 1.5
-    assert len(lines) - 1 == int(np.floor((dur - 1e-9) * 60)) + 1
+    assert len(rec) == len(lines) - 1 == int(np.floor((dur - 1e-9) * 60)) + 1
     _compare(wav, csv, speech)
     assert not [q for q in tmp_path.iterdir() if q.name.startswith(".")]
 
@@ -195,7 +133,7 @@ def test_sigterm_keeps_everything_captured(pulse, tmp_path):
 def test_sound_server_dying_mid_stream_is_one_line(tmp_path):
     """The input device fails while recording: record stops by itself (it used to wait forever),
     keeps what came before, and says so in one line, with none of PortAudio's own lines."""
-    env, d = _start_pulse()
+    env, d = start_pulse()
     try:
         speech = tmp_path / "speech.wav"
         speak("Father saw a large dark barn, and Bob made me a map. Open the door and look at the moon.",
@@ -214,7 +152,7 @@ def test_sound_server_dying_mid_stream_is_one_line(tmp_path):
                 p.wait()
             player.wait(timeout=10)
     finally:
-        _stop_pulse(env, d)
+        stop_pulse(env, d)
     assert p.returncode == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err            # "recording from ..." was read already: nothing else
@@ -230,7 +168,7 @@ def test_sound_server_dying_mid_stream_is_one_line(tmp_path):
 def test_viewer_output_dying_mid_stream_is_one_line(tmp_path):
     """The sound server dies while the viewer plays: face3d's one notice, none of PortAudio's or
     ALSA's own lines (headless EGL window, no display needed)."""
-    env, d = _start_pulse()
+    env, d = start_pulse()
     e = dict(env, PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
     try:
         p = subprocess.Popen(
@@ -247,7 +185,7 @@ def test_viewer_output_dying_mid_stream_is_one_line(tmp_path):
                 p.kill()
                 p.wait()
     finally:
-        _stop_pulse(env, d)
+        stop_pulse(env, d)
     if p.returncode != 0 and "headless EGL" in err:
         pytest.skip(err.strip())
     assert p.returncode == 0, err

@@ -119,3 +119,15 @@ def test_bad_csv_files(tmp_path):
     p.write_bytes(b"\xff\xfe\x00\x81garbage")
     with pytest.raises(FormatError, match="bin.csv"):
         read_csv(p)
+
+
+def test_mouth_names_are_the_analysis_names():
+    from face3d.analysis import NAMES
+    from face3d.track import MOUTH_NAMES, WeightTrack, export_columns
+
+    assert tuple(NAMES) == MOUTH_NAMES
+    tr = WeightTrack(np.arange(3) / 60.0, ("extra", "jawOpen"), np.array([[1, 0.5]] * 3, np.float32))
+    ex = export_columns(tr)
+    assert ex.names == MOUTH_NAMES + ("extra",)
+    assert np.allclose(ex.column("jawOpen"), 0.5) and np.allclose(ex.column("mouthClose"), 0.0)
+    assert np.allclose(ex.column("extra"), 1.0)

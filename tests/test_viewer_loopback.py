@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import numpy as np
@@ -22,6 +21,7 @@ import pytest
 from face3d.render.renderer import BACKGROUND
 from face3d.track import read_csv
 
+from _audio_helpers import start_pulse, stop_pulse
 from _viewer_helpers import ROOT, best_lag, head_args, mask, running_viewer, viewer_env, xvfb_display
 
 pytestmark = pytest.mark.skipif(
@@ -30,37 +30,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 SPEECH = ROOT / "models" / "demo_speech.wav"
-
-
-def _start_pulse():
-    d = tempfile.mkdtemp(prefix="f3dvw")
-    os.chmod(d, 0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=d, HOME=d, PULSE_RUNTIME_PATH=os.path.join(d, "pulse"))
-    env.pop("PULSE_SERVER", None)
-    subprocess.run(["pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--load=module-native-protocol-unix",
-                    "--load=module-null-sink sink_name=spk"], env=env, capture_output=True, timeout=30)
-    for _ in range(100):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
-    else:
-        shutil.rmtree(d, ignore_errors=True)
-        pytest.fail("the private pulseaudio did not start")
-    for args in (["set-default-sink", "spk"], ["set-default-source", "spk.monitor"]):
-        subprocess.run(["pactl", *args], env=env, check=True, capture_output=True, timeout=10)
-    return env, d
-
-
-def _stop_pulse(env, d):
-    subprocess.run(["pulseaudio", "-k"], env=env, capture_output=True, timeout=10)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def pulse():
-    env, d = _start_pulse()
-    yield env
-    _stop_pulse(env, d)
 
 
 @pytest.fixture(scope="module")
@@ -128,14 +97,19 @@ def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
     heard, rate = sf.read(str(back), dtype="float32")
     speech, r2 = sf.read(str(SPEECH), dtype="float32")
     assert rate == r2 == 16000
-    # seconds 1 to 3 of the speech are in what the monitor heard, sample for sample
-    # (the monitor stream may start a little after the viewer's sound does)
-    ref = speech[rate: 3 * rate]
-    c = np.correlate(heard, ref, "valid")
-    i = int(np.argmax(c))
-    seg = heard[i: i + len(ref)]
-    ncc = float(c[i] / (np.linalg.norm(ref) * np.linalg.norm(seg) + 1e-12))
-    assert ncc > 0.9, f"the speech was not heard back from the loopback (correlation {ncc:.2f})"
+    # seconds 1 to 3 of the speech are in what the monitor heard, sample for sample (the
+    # monitor stream may start a little after the viewer's sound does). Matched in quarter-
+    # second pieces: on a loaded machine the null sink drops a block now and then, which
+    # shifts or cuts what follows; at least half of the pieces must still match exactly
+    # (a viewer that plays nothing, or plays at the wrong rate, matches none).
+    scores = []
+    for k in range(8):
+        ref = speech[rate + k * rate // 4: rate + (k + 1) * rate // 4]
+        c = np.correlate(heard, ref, "valid")
+        i = int(np.argmax(c))
+        seg = heard[i: i + len(ref)]
+        scores.append(float(c[i] / (np.linalg.norm(ref) * np.linalg.norm(seg) + 1e-12)))
+    assert sorted(scores)[4] > 0.9, f"the speech was not heard back from the loopback (correlations {scores})"
 
     r = subprocess.run([os.sys.executable, "-m", "face3d", "export", str(SPEECH), "-o", str(tmp_path / "ex.csv")],
                        cwd=ROOT, env=viewer_env(None), capture_output=True, text=True, timeout=60)
@@ -151,7 +125,7 @@ def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
 
 
 def test_sound_server_dies_mid_stream(xvfb, tmp_path):
-    env, d = _start_pulse()
+    env, d = start_pulse()
     try:
         args = [SPEECH, *head_args(tmp_path), "--size", "320x240", "--loop", "--stats"]
         with running_viewer(xvfb, args, title="demo_speech", env=_pulse_env(env)) as v:
@@ -167,4 +141,4 @@ def test_sound_server_dies_mid_stream(xvfb, tmp_path):
             err = _quit(v)
         assert "sound output stopped" in err
     finally:
-        _stop_pulse(env, d)
+        stop_pulse(env, d)

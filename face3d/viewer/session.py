@@ -24,26 +24,11 @@ import math
 
 import numpy as np
 
-from face3d.track import WeightTrack
+from face3d.track import WeightTrack, export_columns
 
 #: A media clock step longer than this (seconds) between two frames counts as a jump.
 MAX_STEP_S = 0.5
 RECORD_FPS = 60.0
-
-
-def export_columns(track: WeightTrack) -> WeightTrack:
-    """``track`` with the columns of ``face3d export`` (jawOpen, mouthWide, mouthPucker,
-    mouthClose) first, zero where the track has none, then any other columns it has."""
-    from face3d.analysis.visemes import NAMES
-
-    names = tuple(NAMES) + tuple(n for n in track.names if n not in NAMES)
-    if names == track.names:
-        return track
-    values = np.zeros((len(track), len(names)), np.float32)
-    for j, n in enumerate(names):
-        if n in track.names:
-            values[:, j] = track.column(n)
-    return WeightTrack(track.times, names, values)
 
 
 class Recorder:
