@@ -26,6 +26,7 @@ COMMANDS = [
     ("rig", "face3d.commands.rig"),
     ("export", "face3d.commands.export"),
     ("plot", "face3d.commands.plot"),
+    ("stream", "face3d.commands.stream"),
     ("record", "face3d.commands.record"),
     ("devices", "face3d.commands.devices"),
 ]

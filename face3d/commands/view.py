@@ -22,7 +22,9 @@ def register(sub):
 
     p = sub.add_parser("view", help=HELP, description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("audio", nargs="?", metavar="AUDIO", help="speech file to play (WAV, FLAC, OGG); default: the bundled demo speech")
+    p.add_argument("audio", nargs="?", metavar="AUDIO",
+                   help="speech file to play (WAV, FLAC, OGG), or '-' to play and animate standard input as it "
+                        "arrives; default: the bundled demo speech")
     p.add_argument("--mic", action="store_true", help="drive the head live from the microphone")
     p.add_argument("--device", metavar="D", help="input device for --mic (index or name; see 'face3d devices')")
     try:
@@ -47,6 +49,9 @@ def register(sub):
     p.add_argument("--screenshot", metavar="PNG", help="save the last drawn frame to PNG when the viewer closes")
     p.add_argument("--stats", action="store_true", help="print the time to the first frame and the frame rate")
     p.add_argument("--background", metavar="COLOR", help="background colour: green, blue, black, white, #RRGGBB")
+    from face3d.commands._stdin import add_stdin_options
+
+    add_stdin_options(p)
     return p
 
 
@@ -82,9 +87,19 @@ def build_session(args, log, shape_names=None):
     if args.device and not args.mic:
         raise UsageError("--device chooses the microphone; use it with --mic")
     if args.mic:
-        live = _open_live(args.device)
+        live = open_live(args.device)
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label
+    from face3d.commands._stdin import STDIN, raw_options
+
+    raw_opts = raw_options(args, args.audio == STDIN)
+    if args.audio == STDIN:
+        if args.curves or args.loop:
+            raise UsageError("AUDIO '-' (standard input) plays as it arrives: it takes no --curves or --loop")
+        live = _open_pipe(args, raw_opts)
+        session = Session(live=live, recorder=Recorder(live.names) if args.record else None, label=live.label)
+        session.pipe = live.mic
+        return session, live.label
 
     from face3d.audio.clock import OwnClock
 
@@ -119,7 +134,38 @@ def build_session(args, log, shape_names=None):
     return Session(track=track, clock=clock, recorder=rec, samples=samples, rate=rate, label=label), label
 
 
-def _open_live(device):
+def _open_pipe(args, raw_opts):
+    """Standard input through the live analysis, released in real time as it arrives."""
+    from face3d.audio.stdin import LABEL, PipeSource
+    from face3d.commands._stdin import stdin_binary
+    from face3d.live import LiveSource
+
+    pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute)   # the header is read when it starts
+    live = LiveSource(mic=pipe)
+    live.label = LABEL
+    pipe.notices = live.notices      # a stall shows on the overlay and stderr like the live source's notices
+    return live
+
+
+def _end_with_input(session, opts, log) -> None:
+    """Close the viewer once standard input has ended and all of it has been shown."""
+    pipe = getattr(session, "pipe", None)
+    if pipe is None:
+        return
+    update = session.update
+
+    def update_until_end():
+        w = update()
+        if pipe.finished and opts.max_frames != 0:
+            log(f"end of standard input after {pipe.released / pipe.rate:.1f} s of sound; closing")
+            opts.max_frames = 0          # the viewer's loop stops after this frame
+        return w
+
+    session.update = update_until_end
+
+
+def open_live(device):
+    """The microphone's LiveSource; a missing device's error lists the sound devices."""
     from face3d.errors import DeviceError
     from face3d.live import LiveSource
 
@@ -175,6 +221,7 @@ def run(args) -> int:
         osd=not args.no_osd, max_frames=args.frames, max_seconds=args.seconds, stats=args.stats, record=args.record,
         screenshot=args.screenshot, background=background,
     )
+    _end_with_input(session, opts, log)
     try:
         status = run_viewer(rig, session, opts, log=log)
     except BaseException:
