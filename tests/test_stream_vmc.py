@@ -20,12 +20,17 @@ class Receiver:
 
     def __init__(self):
         from pythonosc.dispatcher import Dispatcher
-        from pythonosc.osc_server import ThreadingOSCUDPServer
+        import socket
+
+        from pythonosc.osc_server import BlockingOSCUDPServer
 
         self.got = []
         d = Dispatcher()
         d.set_default_handler(lambda address, *args: self.got.append((time.monotonic(), address, args)))
-        self.server = ThreadingOSCUDPServer(("127.0.0.1", 0), d)
+        # one thread, so messages are recorded in the order they arrive (a thread per
+        # datagram may append a frame's values after its Apply on a loaded machine)
+        self.server = BlockingOSCUDPServer(("127.0.0.1", 0), d)
+        self.server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
