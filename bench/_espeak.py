@@ -1,6 +1,6 @@
 """espeak-ng speech with phoneme timings, through libespeak-ng's phoneme events (ctypes).
 
-``synthesize(text, speed=175, voice="en") -> (int16 samples, rate, events)`` where
+``synthesize(text, speed=175, voice="en", pitch=50) -> (int16 samples, rate, events)`` where
 ``events`` is a list of ``(seconds, phoneme)`` in espeak-ng's ASCII phoneme mnemonics,
 each phoneme lasting until the next event. Benchmark helper; not part of face3d.
 """
@@ -18,6 +18,7 @@ _AUDIO_OUTPUT_RETRIEVAL = 1
 _INIT_PHONEME_EVENTS = 0x0001
 _POS_CHARACTER = 1
 _ESPEAK_RATE = 1
+_ESPEAK_PITCH = 3
 
 
 class _EvId(ctypes.Union):
@@ -63,13 +64,24 @@ def _init():
     return _lib
 
 
-def synthesize(text: str, speed: int = 175, voice: str = "en"):
+def _synthesize_here(text, speed, voice, pitch):
     lib = _init()
     _state["chunks"], _state["events"] = [], []
     lib.espeak_SetVoiceByName(voice.encode())
     lib.espeak_SetParameter(_ESPEAK_RATE, int(speed), 0)
+    lib.espeak_SetParameter(_ESPEAK_PITCH, int(pitch), 0)
     b = text.encode("utf-8")
     lib.espeak_Synth(b, len(b) + 1, 0, _POS_CHARACTER, 0, 0, None, None)
     lib.espeak_Synchronize()
     x = np.concatenate(_state["chunks"]) if _state["chunks"] else np.zeros(0, np.int16)
     return x.astype(np.int16), int(_rate), list(_state["events"])
+
+
+def synthesize(text: str, speed: int = 175, voice: str = "en", pitch: int = 50):
+    """Each utterance in a fresh forked process: in one process, libespeak-ng (1.51) lets
+    an earlier text change the next one's pauses and put its phoneme events out of step
+    with its audio (by 50 ms and more); a fresh engine reports them where the audio has them."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(_synthesize_here, (text, speed, voice, pitch))

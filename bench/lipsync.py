@@ -1,27 +1,32 @@
-"""Lip-sync accuracy against espeak-ng's own phoneme timings, beside two PyPI peers.
+"""Lip-sync accuracy on held-out voices with exact phone timings, beside two PyPI peers.
 
-Synthesises varied sentences with espeak-ng (through libespeak-ng, which reports when
-each phoneme starts), turns each phoneme into target openness, width and rounding, and
-compares every system's curves at 100 frames per second:
+Synthesises 30 varied sentences with each held-out voice of ``bench/_corpus.py``
+(espeak-ng accents and variants and a Flite voice that the viseme model never saw in
+training; ``--voices`` picks others), takes the synthesiser's own phone timings, turns
+each phone into target openness, width and rounding, and compares every system's curves
+at 100 frames per second (the issue 10 definitions):
 
-* ``r open``: Pearson r of the system's jaw opening against the target openness, at the
-  lag (``lag ms``, positive = system late) in -150..150 ms that maximises it;
-  ``r@0`` is the same at zero lag.
-* ``pbm closed``: share of p/b/m phonemes during which the mouth is shut at some frame
-  (mouthClose >= 0.5 or jaw opening <= 0.05), at the best lag.
-* ``pause rest``: share of pause frames (espeak-ng pauses and leading/trailing silence,
-  40 ms in from each edge) where opening, width and rounding are all < 0.1 and
-  mouthClose < 0.5.
-* ``r wide``, ``r round``: Pearson r of width and rounding against their targets.
+* ``jaw r``: Pearson r of ``jawOpen`` against the target openness per utterance, then the
+  mean, at the lag (``lag``, positive = system late; one lag per system, searched over
+  -150..150 ms) that maximises that mean; ``worst voice``: the lowest per-voice mean.
+* ``p/b/m closed``: share of p/b/m segments of 30 ms or longer in which the lip aperture
+  ``jawOpen - mouthClose`` reaches 0.15 or less within 20 ms of the segment.
+* ``open vowels shut``: share of frames inside open vowels (target openness >= 0.5,
+  20 ms in from each edge) with that aperture at 0.15 or less.
+* ``pauses at rest``: share of frames inside pauses of 150 ms or more (50 ms in from each
+  edge) with ``jawOpen`` <= 0.1.
+* ``width r``, ``round r``: Pearson r of ``mouthWide`` and ``mouthPucker`` against the
+  per-phone targets on vowel frames (all utterances pooled), at the system's lag.
 
-Peers (installed in their own virtualenv, default /tmp/peers; not face3d dependencies):
-``openfacefx energy --retarget arkit`` (opening = jawOpen, width = mouthStretch L/R,
-rounding = max(mouthPucker, mouthFunnel); no mouthClose channel) and ``pylipsync``
-(uLipSync's MFCC template method; opening = aa + 0.6 oh + 0.4 ee + 0.3 ih + 0.2 ou,
-width = ee + 0.6 ih, rounding = ou + 0.5 oh). A peer that cannot be found or run gets
-a row saying so.
+The shares are taken at zero lag (what a viewer shows). Peers (installed in their own
+virtualenv, default /tmp/peers; not face3d dependencies): ``openfacefx energy --retarget
+arkit`` (opening = jawOpen, width = mouthStretch L/R, rounding = max(mouthPucker,
+mouthFunnel), mouthClose when it has one) and ``pylipsync`` (uLipSync's MFCC template
+method; opening = aa + 0.6 oh + 0.4 ee + 0.3 ih + 0.2 ou, width = ee + 0.6 ih, rounding =
+ou + 0.5 oh; no closure channel). A peer that cannot be found or run gets a row saying
+so. ``--live`` adds face3d's streaming path (10 ms blocks through ``StreamAnalyzer``).
 
-    .venv/bin/python bench/lipsync.py [--peers /tmp/peers] [--keep DIR]
+    .venv/bin/python bench/lipsync.py [--peers /tmp/peers] [--voices V,V] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -44,90 +49,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import soundfile as sf  # noqa: E402
 
 import face3d  # noqa: E402
-from _espeak import synthesize  # noqa: E402
+from _corpus import FPS, HELDOUT_VOICES, n_frames, synthesize, targets  # noqa: E402
 
-FPS = 100
 SENTENCES = [
-    ("Father saw a large dark barn on the far farm.", 175),
-    ("We see three green trees, and she keeps the key.", 175),
-    ("Do you choose the blue shoes, or the new boots?", 160),
-    ("Bob made me a map, but my mom bought a bumpy bike.", 175),
-    ("Open the window. Look at the moon! It is so cool.", 150),
-    ("Peter Piper picked a peck of pickled peppers.", 190),
-    ("How now, brown cow? The mouse found a house.", 165),
-    ("Sit still; little Tim will fix it with his ship kit.", 175),
-    ("A warm wind was blowing over the water, while we waited.", 140),
-    ("Please, beam me up. Maybe by May, maybe by June.", 200),
-    ("The cat sat on a hat. Pass the jam, Sam.", 175),
-    ("Who knew you would move to the zoo, too?", 175),
+    "Father saw a large dark barn on the far farm.",
+    "We see three green trees, and she keeps the key.",
+    "Do you choose the blue shoes, or the new boots?",
+    "Bob made me a map, but my mom bought a bumpy bike.",
+    "Open the window. Look at the moon! It is so cool.",
+    "Peter Piper picked a peck of pickled peppers.",
+    "How now, brown cow? The mouse found a house.",
+    "Sit still; little Tim will fix it with his ship kit.",
+    "A warm wind was blowing over the water, while we waited.",
+    "Please, beam me up. Maybe by May, maybe by June.",
+    "The cat sat on a hat. Pass the jam, Sam.",
+    "Who knew you would move to the zoo, too?",
+    "My brother parked the boat by the harbour at noon.",
+    "Eat your peas, please, and leave the cheese for me.",
+    "The old man rode home across the open moor.",
+    "Put the box on top of the piano, Paul.",
+    "I am going to buy a pair of warm boots.",
+    "Palm trees sway above the calm blue bay.",
+    "Mary made a bowl of plum jam for the baby.",
+    "Go slowly; the road is wet and the light is low.",
+    "Ample maple syrup was poured upon the pancakes.",
+    "Her father thinks the garden is far too dark.",
+    "Be quiet, Mabel. The puppy is asleep at last.",
+    "Few people knew what the ruby was worth.",
+    "Mind the gap between the platform and the train.",
+    "Apples and bananas are my favourite things.",
+    "Bring me the map. We must leave before dawn.",
+    "Who put the moose in my room?",
+    "The rain in Spain stays mainly in the plain.",
+    "Ah, what a marvellous bottle of wine, Bob!",
 ]
-
-# phoneme -> (openness, width, rounding); espeak-ng English mnemonics
-_V = {
-    "a": (0.9, 0.2, 0.0), "aa": (1.0, 0.1, 0.0), "a#": (0.6, 0.1, 0.0), "A:": (1.0, 0.0, 0.0),
-    "A@": (1.0, 0.0, 0.0), "A": (1.0, 0.0, 0.0), "aI": (0.9, 0.3, 0.0), "aI@": (0.9, 0.3, 0.0),
-    "aU": (0.9, 0.0, 0.4), "aU@": (0.9, 0.0, 0.4), "V": (0.7, 0.1, 0.0), "0": (0.8, 0.0, 0.4),
-    "O": (0.7, 0.0, 0.6), "O:": (0.7, 0.0, 0.7), "O@": (0.6, 0.0, 0.6), "OI": (0.6, 0.2, 0.5),
-    "o@": (0.6, 0.0, 0.7), "oU": (0.5, 0.0, 0.8), "@": (0.4, 0.1, 0.0), "@-": (0.3, 0.1, 0.0),
-    "@2": (0.35, 0.1, 0.0), "@5": (0.3, 0.0, 0.3), "@L": (0.35, 0.1, 0.0), "3": (0.45, 0.1, 0.2),
-    "3:": (0.45, 0.1, 0.2), "@@": (0.45, 0.1, 0.2), "E": (0.6, 0.5, 0.0), "E2": (0.6, 0.5, 0.0),
-    "e@": (0.6, 0.4, 0.0), "eI": (0.5, 0.6, 0.0), "I": (0.3, 0.6, 0.0), "I2": (0.3, 0.5, 0.0),
-    "I#": (0.3, 0.5, 0.0), "i": (0.25, 0.8, 0.0), "i:": (0.2, 1.0, 0.0), "i@": (0.3, 0.7, 0.0),
-    "i@3": (0.3, 0.7, 0.0), "u:": (0.2, 0.0, 1.0), "U": (0.3, 0.0, 0.6), "U@": (0.3, 0.0, 0.6),
-    "u@": (0.3, 0.0, 0.7),
-}
-_C = {
-    "p": (0.0, 0.0, 0.0), "b": (0.0, 0.0, 0.0), "m": (0.0, 0.0, 0.0),
-    "f": (0.1, 0.2, 0.0), "v": (0.1, 0.2, 0.0), "T": (0.15, 0.2, 0.0), "D": (0.15, 0.2, 0.0),
-    "s": (0.1, 0.4, 0.0), "z": (0.1, 0.4, 0.0), "S": (0.15, 0.0, 0.5), "Z": (0.15, 0.0, 0.5),
-    "tS": (0.15, 0.0, 0.4), "dZ": (0.15, 0.0, 0.4), "t": (0.2, 0.2, 0.0), "d": (0.2, 0.2, 0.0),
-    "n": (0.2, 0.2, 0.0), "l": (0.25, 0.2, 0.0), "r": (0.2, 0.0, 0.3), "w": (0.1, 0.0, 1.0),
-    "j": (0.15, 0.5, 0.0), "k": (0.25, 0.1, 0.0), "g": (0.25, 0.1, 0.0), "N": (0.25, 0.1, 0.0),
-    "h": (0.4, 0.1, 0.0), "x": (0.25, 0.0, 0.0), "?": (0.2, 0.0, 0.0),
-}
-PBM = {"p", "b", "m"}
-
-
-def phoneme_target(ph: str):
-    """(openness, width, rounding, kind) with kind 'pause', 'pbm', 'speech' or None (marker)."""
-    if ph.startswith("_"):
-        return (0.0, 0.0, 0.0, "pause")
-    base = ph.rstrip(";'/,!-#") or ph
-    if ph in _V:
-        return (*_V[ph], "speech")
-    if base in _V:
-        return (*_V[base], "speech")
-    for sym in (ph, base, ph[:2], ph[:1]):
-        if sym in _C:
-            return (*_C[sym], "pbm" if sym in PBM else "speech")
-    if ph[:1] in "aAeEiIoOuUV03@":
-        return (0.5, 0.2, 0.2, "speech")
-    return None  # stress / length markers continue the previous phoneme
-
-
-def targets(events, n_frames):
-    """Per-frame target (n, 3), kind array, and list of p/b/m frame ranges."""
-    tgt = np.zeros((n_frames, 3))
-    kind = np.full(n_frames, "pause", dtype=object)
-    segs = []
-    for t, ph in events:
-        v = phoneme_target(ph)
-        if v is None:
-            continue
-        segs.append([t, v, ph])
-    pbm = []
-    for i, (t, v, ph) in enumerate(segs):
-        t1 = segs[i + 1][0] if i + 1 < len(segs) else n_frames / FPS
-        a, b = int(round(t * FPS)), int(round(t1 * FPS))
-        a, b = max(0, min(a, n_frames)), max(0, min(b, n_frames))
-        if b <= a:
-            continue
-        tgt[a:b] = v[:3]
-        kind[a:b] = v[3]
-        if v[3] == "pbm":
-            pbm.append((a, b))
-    return tgt, kind, pbm
-
 
 # ---------------------------------------------------------------- systems
 
@@ -135,8 +90,21 @@ def run_face3d(paths):
     out = []
     for p in paths:
         tr = face3d.analyze(p, fps=FPS)
-        v = tr.values.astype(np.float64)
-        out.append(v)  # open, wide, round, close
+        out.append(_fit(tr.values.astype(np.float64), _n_frames(p)))  # open, wide, round, close
+    return out
+
+
+def run_face3d_live(paths):
+    """The microphone path: 10 ms blocks at the file's rate through StreamAnalyzer."""
+    from face3d.analysis import StreamAnalyzer
+
+    out = []
+    for p in paths:
+        x, rate = sf.read(str(p), dtype="float32")
+        sa = StreamAnalyzer(rate)
+        hop = rate // 100
+        parts = [sa.feed(x[i : i + hop]) for i in range(0, len(x), hop)] + [sa.flush()]
+        out.append(_fit(np.concatenate(parts).astype(np.float64), _n_frames(p)))
     return out
 
 
@@ -223,14 +191,14 @@ _NFRAMES: dict = {}
 def _n_frames(p):
     if p not in _NFRAMES:
         info = sf.info(str(p))
-        _NFRAMES[p] = int(np.floor(info.frames / info.samplerate * FPS - 1e-9)) + 1
+        _NFRAMES[p] = n_frames(info.frames, info.samplerate)
     return _NFRAMES[p]
 
 
 # ---------------------------------------------------------------- metrics
 
 def _pearson(a, b):
-    if np.std(a) < 1e-9 or np.std(b) < 1e-9:
+    if len(a) < 2 or np.std(a) < 1e-9 or np.std(b) < 1e-9:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
 
@@ -244,73 +212,83 @@ def _shift(v, lag):
     return np.concatenate([np.repeat(v[:1], -lag, axis=0), v[:lag]])
 
 
-def score(curves, refs, max_lag=15):
-    cat_t = np.concatenate([r[0] for r in refs])
-    best = (-2.0, 0)
-    r0 = None
-    for lag in range(-max_lag, max_lag + 1):
-        cv = np.concatenate([_fit(_shift(c, lag), len(r[0])) for c, r in zip(curves, refs)])
-        rr = _pearson(cv[:, 0], cat_t[:, 0])
-        if lag == 0:
-            r0 = rr
-        if np.isfinite(rr) and rr > best[0]:
-            best = (rr, lag)
-    lag = best[1]
-    cv = [_fit(_shift(c, lag), len(r[0])) for c, r in zip(curves, refs)]
-    allv = np.concatenate(cv)
-    closed, total = 0, 0
-    rest_ok, rest_n = 0, 0
-    for v, (tgt, kind, pbm) in zip(cv, refs):
-        shut = (v[:, 3] >= 0.5) | (v[:, 0] <= 0.05)
-        for a, b in pbm:
-            total += 1
-            closed += bool(shut[a:b].any())
-        pause = kind == "pause"
-        # 40 ms in from each edge of every pause run
-        edge = np.zeros_like(pause)
-        idx = np.flatnonzero(np.diff(np.concatenate([[0], pause.astype(int), [0]])))
-        for s, e in zip(idx[::2], idx[1::2]):
-            edge[s : min(e, s + 4)] = True
-            edge[max(s, e - 4) : e] = True
-        sel = pause & ~edge
-        rest = (v[:, 0] < 0.1) & (v[:, 1] < 0.1) & (v[:, 2] < 0.1) & (v[:, 3] < 0.5)
-        rest_ok += int(rest[sel].sum())
-        rest_n += int(sel.sum())
+def score(curves, refs, voices, max_lag=15):
+    """Issue 10 metrics for one system: curves and refs per utterance, voices per utterance."""
+    def jaw_rs(lag):
+        return np.array([_pearson(_shift(c, lag)[:, 0], r["tgt"][:, 0]) for c, r in zip(curves, refs)])
+
+    best = max(range(-max_lag, max_lag + 1), key=lambda g: np.nanmean(jaw_rs(g)))
+    rs = jaw_rs(best)
+    vo = np.array(voices)
+    per_voice = {v: float(np.nanmean(rs[vo == v])) for v in dict.fromkeys(voices)}
+    closed = n_pbm = shut = n_open = rest = n_rest = 0
+    wide_c, wide_t, round_c, round_t = [], [], [], []
+    for c, r in zip(curves, refs):
+        ap = c[:, 0] - c[:, 3]
+        n = len(ap)
+        cl = _shift(c, best)
+        for a, b, kind, op in r["segs"]:
+            if kind == "pbm" and b - a >= 3:
+                n_pbm += 1
+                closed += bool(ap[max(0, a - 2) : min(n, b + 2)].min() <= 0.15)
+            elif kind == "vowel" and op >= 0.5 and b - a > 4:
+                shut += int((ap[a + 2 : b - 2] <= 0.15).sum())
+                n_open += b - a - 4
+            elif kind == "pause" and b - a >= 15:
+                rest += int((c[a + 5 : b - 5, 0] <= 0.1).sum())
+                n_rest += b - a - 10
+            if kind == "vowel":
+                wide_c.append(cl[a:b, 1]); wide_t.append(r["tgt"][a:b, 1])
+                round_c.append(cl[a:b, 2]); round_t.append(r["tgt"][a:b, 2])
     return dict(
-        r_open=best[0], lag_ms=lag * 1000 // FPS, r0=r0,
-        pbm=closed / max(total, 1), n_pbm=total,
-        rest=rest_ok / max(rest_n, 1), n_rest=rest_n,
-        r_wide=_pearson(allv[:, 1], cat_t[:, 1]), r_round=_pearson(allv[:, 2], cat_t[:, 2]),
+        jaw_r=float(np.nanmean(rs)), worst=min(per_voice.values()), per_voice=per_voice,
+        lag_ms=best * 1000 // FPS,
+        pbm=closed / max(n_pbm, 1), n_pbm=n_pbm, shut=shut / max(n_open, 1), n_open=n_open,
+        rest=rest / max(n_rest, 1), n_rest=n_rest,
+        r_wide=_pearson(np.concatenate(wide_c), np.concatenate(wide_t)),
+        r_round=_pearson(np.concatenate(round_c), np.concatenate(round_t)),
     )
+
+
+def corpus(voices, tmp):
+    paths, refs, vo = [], [], []
+    for voice in voices:
+        for i, text in enumerate(SENTENCES):
+            x, rate, events, cmu = synthesize(voice, text, speed=150 + (i * 7) % 50)
+            p = tmp / f"{voice.replace(':', '_').replace('+', '_')}_{i:02d}.wav"
+            sf.write(str(p), x, rate, subtype="PCM_16")
+            paths.append(p)
+            refs.append(targets(events, _n_frames(p), cmu))
+            vo.append(voice)
+    return paths, refs, vo
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--peers", default=os.environ.get("FACE3D_PEERS", "/tmp/peers"), help="virtualenv holding openfacefx and pylipsync")
+    ap.add_argument("--peers", default=os.environ.get("FACE3D_PEERS", "/tmp/peers"),
+                    help="virtualenv holding openfacefx and pylipsync")
+    ap.add_argument("--voices", default=",".join(HELDOUT_VOICES), help="comma-separated voices (bench/_corpus.py)")
+    ap.add_argument("--no-peers", action="store_true", help="score face3d only")
+    ap.add_argument("--live", action="store_true", help="also score the streaming (microphone) path")
     ap.add_argument("--keep", default=None, help="keep the synthesised WAVs and peer outputs in this folder")
     args = ap.parse_args(argv)
 
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="lipsync"))
     tmp.mkdir(parents=True, exist_ok=True)
-    paths, refs = [], []
-    total_s = 0.0
-    for i, (text, speed) in enumerate(SENTENCES):
-        x, rate, events = synthesize(text, speed=speed)
-        p = tmp / f"s{i:02d}.wav"
-        sf.write(str(p), x, rate, subtype="PCM_16")
-        paths.append(p)
-        n = _n_frames(p)
-        refs.append(targets(events, n))
-        total_s += len(x) / rate
-    print(f"{len(paths)} espeak-ng sentences, {total_s:.1f} s of speech, "
-          f"{sum(len(r[2]) for r in refs)} p/b/m phonemes, targets at {FPS} frames/s\n")
+    voices = [v for v in args.voices.split(",") if v]
+    paths, refs, vo = corpus(voices, tmp)
+    total_s = sum(sf.info(str(p)).duration for p in paths)
+    n_pbm = sum(1 for r in refs for s in r["segs"] if s[2] == "pbm" and s[1] - s[0] >= 3)
+    print(f"{len(paths)} utterances ({len(SENTENCES)} sentences x {len(voices)} voices: {', '.join(voices)}), "
+          f"{total_s:.0f} s of speech, {n_pbm} p/b/m segments >= 30 ms, targets at {FPS} frames/s\n")
 
+    systems = [("face3d (file)", lambda: run_face3d(paths))]
+    if args.live:
+        systems.append(("face3d (live, 10 ms blocks)", lambda: run_face3d_live(paths)))
+    if not args.no_peers:
+        systems += [("openfacefx energy (arkit)", lambda: run_openfacefx(paths, args.peers, tmp)),
+                    ("pylipsync (uLipSync)", lambda: run_pylipsync(paths, args.peers, tmp))]
     rows = []
-    systems = [
-        ("face3d", lambda: run_face3d(paths)),
-        ("openfacefx energy (arkit)", lambda: run_openfacefx(paths, args.peers, tmp)),
-        ("pylipsync (uLipSync)", lambda: run_pylipsync(paths, args.peers, tmp)),
-    ]
     for name, fn in systems:
         t0 = time.perf_counter()
         try:
@@ -318,17 +296,23 @@ def main(argv=None) -> int:
         except Exception as exc:  # a peer that cannot run gets a row saying so
             rows.append((name, None, f"not run: {exc}"))
             continue
-        rows.append((name, score(curves, refs), f"{time.perf_counter() - t0:.1f} s"))
+        rows.append((name, score(curves, refs, vo), f"{time.perf_counter() - t0:.1f} s"))
 
-    hdr = f"{'system':<27} {'r open':>7} {'lag ms':>7} {'r@0':>6} {'pbm closed':>10} {'pause rest':>10} {'r wide':>7} {'r round':>7}  wall"
-    print(hdr)
-    print("-" * len(hdr))
+    print("| system | jaw r (mean) | worst voice | lag | p/b/m closed | open vowels shut | pauses at rest "
+          "| width r | round r | wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, m, note in rows:
         if m is None:
-            print(f"{name:<27} {note}")
+            print(f"| {name} | {note} | | | | | | | | |")
             continue
-        print(f"{name:<27} {m['r_open']:>7.3f} {m['lag_ms']:>7d} {m['r0']:>6.3f} {m['pbm']:>10.2f} "
-              f"{m['rest']:>10.2f} {m['r_wide']:>7.3f} {m['r_round']:>7.3f}  {note}")
+        print(f"| {name} | {m['jaw_r']:.2f} | {m['worst']:.2f} | {m['lag_ms']:+d} ms | {m['pbm']:.0%} | "
+              f"{m['shut']:.0%} | {m['rest']:.0%} | {m['r_wide']:.2f} | {m['r_round']:.2f} | {note} |")
+    print("\njaw r per voice:")
+    print("| system | " + " | ".join(voices) + " |")
+    print("|---|" + "---|" * len(voices))
+    for name, m, _ in rows:
+        if m is not None:
+            print(f"| {name} | " + " | ".join(f"{m['per_voice'][v]:.2f}" for v in voices) + " |")
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

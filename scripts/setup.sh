@@ -3,7 +3,7 @@
 # virtual environment in .venv, and face3d installed into it in editable mode.
 #
 #   scripts/setup.sh          what running face3d needs (PortAudio, Mesa EGL)
-#   scripts/setup.sh --test   plus what the test suite needs (Xvfb, xdotool, espeak-ng,
+#   scripts/setup.sh --test   plus what the test suite needs (Xvfb, xdotool, espeak-ng, flite,
 #                             sox, PulseAudio for the loopback audio tests)
 #
 # On Debian/Ubuntu as root the missing packages are installed with apt-get; otherwise the
@@ -15,7 +15,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 runtime_pkgs=(libportaudio2 libegl1 libgl1-mesa-dri libgles2)
-test_pkgs=(xvfb xdotool espeak-ng sox pulseaudio pulseaudio-utils libasound2-plugins)
+test_pkgs=(xvfb xdotool espeak-ng flite sox pulseaudio pulseaudio-utils libasound2-plugins)
 pkgs=("${runtime_pkgs[@]}")
 [ $want_test = 1 ] && pkgs+=("${test_pkgs[@]}")
 
@@ -36,7 +36,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
   fi
 else
   echo "setup: not a Debian/Ubuntu system; install PortAudio and an OpenGL 3.3 driver with EGL" >&2
-  [ $want_test = 1 ] && echo "setup: for the tests also install Xvfb, xdotool, espeak-ng, sox and PulseAudio" >&2
+  [ $want_test = 1 ] && echo "setup: for the tests also install Xvfb, xdotool, espeak-ng, flite, sox and PulseAudio" >&2
 fi
 
 PY=${PYTHON:-python3}

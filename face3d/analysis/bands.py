@@ -9,18 +9,21 @@ Each band's energy is the mean square of the band-limited signal, scaled so that
 full-scale sine inside the band reads 0 dB (dBFS); a floor of 1e-10 keeps digital
 silence at -100 dB. Bins are assigned to the band that holds their centre frequency.
 
-=====  ============  ====================================================================
-band   edges (Hz)    what it carries in speech
-=====  ============  ====================================================================
-0      80 - 250      voice fundamental; nasal and voiced-closure murmur (m, b)
-1      250 - 500     first formant (F1) of close vowels ("ee", "oo")
-2      500 - 1000    F1 of open vowels ("ah"); F2 of back rounded vowels ("oo", "oh")
-3      1000 - 2000   F2 of central and open vowels
-4      2000 - 3000   F2 of front spread vowels ("ee", "eh"); F3
-5      3000 - 4000   F3/F4, upper voicing energy
-6      4000 - 5500   fricative noise ("sh", "f")
-7      5500 - 8000   sibilant noise ("s")
-=====  ============  ====================================================================
+There are 17 bands, roughly even on a mel scale (each at least three 40 Hz bins wide)
+from 80 Hz to 4 kHz, then two wide bands for frication: fine enough below 4 kHz to place
+the first formant (250-1000 Hz: close vs open vowels) and the second and third
+(1-3.4 kHz: front spread "ee" high, back rounded "oo" low) for voices of any size.
+
+=======  ================  ================================================================
+bands    edges (Hz)        what they carry in speech
+=======  ================  ================================================================
+0        80 - 200          voice fundamental; nasal and voiced-closure murmur (m, b)
+1 - 6    200 - 1040        first formant (F1): low for "ee", "oo", nasals; high for "ah"
+7 - 12   1040 - 2860       second formant (F2): high for front spread vowels, low for rounded
+13 - 14  2860 - 4000       F3/F4, upper voicing energy
+15       4000 - 5500       fricative noise ("sh", "f")
+16       5500 - 8000       sibilant noise ("s")
+=======  ================  ================================================================
 
 :func:`band_energies` does a whole signal in one vectorised pass (framed real FFT,
 power, per-band sums); :class:`BandAnalyzer` takes blocks of any size and runs the same
@@ -38,7 +41,10 @@ HOP_S = 0.010
 #: Analysis window length in seconds (periodic Hann).
 WIN_S = 0.025
 #: Band edges in Hz: band ``b`` covers ``[BAND_EDGES[b], BAND_EDGES[b + 1])``.
-BAND_EDGES = (80.0, 250.0, 500.0, 1000.0, 2000.0, 3000.0, 4000.0, 5500.0, 8000.0)
+BAND_EDGES = (80.0, 200.0, 320.0, 440.0, 560.0, 700.0, 860.0, 1040.0, 1240.0, 1480.0, 1760.0, 2080.0,
+              2440.0, 2860.0, 3400.0, 4000.0, 5500.0, 8000.0)
+#: Bands below this index are voice bands (under 4 kHz).
+VOICE_BANDS = 15
 #: (low, high) Hz per band.
 BANDS = tuple(zip(BAND_EDGES[:-1], BAND_EDGES[1:]))
 #: Energy floor (power); 10*log10(1e-10) = -100 dB.

@@ -1,72 +1,77 @@
 """Viseme mapping: band energies (dB) to the weights jawOpen, mouthWide, mouthPucker, mouthClose.
 
-Every weight is in [0, 1]. All levels below are in dB; ``b0 .. b7`` are the band
-energies of :mod:`face3d.analysis.bands` (80-250, 250-500, 500-1000, 1000-2000,
-2000-3000, 3000-4000, 4000-5500, 5500-8000 Hz).
+Every weight is in [0, 1]. All levels are in dB; the bands are those of
+:mod:`face3d.analysis.bands` (15 voice bands from 80 Hz to 4 kHz, two frication bands).
 
 Trackers (all causal, so a live stream and a whole file give the same numbers):
 
-* ``L`` voice level: the power sum of bands 0-5 (80 Hz - 4 kHz). Reason: that is where
-  voiced sound lives; hiss above 4 kHz (s, f) says little about the jaw, and 8 kHz files
-  have nothing there, so leaving it out keeps curves consistent across sample rates.
-* ``F`` noise floor: the minimum of ``L`` over the last 3 s. Reason: speech keeps
-  dipping to the floor between syllables, steady noise never leaves it, so the minimum
-  follows room noise within seconds without being pulled up by the voice.
-* ``V`` voice reference: the maximum of ``L`` over the last 2 s, but at least ``F + 25``.
-  Reason: openness is judged against the talker's own recent peaks, so speech at
-  -40 dBFS and at -6 dBFS open the mouth equally; the lower bound stops a signal barely
-  above the noise from counting as full voice.
-* ``gate = clip((L - F - 6) / 10)``: 0 within 6 dB of the floor, 1 from 16 dB above.
-  Reason: silence and steady noise (which sits at the floor) keep the mouth shut.
-* ``loud = clip(1 - (V - L) / 20) * gate``: 1 at the voice's peaks, 0 at 20 dB below.
+* ``L`` voice level: the power sum of the voice bands (80 Hz - 4 kHz). Hiss above 4 kHz
+  says little about the jaw, and 8 kHz files have nothing there.
+* ``F`` noise floor: the minimum of ``L`` over the last 3 s (speech keeps dipping to the
+  floor between syllables; steady noise never leaves it).
+* ``V`` voice reference: the maximum of ``L`` over the last 2 s, at least ``F + 25``, so
+  openness is judged against the talker's own recent peaks (level does not matter).
+* ``gate = clip((L - F - 6) / 10)``: silence and steady noise keep the mouth shut.
+* ``loud = clip(1 - (V - L) / 20) * gate``; ``recent``: the largest ``loud`` in 150 ms.
+* speaker normalisation: ``m``, the gate-weighted running mean (time constant 2 s) of the
+  spectral shape, so a voice's own timbre (tract length, microphone, room) is taken out.
 
-Rules:
+Per frame the features are the spectral shape ``s = clip(b - L, -60, 20) / 20`` (every
+band against the voice level), ``s - m``, and ``(L - V) / 20``, ``(L - F) / 30``,
+``gate``, ``loud``, ``recent``; the network sees them at the current frame and at the
+frames :attr:`~face3d.analysis.model.VisemeModel.taps` before it (context, causal).
+The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py``) gives
+openness, width, rounding and a p/b/m closure logit ``c``:
 
-* **jawOpen** ``= loud * clip(0.55 + (b2 - b1) / 25, 0.2, 1)``. Reason: open vowels
-  ("ah") have a high first formant (F1 700-1000 Hz), putting their energy in 500-1000 Hz
-  above 250-500 Hz; close vowels ("ee", "oo") and nasals have F1 near 300 Hz and the
-  opposite balance, so they open the jaw only a little (at least 0.2 of the loudness).
-* **mouthWide** ``= loud * clip((b4 - max(b2, b3) - 3) / 20)``. Reason: spread front
-  vowels ("ee", "eh") have F2 above 2 kHz with a deep trough between F1 and F2, so the
-  2-3 kHz band stands high against 500-2000 Hz; for "ah", "oh", "oo" it is far below.
-* **mouthPucker** ``= loud * clip((max(b2, b3) - b4 - 2) / 15) * clip(1 - (b2 - b1) / 15)``.
-  Reason: rounding lowers F2 (and F3), so energy gathers below 2 kHz and the 2-3 kHz band
-  falls ("oo", "oh", "w"); the second factor removes open vowels ("ah"), which are also
-  low-heavy but not rounded (their F1 is high, so ``b2 - b1`` is large).
-* **mouthClose** ``= max(recent * quiet * (1 - fric), murmur)``. Reason: for p, b, m
-  the lips close between voiced sounds. ``quiet = clip((V - L - 18) / 10)`` is a drop of
-  18-28 dB below the voice (the closure of a stop); ``recent`` is the largest ``loud``
-  over the last 150 ms, so the lips press only just after speech and a long pause
-  returns to rest; ``fric = clip((max(b5, b6, b7) - max(b0, b1, b2) + 5) / 10) *
-  clip((max(b5, b6, b7) - V + 50) / 10)`` marks hiss (s, f, sh), which is quiet in the
-  voice bands but made with open lips. ``murmur = gate * clip((max(b0, b1) -
-  max(b2, b3, b4) - 6) / 8) * clip((V - L - 6) / 6)`` is the nasal / voiced-closure hum
-  of m and b: energy only below 500 Hz, somewhat below the voice level.
+* **jawOpen** ``= clip((y - 0.05) / 0.95) * voiced`` (the network's hedges below 0.05
+  are rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with
+  ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)`` (a steeper gate): at rest
+  in silence, noise and a pause's breath or hum. The jaw also rises with the lips'
+  closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for p, b, m;
+* **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
+  on p, b and m, during speech or just after it (never in steady noise or a long pause).
 
-Smoothing: each weight goes through an instant-attack, exponential-release follower,
-``y[t] = max(x[t], a * y[t-1])`` with a release time constant of 40 ms (30 ms for
-mouthClose). Reason: the 25 ms analysis window already smooths the attack, so onsets
-are not delayed at all, while the release hides frame-to-frame flicker as sounds decay.
+Smoothing: each network output goes through an instant-attack, exponential-release
+follower, ``y[t] = max(x[t], a * y[t-1])`` with a release time constant of 20 ms (10 ms
+for mouthClose), which hides frame-to-frame flicker without delaying onsets; ``voiced``
+is applied after it, so the mouth is at rest from the first silent frame.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from face3d.analysis.bands import BANDS, HOP_S
+from face3d.analysis.bands import BANDS, HOP_S, VOICE_BANDS
+from face3d.analysis.model import VisemeModel, load_model
+from face3d.track import MOUTH_NAMES
 
 #: Output weight names, in column order.
-NAMES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
+NAMES = MOUTH_NAMES
 
 FLOOR_WINDOW_S = 3.0
 VOICE_WINDOW_S = 2.0
 RECENT_WINDOW_S = 0.15
+SPEAKER_TAU_S = 2.0
+SPEAKER_PRIOR_FRAMES = 20.0
 GATE_DB = 6.0
 GATE_WIDTH_DB = 10.0
 VOICE_MIN_SNR_DB = 25.0
 LOUD_RANGE_DB = 20.0
-RELEASE_S = (0.040, 0.040, 0.040, 0.030)
+REST_DB = 40.0
+REST_WIDTH_DB = 10.0
+VOICED_WIDTH_DB = 4.0
+JAW_LIFT = 0.5
+FLOORS = (0.05, 0.0, 0.0)
+CLOSE_FROM = 0.6
+CLOSE_RANGE = 0.3
+RELEASE_S = (0.020, 0.020, 0.020, 0.010)
 _CHUNK = 64
+_LEAKY_CHUNK = 128
+#: Speaker mean assumed before any voice is heard (weighs as SPEAKER_PRIOR_FRAMES frames;
+#: the model was fitted with it, so change both together).
+SHAPE_PRIOR = (0.0,) * len(BANDS)
+#: Features per frame.
+N_FEATURES = 2 * len(BANDS) + 5
 
 
 def _clip(x):
@@ -135,38 +140,80 @@ def _release(x: np.ndarray, a: float, y0: float) -> tuple[np.ndarray, float]:
     return out, float(out[-1])
 
 
+def _leaky(x: np.ndarray, a: float, y0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """y[t] = a * y[t-1] + x[t] along axis 0 with y[-1] = y0; vectorised in chunks."""
+    n = x.shape[0]
+    if n <= 8:
+        out = np.empty_like(x)
+        y = y0
+        for i in range(n):
+            y = a * y + x[i]
+            out[i] = y
+        return out, (out[-1].copy() if n else y0)
+    k = _LEAKY_CHUNK
+    nc = -(-n // k)
+    xp = np.zeros((nc * k,) + x.shape[1:])
+    xp[:n] = x
+    xc = xp.reshape((nc, k) + x.shape[1:])
+    j = np.arange(k, dtype=np.float64).reshape((k,) + (1,) * (x.ndim - 1))
+    # within each chunk from zero: z[j] = a^j * sum_{i<=j} a^-i x[i]
+    z = np.cumsum(xc * a ** -j, axis=1)
+    z *= a**j
+    # the value carried into each chunk: the same recursion over chunk ends (a few hundred steps)
+    ak = a**k
+    ends = z[:, -1]
+    start = np.empty_like(ends)
+    prev = y0
+    for c in range(nc):
+        start[c] = prev
+        prev = ak * prev + ends[c]
+    z += (a ** (j + 1.0))[None] * start[:, None]
+    out = z.reshape((nc * k,) + x.shape[1:])[:n]
+    return out, out[-1].copy()
+
+
 class VisemeMapper:
     """Streaming mapper: ``process(energies)`` for any number of new frames -> (n, 4).
 
     :func:`map_energies` is ``VisemeMapper().process(all_frames)``, so feeding frames in
     blocks of any size gives the same weights as a whole file (to float rounding).
+    ``model``: a :class:`~face3d.analysis.model.VisemeModel` (default: the shipped one).
     """
 
     names = NAMES
 
-    def __init__(self, hop_s: float = HOP_S):
+    def __init__(self, hop_s: float = HOP_S, model: VisemeModel | None = None):
         self.hop_s = float(hop_s)
+        self.model = model if model is not None else load_model()
         self._wf = max(1, int(round(FLOOR_WINDOW_S / self.hop_s)))
         self._wv = max(1, int(round(VOICE_WINDOW_S / self.hop_s)))
         self._wr = max(1, int(round(RECENT_WINDOW_S / self.hop_s)))
         self._a = tuple(float(np.exp(-self.hop_s / r)) for r in RELEASE_S)
+        self._as = float(np.exp(-self.hop_s / SPEAKER_TAU_S))
+        self._taps = self.model.taps
         self.reset()
 
     def reset(self) -> None:
         self._hf = np.full(self._wf - 1, np.inf)  # last L values (floor)
         self._hv = np.full(self._wv - 1, -np.inf)  # last L values (voice)
         self._hr = np.zeros(self._wr - 1)  # last loud values (recent)
+        self._acc = np.zeros(len(BANDS) + 1)  # speaker mean: leaky sums of gate * s and of gate
+        self._hist = None  # last max(taps) projected frames
         self._y = [0.0, 0.0, 0.0, 0.0]
 
-    def process(self, energies) -> np.ndarray:
+    def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Advance the trackers over new frames: (n, N_FEATURES) per-frame features, voiced, active.
+
+        ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)``: 0 in silence, steady
+        noise and sound more than 40 dB below the voice's peaks (a pause's breath and hum),
+        where the mouth rests; it opens over 4 dB (the gate over 10), so that a file that
+        starts with speech (the floor not yet seen) is not held shut. ``active = max(gate,
+        recent)``: speech now or within 150 ms."""
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim != 2 or e.shape[1] != len(BANDS):
             raise ValueError(f"energies must be (frames, {len(BANDS)}), got {e.shape}")
         n = e.shape[0]
-        if n == 0:
-            return np.zeros((0, 4), np.float32)
-        b = [e[:, i] for i in range(e.shape[1])]
-        L = 10.0 * np.log10(np.sum(10.0 ** (e[:, :6] / 10.0), axis=1))
+        L = 10.0 * np.log10(np.sum(np.exp(e[:, :VOICE_BANDS] * (np.log(10.0) / 10.0)), axis=1))
 
         zf = np.concatenate([self._hf, L])
         F = _sliding(zf, self._wf, np.minimum)
@@ -175,31 +222,58 @@ class VisemeMapper:
         V = _sliding(zv, self._wv, np.maximum)
         self._hv = zv[zv.shape[0] - (self._wv - 1):] if self._wv > 1 else self._hv
         V = np.maximum(V, F + VOICE_MIN_SNR_DB)
-
         gate = _clip((L - F - GATE_DB) / GATE_WIDTH_DB)
-        below = V - L
-        loud = _clip(1.0 - below / LOUD_RANGE_DB) * gate
-
-        d_open = b[2] - b[1]
-        jaw = loud * np.clip(0.55 + d_open / 25.0, 0.2, 1.0)
-        mid = np.maximum(b[2], b[3])
-        wide = loud * _clip((b[4] - mid - 3.0) / 20.0)
-        pucker = loud * _clip((mid - b[4] - 2.0) / 15.0) * _clip(1.0 - d_open / 15.0)
-
+        loud = _clip(1.0 - (V - L) / LOUD_RANGE_DB) * gate
         zr = np.concatenate([self._hr, loud])
         recent = _sliding(zr, self._wr, np.maximum)
         self._hr = zr[zr.shape[0] - (self._wr - 1):] if self._wr > 1 else self._hr
-        quiet = _clip((below - 18.0) / 10.0)
-        hi = np.maximum(np.maximum(b[5], b[6]), b[7])
-        lo3 = np.maximum(np.maximum(b[0], b[1]), b[2])
-        fric = _clip((hi - lo3 + 5.0) / 10.0) * _clip((hi - V + 50.0) / 10.0)
-        murmur = gate * _clip((np.maximum(b[0], b[1]) - np.maximum(mid, b[4]) - 6.0) / 8.0) * _clip((below - 6.0) / 6.0)
-        close = np.maximum(recent * quiet * (1.0 - fric), murmur)
 
+        nb = len(BANDS)
+        f = np.empty((n, N_FEATURES))
+        shape = f[:, :nb]
+        np.subtract(e, L[:, None], out=shape)
+        np.clip(shape, -60.0, 20.0, out=shape)
+        shape *= 1.0 / 20.0
+        g = np.empty((n, nb + 1))
+        np.multiply(shape, gate[:, None], out=g[:, :nb])
+        g[:, nb] = gate
+        acc, self._acc = _leaky(g, self._as, self._acc)
+        num = acc[:, :nb]
+        num += SPEAKER_PRIOR_FRAMES * np.asarray(SHAPE_PRIOR)
+        num /= acc[:, nb:] + SPEAKER_PRIOR_FRAMES
+        np.subtract(shape, num, out=f[:, nb : 2 * nb])
+        f[:, 2 * nb] = np.maximum((L - V) / 20.0, -3.0)
+        f[:, 2 * nb + 1] = np.minimum((L - F) / 30.0, 3.0)
+        f[:, 2 * nb + 2] = gate
+        f[:, 2 * nb + 3] = loud
+        f[:, 2 * nb + 4] = recent
+        voiced = _clip((L - F - GATE_DB) / VOICED_WIDTH_DB) * _clip((L - V + REST_DB) / REST_WIDTH_DB)
+        return f, voiced, np.maximum(gate, recent)
+
+    def _context(self, z: np.ndarray) -> np.ndarray:
+        """(n, K) projected frames -> (n, K * len(taps)): each frame with the ones ``taps`` back."""
+        n = z.shape[0]
+        back = max(self._taps)
+        if self._hist is None:  # before the first frame: as if it had always been there
+            self._hist = np.repeat(z[:1], back, axis=0)
+        zz = np.concatenate([self._hist, z])
+        self._hist = zz[zz.shape[0] - back:]
+        return np.concatenate([zz[back - t : back - t + n] for t in self._taps], axis=1)
+
+    def process(self, energies) -> np.ndarray:
+        e = np.asarray(energies, dtype=np.float64)
+        if e.ndim == 2 and e.shape[0] == 0:
+            return np.zeros((0, 4), np.float32)
+        f, voiced, active = self.features(e)
+        y = self.model.forward(self._context(self.model.project(f)))
+        n = f.shape[0]
+        close = _clip((1.0 / (1.0 + np.exp(-y[:, 3])) - CLOSE_FROM) / CLOSE_RANGE) * active
         out = np.empty((n, 4), np.float32)
-        for i, x in enumerate((jaw, wide, pucker, close)):
-            y, self._y[i] = _release(x, self._a[i], self._y[i])
-            out[:, i] = y
+        for i in (3, 0, 1, 2):
+            v = close if i == 3 else _clip((y[:, i] - FLOORS[i]) / (1.0 - FLOORS[i]))
+            v, self._y[i] = _release(v, self._a[i], self._y[i])
+            out[:, i] = v if i == 3 else v * voiced
+        out[:, 0] *= 1.0 - JAW_LIFT * out[:, 3]
         np.clip(out, 0.0, 1.0, out=out)
         return out
 

@@ -1,0 +1,209 @@
+"""Speech with exact phone timings for the lip-sync benchmark and the viseme model.
+
+* Voices: espeak-ng voices and variants (``espeak:en-us+f3``) and Flite's ``awb`` and
+  ``rms`` (``flite:awb``). Training data come from :data:`TRAIN_ACCENTS` x
+  :data:`TRAIN_VARIANTS` and :data:`TRAIN_FLITE`; :data:`HELDOUT_VOICES` (three other
+  accents with three other variants, and another Flite voice) never do and are what
+  ``bench/lipsync.py`` scores. Festival voices and Flite's ``kal`` and ``slt`` are
+  reserved for independent checks: :func:`synthesize` refuses them unless asked.
+* Targets: each phone (espeak-ng mnemonics or Flite's CMU phones) has a target openness,
+  width and rounding; :func:`targets` turns timed phones into per-frame curves at 100
+  frames per second and the segments the scorer needs (p/b/m, vowels, pauses).
+* Augmentation (:func:`augment`): vocal-tract/pitch shift by resampling, added noise,
+  room reverberation, level and band-limiting, drawn from a seeded generator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FPS = 100
+
+#: espeak-ng accents and voice variants the model is trained on (random pairs of them).
+TRAIN_ACCENTS = ("en-us", "en-gb", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd")
+TRAIN_VARIANTS = (
+    "", "Alex", "Alicia", "Andrea", "Andy", "Annie", "AnxiousAndy", "Denis", "Diogo", "Gene", "Gene2",
+    "Henrique", "Hugo", "Jacky", "Lee", "Marco", "Mario", "Michael", "Mike", "Nguyen", "RicishayMax",
+    "Storm", "Tweaky", "adam", "anika", "announcer", "antonio", "aunty", "belinda", "benjamin", "boris",
+    "caleb", "croak", "david", "ed", "edward", "f1", "f2", "f3", "f5", "fast", "grandma", "grandpa",
+    "gustave", "iven", "iven2", "iven3", "john", "kaukovalta", "klatt", "klatt3", "klatt4", "klatt5",
+    "klatt6", "linda", "m1", "m2", "m3", "m4", "m5", "m7", "m8", "marcelo", "max", "michel", "miguel",
+    "norbert", "pablo", "paul", "pedro", "quincy", "rob", "robert", "sandro", "shelby", "steph", "steph2",
+    "travis", "victor", "whisper", "zac",
+)
+#: Flite voices the model is trained on (kal and slt are reserved, rms is held out).
+TRAIN_FLITE = ("awb",)
+TRAIN_VOICES = tuple(f"espeak:{a}" for a in TRAIN_ACCENTS) + tuple(f"flite:{v}" for v in TRAIN_FLITE)
+HELDOUT_VOICES = ("espeak:en-029+f4", "espeak:en-gb-scotland+m6", "espeak:en-us-nyc+klatt2", "flite:rms")
+RESERVED = ("flite:kal", "flite:kal16", "flite:slt")
+
+# ------------------------------------------------------------------ phone targets
+# (openness, width, rounding)
+_ESPEAK_V = {
+    "a": (0.9, 0.4, 0.0), "aa": (1.0, 0.1, 0.0), "a#": (0.6, 0.1, 0.0), "A:": (1.0, 0.0, 0.0),
+    "A@": (1.0, 0.0, 0.0), "A": (1.0, 0.0, 0.0), "aI": (0.9, 0.3, 0.0), "aI@": (0.9, 0.3, 0.0),
+    "aU": (0.9, 0.0, 0.4), "aU@": (0.9, 0.0, 0.4), "V": (0.7, 0.1, 0.0), "0": (0.8, 0.0, 0.4),
+    "O": (0.7, 0.0, 0.6), "O:": (0.7, 0.0, 0.7), "O@": (0.6, 0.0, 0.6), "OI": (0.6, 0.2, 0.5),
+    "o@": (0.6, 0.0, 0.7), "oU": (0.5, 0.0, 0.8), "@": (0.4, 0.1, 0.0), "@-": (0.3, 0.1, 0.0),
+    "@2": (0.35, 0.1, 0.0), "@5": (0.3, 0.0, 0.3), "@L": (0.35, 0.1, 0.0), "3": (0.45, 0.1, 0.2),
+    "3:": (0.45, 0.1, 0.2), "@@": (0.45, 0.1, 0.2), "E": (0.6, 0.5, 0.0), "E2": (0.6, 0.5, 0.0),
+    "e@": (0.6, 0.4, 0.0), "eI": (0.5, 0.6, 0.0), "I": (0.3, 0.6, 0.0), "I2": (0.3, 0.5, 0.0),
+    "I#": (0.3, 0.5, 0.0), "i": (0.25, 0.8, 0.0), "i:": (0.2, 1.0, 0.0), "i@": (0.3, 0.7, 0.0),
+    "i@3": (0.3, 0.7, 0.0), "u:": (0.2, 0.0, 1.0), "U": (0.3, 0.0, 0.6), "U@": (0.3, 0.0, 0.6),
+    "u@": (0.3, 0.0, 0.7), "e": (0.6, 0.5, 0.0), "o": (0.5, 0.0, 0.8), "u": (0.2, 0.0, 1.0),
+}
+_CONS = {
+    "p": (0.0, 0.0, 0.0), "b": (0.0, 0.0, 0.0), "m": (0.0, 0.0, 0.0),
+    "f": (0.1, 0.2, 0.0), "v": (0.1, 0.2, 0.0), "T": (0.15, 0.2, 0.0), "D": (0.15, 0.2, 0.0),
+    "s": (0.1, 0.4, 0.0), "z": (0.1, 0.4, 0.0), "S": (0.15, 0.0, 0.5), "Z": (0.15, 0.0, 0.5),
+    "tS": (0.15, 0.0, 0.4), "dZ": (0.15, 0.0, 0.4), "t": (0.2, 0.2, 0.0), "d": (0.2, 0.2, 0.0),
+    "n": (0.2, 0.2, 0.0), "l": (0.25, 0.2, 0.0), "r": (0.2, 0.0, 0.3), "w": (0.1, 0.0, 1.0),
+    "j": (0.15, 0.5, 0.0), "k": (0.25, 0.1, 0.0), "g": (0.25, 0.1, 0.0), "N": (0.25, 0.1, 0.0),
+    "h": (0.4, 0.1, 0.0), "x": (0.25, 0.0, 0.0), "?": (0.2, 0.0, 0.0),
+}
+# Flite / CMU phones -> the espeak-ng symbol with the same mouth shape
+_CMU = {
+    "aa": "A:", "ae": "a", "ah": "V", "ao": "O:", "aw": "aU", "ax": "@", "axr": "3", "ay": "aI",
+    "eh": "E", "er": "3:", "ey": "eI", "ih": "I", "iy": "i:", "ow": "oU", "oy": "OI", "uh": "U",
+    "uw": "u:", "p": "p", "b": "b", "m": "m", "f": "f", "v": "v", "th": "T", "dh": "D", "s": "s",
+    "z": "z", "sh": "S", "zh": "Z", "ch": "tS", "jh": "dZ", "t": "t", "d": "d", "n": "n", "l": "l",
+    "r": "r", "w": "w", "y": "j", "k": "k", "g": "g", "ng": "N", "hh": "h", "dx": "t",
+}
+PBM = {"p", "b", "m"}
+
+
+def phone_target(ph: str, cmu: bool = False):
+    """(openness, width, rounding, kind): kind 'pause', 'pbm', 'vowel', 'cons'; None = marker."""
+    if cmu:
+        if ph in ("pau", "h#", "brth", "sil"):
+            return (0.0, 0.0, 0.0, "pause")
+        ph = _CMU.get(ph, ph)
+    if ph.startswith("_"):
+        return (0.0, 0.0, 0.0, "pause")
+    base = ph.rstrip(";'/,!-#") or ph
+    for sym in (ph, base):
+        if sym in _ESPEAK_V:
+            return (*_ESPEAK_V[sym], "vowel")
+    for sym in (ph, base, ph[:2], ph[:1]):
+        if sym in _CONS:
+            return (*_CONS[sym], "pbm" if sym in PBM else "cons")
+    if ph[:1] in "aAeEiIoOuUV03@":
+        return (0.5, 0.2, 0.2, "vowel")
+    return None  # stress / length markers continue the previous phoneme
+
+
+def targets(events, n_frames: int, cmu: bool = False):
+    """Timed phones -> dict: ``tgt`` (n, 3) openness/width/rounding, ``kind`` (n,) str,
+    ``segs`` list of (start frame, end frame, kind, openness)."""
+    tgt = np.zeros((n_frames, 3))
+    kind = np.full(n_frames, "pause", dtype=object)
+    items = [(t, v) for t, ph in events if (v := phone_target(ph, cmu)) is not None]
+    segs = []
+    for i, (t, v) in enumerate(items):
+        t1 = items[i + 1][0] if i + 1 < len(items) else n_frames / FPS
+        a, b = (max(0, min(int(round(s * FPS)), n_frames)) for s in (t, t1))
+        if b <= a:
+            continue
+        tgt[a:b] = v[:3]
+        kind[a:b] = v[3]
+        segs.append((a, b, v[3], v[0]))
+    # leading / trailing silence before the first and after the last phone
+    return dict(tgt=tgt, kind=kind, segs=_merge_pauses(segs, kind))
+
+
+def _merge_pauses(segs, kind):
+    """Pause runs as whole segments (adjacent pause phones and edge silence merged)."""
+    out = [s for s in segs if s[2] != "pause"]
+    p = np.concatenate([[0], (kind == "pause").astype(int), [0]])
+    idx = np.flatnonzero(np.diff(p))
+    out += [(int(s), int(e), "pause", 0.0) for s, e in zip(idx[::2], idx[1::2])]
+    return sorted(out)
+
+
+# ------------------------------------------------------------------ synthesis
+
+def synthesize(voice: str, text: str, *, speed: int = 170, pitch: int = 50, allow_reserved: bool = False):
+    """-> (float32 samples, rate, events, cmu) for a voice name ``espeak:...`` / ``flite:...``."""
+    if voice in RESERVED and not allow_reserved:
+        raise ValueError(f"{voice} is reserved for independent checks")
+    engine, name = voice.split(":", 1)
+    if engine == "espeak":
+        from _espeak import synthesize as es
+
+        x, rate, ev = es(text, speed=speed, voice=name, pitch=pitch)
+        return x.astype(np.float32) / 32768.0, rate, _espeak_closures(x, rate, ev), False
+    if engine == "flite":
+        from _flite import synthesize as fl
+
+        x, rate, ev = fl(text, voice=name)
+        return x.astype(np.float32) / 32768.0, rate, ev, True
+    raise ValueError(f"unknown voice {voice!r}")
+
+
+_VOICELESS_STOPS = ("p", "t", "k", "tS")
+
+
+def _espeak_closures(x, rate, events, longest_s=0.15):
+    """espeak-ng reports a voiceless stop (p, t, k, ch) at its burst and writes the silent
+    closure before it into the previous phone; move the stop's start back over that
+    digital silence so the closure counts as the stop's (as Flite's timings have it)."""
+    out = []
+    for t, ph in events:
+        if ph.rstrip(";'/,!-#") in _VOICELESS_STOPS:
+            i = min(int(round(t * rate)), len(x))
+            lo = max(0, i - int(longest_s * rate))
+            quiet = np.abs(x[lo:i].astype(np.int32)) <= 1
+            loud = np.flatnonzero(~quiet)
+            start = lo + (loud[-1] + 1 if loud.size else 0)
+            prev = out[-1][0] if out else 0.0
+            t = max(float(start) / rate, prev)
+        out.append((t, ph))
+    return out
+
+
+def n_frames(n_samples: int, rate: int) -> int:
+    return int(np.floor(n_samples / rate * FPS - 1e-9)) + 1
+
+
+# ------------------------------------------------------------------ augmentation
+
+def augment(x: np.ndarray, rate: int, events, rng: np.random.Generator, strength: float = 1.0):
+    """A randomly varied copy: (samples, rate, events, description)."""
+    import soxr
+
+    desc = []
+    f = float(np.exp(rng.uniform(-0.13, 0.13) * strength))  # vocal tract length / pitch by resampling
+    if abs(f - 1) > 0.01:
+        x = soxr.resample(x, rate, int(round(rate * f))).astype(np.float32)
+        events = [(t * f, ph) for t, ph in events]
+        desc.append(f"vtlp{f:.2f}")
+    if rng.random() < 0.4 * strength:  # room reverberation: decaying noise tail
+        rt60 = rng.uniform(0.1, 0.5)
+        n = int(rt60 * rate)
+        h = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
+        h[0] = 0.0
+        h *= rng.uniform(0.1, 0.4) / np.sqrt(np.sum(h**2))
+        h[0] = 1.0
+        m = len(x) + n - 1
+        nf = 1 << (m - 1).bit_length()
+        y = np.fft.irfft(np.fft.rfft(x, nf) * np.fft.rfft(h, nf), nf)[: len(x)]
+        x = y.astype(np.float32)
+        desc.append(f"rev{rt60:.1f}")
+    if rng.random() < 0.3 * strength:  # band-limiting (telephone-like or a dull microphone)
+        lo_rate = int(rng.choice([8000, 11025, 12000]))
+        x = soxr.resample(soxr.resample(x, rate, lo_rate), lo_rate, rate).astype(np.float32)
+        desc.append(f"bl{lo_rate}")
+    peak = float(np.max(np.abs(x))) or 1.0
+    x = x / peak * 10 ** (rng.uniform(-35, -1) / 20)
+    if rng.random() < 0.5 * strength:  # noise at 15-45 dB SNR, white or pink
+        snr = rng.uniform(15, 45)
+        nz = rng.standard_normal(len(x))
+        if rng.random() < 0.5:
+            sp = np.fft.rfft(nz)
+            sp /= np.sqrt(np.maximum(np.arange(len(sp)), 1))
+            nz = np.fft.irfft(sp, len(x))
+        p_sig = float(np.mean(x**2)) + 1e-12
+        nz *= np.sqrt(p_sig / 10 ** (snr / 10) / (np.mean(nz**2) + 1e-20))
+        x = x + nz.astype(np.float32)
+        desc.append(f"snr{snr:.0f}")
+    return x.astype(np.float32), rate, events, "+".join(desc) or "clean"

@@ -1,0 +1,78 @@
+"""The fitted viseme model: a small two-layer network in numpy, read from ``models/visemes.npz``.
+
+The file is written by ``scripts/train_visemes.py`` (reproducible from its seed, on
+speech it synthesises itself; see the README). It holds the per-frame feature
+standardisation (``mu``, ``sd``), a projection of each frame to a few numbers (``proj``),
+the context ``taps`` (frames back), the weights (``w1``, ``b1``, ``w2``, ``b2``) and the
+band edges it was fitted on (checked against :data:`~face3d.analysis.bands.BAND_EDGES`).
+
+Per frame ``z[t] = ((f[t] - mu) / sd) @ proj``; then ``x[t]`` is ``z[t - k]`` for every
+tap ``k``, side by side, and ``y = max(x @ w1 + b1, 0) @ w2 + b2`` with four outputs:
+openness, width, rounding (regressions onto per-phone targets) and a closure logit
+(p/b/m). Projecting before the context keeps the work per frame small.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from face3d.analysis.bands import BAND_EDGES
+
+MODEL_FILE = "visemes.npz"
+_KEYS = ("mu", "sd", "proj", "w1", "b1", "w2", "b2", "taps", "edges")
+
+
+class VisemeModel:
+    """Arrays of a fitted model: :meth:`project` per frame, then :meth:`forward` in context."""
+
+    def __init__(self, arrays: dict):
+        missing = [k for k in _KEYS if k not in arrays]
+        if missing:
+            raise ValueError(f"viseme model lacks {', '.join(missing)}")
+        if tuple(np.asarray(arrays["edges"], float)) != tuple(BAND_EDGES):
+            raise ValueError("viseme model was fitted on other band edges; rerun scripts/train_visemes.py")
+        self.taps = tuple(int(t) for t in np.asarray(arrays["taps"]).ravel())
+        mu = np.asarray(arrays["mu"], np.float64)
+        sd = np.asarray(arrays["sd"], np.float64)
+        proj = np.asarray(arrays["proj"], np.float64)
+        # fold the standardisation into the projection: (f - mu) / sd @ P = f @ P' + c
+        self.proj = proj / sd[:, None]
+        self.proj_b = -(mu / sd) @ proj
+        self.w1 = np.asarray(arrays["w1"], np.float64)
+        self.b1 = np.asarray(arrays["b1"], np.float64)
+        self.w2 = np.asarray(arrays["w2"], np.float64)
+        self.b2 = np.asarray(arrays["b2"], np.float64)
+        self.n_in = self.proj.shape[0]
+        if self.w1.shape[0] != self.proj.shape[1] * len(self.taps):
+            raise ValueError("viseme model: w1 does not match proj and taps")
+        self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
+
+    def project(self, f: np.ndarray) -> np.ndarray:
+        """(n, D) per-frame features -> (n, K) projected frames."""
+        z = f @ self.proj
+        z += self.proj_b
+        return z
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """(n, K * len(taps)) frames in context -> (n, 4) outputs."""
+        h = x @ self.w1
+        h += self.b1
+        np.maximum(h, 0.0, out=h)
+        y = h @ self.w2
+        y += self.b2
+        return y
+
+
+_CACHE: dict = {}
+
+
+def load_model(path=None) -> VisemeModel:
+    """The shipped model (cached), or the one in ``path`` (for the training script)."""
+    if path is None:
+        if "default" not in _CACHE:
+            from face3d.assets import model_path
+
+            _CACHE["default"] = load_model(model_path(MODEL_FILE))
+        return _CACHE["default"]
+    with np.load(path) as z:
+        return VisemeModel({k: z[k] for k in z.files})

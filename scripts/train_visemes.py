@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Fit face3d's viseme model (models/visemes.npz) on speech this script synthesises.
+
+Speech: random sentences (seeded), each spoken by a random training voice of
+``bench/_corpus.py`` (an espeak-ng accent with a voice variant, or Flite ``awb``; never the
+held-out accents, variants and voice the benchmark scores, never Festival or Flite
+``kal``/``slt``), at random rates and pitches, each once
+clean and once varied (vocal-tract/pitch shift by resampling, reverberation, noise,
+level, band-limiting). Targets: per-phone openness, width, rounding and p/b/m closure from
+the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` computes.
+Model: each frame projected to a few numbers, those at a few past frames side by side
+into a two-layer ReLU network (see ``face3d/analysis/model.py``), fitted with Adam from
+the seed; the same seed and package versions give the same file.
+
+    .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 1600] [--out models/visemes.npz]
+
+Synthesised data are cached under /tmp/face3d-lipsync-data (never committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import numpy as np  # noqa: E402
+
+from _corpus import TRAIN_ACCENTS, TRAIN_FLITE, TRAIN_VARIANTS, augment, synthesize, targets  # noqa: E402
+from face3d.analysis.bands import ANALYSIS_RATE, BAND_EDGES, band_energies  # noqa: E402
+from face3d.analysis.model import VisemeModel  # noqa: E402
+from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
+
+TAPS = (0, 1, 2, 4, 7, 11, 16)
+HIDDEN = 64
+PROJ = 12
+CACHE = Path("/tmp/face3d-lipsync-data")
+
+WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
+made me may maybe baby mabel beam bean peas please people pepper piper picked peck pickled
+pop pipe puppy apple ample maple paper bubble mumble moon boot blue shoe new choose who zoo
+move too cool pool food rude room soon june noon tube we see three green trees she keeps key
+eat cheese teeth free reach speak each need feel meet sit still little tim fix ship kit
+his with will it is in bit pin ten bed head red said set get yes egg bell men hat cat sat
+pass jam sam man bad black back and at as has happy rather half laugh how now brown cow mouse
+found house out about loud town down round go so slow road home low boat rode over open old
+show no oh bowl hope phone water warm saw all call talk walk law thought bought caught four
+door floor more law boy toy join voice noise coin oil buy my time fine why light night high
+mind sky eye nice rice kind way say day rain plain stay late name game wait paid bird word
+work her first turn learn earth world girl the a of to for from then than this that there
+they them thank think thing something nothing vision measure usual church judge edge jump
+chair share sure fish wish wash watch judge fudge mouth north south both bath path""".split()
+
+
+def sentences(rng, n):
+    out = []
+    for _ in range(n):
+        k = int(rng.integers(4, 11))
+        words = list(rng.choice(WORDS, size=k))
+        text = " ".join(words)
+        if rng.random() < 0.5:  # a pause inside
+            cut = int(rng.integers(1, k))
+            text = " ".join(words[:cut]) + rng.choice([", ", ". ", "; "]) + " ".join(words[cut:])
+        out.append(text.capitalize() + rng.choice([".", "?", "!"]))
+    return out
+
+
+def pick_voice(rng):
+    if rng.random() < 0.2:
+        return "flite:" + str(rng.choice(TRAIN_FLITE))
+    accent, variant = rng.choice(TRAIN_ACCENTS), rng.choice(TRAIN_VARIANTS)
+    return f"espeak:{accent}" + (f"+{variant}" if variant else "")
+
+
+def make_data(seed, utterances, cache=CACHE):
+    key = hashlib.sha256(repr((seed, utterances, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS,
+                               6)).encode()).hexdigest()[:12]
+    path = Path(cache) / f"train-{key}.npz"
+    if path.exists():
+        z = np.load(path, allow_pickle=True)
+        return list(z["E"]), list(z["T"]), list(z["desc"])
+    import soxr
+
+    rng = np.random.default_rng(seed)
+    E, T, D = [], [], []
+    for i, text in enumerate(sentences(rng, utterances)):
+        voice = pick_voice(rng)
+        speed, pitch = int(rng.integers(130, 220)), int(rng.integers(25, 75))
+        x, rate, ev, cmu = synthesize(voice, text, speed=speed, pitch=pitch)
+        for version in range(2):
+            if version:
+                y, r, evs, d = augment(x, rate, ev, rng)
+            else:
+                y, r, evs, d = x * 10 ** (rng.uniform(-20, -1) / 20) / (np.abs(x).max() + 1e-9), rate, ev, "clean"
+            y16 = soxr.resample(y, r, ANALYSIS_RATE) if r != ANALYSIS_RATE else y
+            e = band_energies(y16)
+            tg = targets(evs, e.shape[0], cmu)
+            closure = (tg["kind"] == "pbm").astype(np.float64)
+            T.append(np.concatenate([tg["tgt"], closure[:, None]], axis=1).astype(np.float32))
+            E.append(e)
+            D.append(f"{voice} {d}")
+        if (i + 1) % 100 == 0:
+            print(f"  {i + 1} sentences", flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, E=np.array(E, dtype=object), T=np.array(T, dtype=object), desc=np.array(D))
+    os.replace(tmp, path)
+    return E, T, D
+
+
+def placeholder():
+    d = N_FEATURES
+    return VisemeModel(dict(mu=np.zeros(d), sd=np.ones(d), proj=np.zeros((d, 1)), w1=np.zeros((len(TAPS), 1)),
+                            b1=np.zeros(1), w2=np.zeros((1, 4)), b2=np.zeros(4), taps=np.array(TAPS),
+                            edges=np.array(BAND_EDGES)))
+
+
+def tap_index(lengths):
+    """(N, len(TAPS)) row of each frame's tap frames, clamped at its utterance's first frame
+    (the mapper fills the history before the first frame with the first frame)."""
+    out, o = [], 0
+    for n in lengths:
+        j = np.arange(n)
+        out.append(np.stack([o + np.maximum(j - t, 0) for t in TAPS], axis=1))
+        o += n
+    return np.concatenate(out)
+
+
+def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512):
+    """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; y = relu(x @ w1 + b1) @ w2 + b2."""
+    rng = np.random.default_rng(seed + 1)
+    mu, sd = F.mean(0), F.std(0) + 1e-3
+    Fs = ((F - mu) / sd).astype(np.float32)
+    d, nt = F.shape[1], len(TAPS)
+    P = dict(proj=(rng.standard_normal((d, proj)) / np.sqrt(d)).astype(np.float32),
+             w1=(rng.standard_normal((proj * nt, hidden)) / np.sqrt(proj * nt)).astype(np.float32),
+             b1=np.zeros(hidden, np.float32),
+             w2=(rng.standard_normal((hidden, 4)) * 0.1).astype(np.float32), b2=np.zeros(4, np.float32))
+    m = {k: np.zeros_like(v) for k, v in P.items()}
+    v2 = {k: np.zeros_like(v) for k, v in P.items()}
+    b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
+    Yf = Y.astype(np.float32)
+    wpos = 3.0  # p/b/m frames are rare: weigh the closure's positives up
+    wout = np.array([2.0, 1.0, 1.0], np.float32)
+    n = len(Fs)
+    for ep in range(epochs):
+        order = rng.permutation(n)
+        tot = 0.0
+        rate = lr * (0.5 * (1 + np.cos(np.pi * ep / epochs)))
+        for s in range(0, n, batch):
+            rows = order[s : s + batch]
+            fb, y = Fs[idx_all[rows]], Yf[rows]  # (B, taps, d)
+            z = fb @ P["proj"]
+            x = z.reshape(len(rows), -1)
+            h = np.maximum(x @ P["w1"] + P["b1"], 0.0)
+            o = h @ P["w2"] + P["b2"]
+            g = np.empty_like(o)
+            g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout
+            p = 1 / (1 + np.exp(-o[:, 3]))
+            w = 1 + (wpos - 1) * y[:, 3]
+            g[:, 3] = (p - y[:, 3]) * w
+            tot += float(np.sum(wout * (o[:, :3] - y[:, :3]) ** 2))
+            tot += float(np.sum(-w * (y[:, 3] * np.log(p + 1e-7) + (1 - y[:, 3]) * np.log(1 - p + 1e-7))))
+            g /= len(rows)
+            gr = dict(w2=h.T @ g, b2=g.sum(0))
+            gh = (g @ P["w2"].T) * (h > 0)
+            gr["w1"], gr["b1"] = x.T @ gh, gh.sum(0)
+            gz = (gh @ P["w1"].T).reshape(z.shape)
+            gr["proj"] = np.einsum("btd,btk->dk", fb, gz)
+            t += 1
+            for k in P:
+                m[k] = b1 * m[k] + (1 - b1) * gr[k]
+                v2[k] = b2 * v2[k] + (1 - b2) * gr[k] ** 2
+                P[k] -= rate * (m[k] / (1 - b1**t)) / (np.sqrt(v2[k] / (1 - b2**t)) + eps)
+        print(f"  epoch {ep + 1}/{epochs}: loss {tot / n:.4f}", flush=True)
+    return dict(mu=mu, sd=sd, **{k: v.astype(np.float64) for k, v in P.items()})
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--utterances", type=int, default=1600, help="sentences to synthesise")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
+    ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
+    E, T, _ = make_data(args.seed, args.utterances, args.cache)
+    ph = placeholder()
+    F = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
+    Y = np.concatenate(T).astype(np.float64)
+    print(f"{len(E)} utterances, {len(F)} frames, {F.shape[1]} features per frame ({time.time() - t0:.0f} s)")
+    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs)
+    out = Path(args.out)
+    tmp = out.with_suffix(".tmp.npz")
+    np.savez(tmp, **params, taps=np.array(TAPS), edges=np.array(BAND_EDGES), seed=np.array(args.seed),
+             voices=np.array([f"espeak:{a}" for a in TRAIN_ACCENTS] + [f"flite:{v}" for v in TRAIN_FLITE]))
+    os.replace(tmp, out)
+    print(f"wrote {out} ({out.stat().st_size // 1024} KiB) in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
