@@ -33,10 +33,14 @@ def test_container_gives_the_wav_curves(speech, suffix, video):
     # Same length within a frame or two (codec padding), same curves within the codec's error.
     assert abs(len(tr) - len(ref)) <= 2, (len(tr), len(ref))
     n = min(len(tr), len(ref))
+    # From the fourth frame on: where the WAV starts in digital silence, AAC's first block
+    # holds faint noise (about -60 dB) that the analysis may read as a closure for a frame.
     for name in ref.names:
-        a, b = tr.column(name)[:n], ref.column(name)[:n]
+        a, b = tr.column(name)[3:n], ref.column(name)[3:n]
         if b.std() > 0.02:
-            assert corr(a, b) > 0.95, (suffix, name, corr(a, b))
+            # mouthClose is gated (a closure score over a threshold): the codec's small changes
+            # move single frames across the gate, so its curve matches less closely.
+            assert corr(a, b) > (0.85 if name == "mouthClose" else 0.95), (suffix, name, corr(a, b))
         assert np.mean(np.abs(a - b)) < 0.05, (suffix, name, np.mean(np.abs(a - b)))
 
 
@@ -78,3 +82,14 @@ def test_every_command_reads_a_video_file(speech, tmp_path):
                 ["view", silent, "--window", "headless", "--frames", "3", "--mute"]):
         r = run_cli(*cmd)
         assert r.returncode == 2 and "without an audio track" in r.stderr and len(r.stderr.strip().splitlines()) == 1, (cmd, r.stderr)
+
+
+@pytest.mark.parametrize("suffix", ["m4a", "mp4", "mp3"])
+def test_decoded_length_is_the_tracks(speech, suffix):
+    """The encoder's padding after the end is not read as sound (durations stay exact)."""
+    from face3d.audio.decode import decode_audio
+
+    d, x, rate, _ = speech
+    src = write_media(d / f"len_{suffix}.{suffix}", x, rate)
+    y, r = decode_audio(src)
+    assert r == rate and abs(y.shape[0] - len(x)) < 64, (y.shape, len(x))

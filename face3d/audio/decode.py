@@ -42,6 +42,9 @@ def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
             raise AudioError(f"{label}: holds no audio track; give {FORMATS}")
         stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
+        length = None  # samples the container says the track holds, when it says
+        if stream.duration and stream.time_base and stream.codec_context.sample_rate:
+            length = int(round(float(stream.duration * stream.time_base) * stream.codec_context.sample_rate))
         chunks: list[np.ndarray] = []
         rate = 0
         resampler = None
@@ -63,6 +66,8 @@ def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
     if not chunks or rate <= 0:
         raise AudioError(f"{label}: holds no decodable audio (zero length); record or export it again")
     data = np.concatenate(chunks, axis=1).T  # (frames, channels)
+    if length and 0 < length < data.shape[0]:
+        data = data[:length]  # the encoder's padding after the end (AAC, Opus frames)
     if data.shape[0] == 0:
         raise AudioError(f"{label}: holds no audio (zero length); record or export it again")
     return np.ascontiguousarray(data, dtype=np.float32), rate
