@@ -130,7 +130,9 @@ def describe_head(rig) -> str:
     if synth:
         parts.append("synthesised " + ", ".join(synth))
     if info.get("mouth_opened"):
-        parts.append("mouth cut open (fused lips)")
+        parts.append("mouth cut open along the lip line (fused lips)")
+    if info.get("orientation_note"):
+        parts.append(info["orientation_note"])
     return "; ".join(parts) or f"{rig.n_vertices} vertices, shapes: {', '.join(rig.names)}"
 
 

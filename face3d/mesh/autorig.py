@@ -15,11 +15,36 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
-from face3d.mesh.mouth import RigMesh, fused_strip, lip_sides, open_fused_lips
+from face3d.mesh.jaw import geometric_jaw_weights, inside_mouth, jaw_weights
+from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips
 from face3d.mesh.rig import SHAPES, Rig, build_rig
 from face3d.mesh.synth import synthesise
 
 __all__ = ["complete_rig", "detect_landmarks"]
+
+
+def match_scale(mesh: RigMesh, synth: dict, marks: dict, missing: list) -> float:
+    """How much larger the head's own shapes move the mouth than face3d's synthesised ones
+    would (its own jawOpen if it has one, else its own mouth shapes), clipped to 0.6-1.6: the
+    shapes synthesised for a head that brings some of its own are matched to their scale."""
+    own = [s for s in SHAPES if s in mesh.shapes and s not in missing and s != "mouthClose"]
+    if not own:
+        return 1.0
+    ref = ["jawOpen"] if "jawOpen" in own else own
+    p = mesh.positions
+    mw = marks["mouth_width"]
+    near = np.linalg.norm(p - np.asarray(marks["mouth"]), axis=1) < 0.8 * mw
+    if near.sum() < 10:
+        return 1.0
+    # face3d's own versions of the head's shapes (the jaw with its geometric weights)
+    mine = synthesise(p, marks, jaw=geometric_jaw_weights(p, marks))
+    ratios = []
+    for s in ref:
+        a = np.percentile(np.linalg.norm(np.asarray(mesh.shapes[s])[near], axis=1), 95)
+        b = np.percentile(np.linalg.norm(mine[s][near], axis=1), 95)
+        if a > 0 and b > 0:
+            ratios.append(a / b)
+    return float(np.clip(np.median(ratios), 0.6, 1.6)) if ratios else 1.0
 
 
 def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=None,
@@ -37,22 +62,28 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
                                   overrides=landmark_overrides)
         sides = lip_sides(p, faces, marks) if "jawOpen" in missing else None
         info["lips"] = "separate" if sides is not None else "fused"
-        synth = None
-        hard = False
+        weights = None
+        if "jawOpen" in missing and sides is not None:
+            # Separate lips: they part along their own seam; the mouth bag behind goes dark.
+            inside = inside_mouth(p, faces, marks)
+            weights = jaw_weights(p, faces, marks, mesh.weld, inside=inside)
+            mesh = darken_inside(mesh, inside)
+            info["mouth_inside_vertices"] = int(inside.sum())
         if "jawOpen" in missing and sides is None:
-            strip = fused_strip(p, faces, marks)
-            if strip.sum() >= 2:
-                hard = True
-                opened = open_fused_lips(mesh, strip, marks)
-                if opened is not None:
-                    mesh, weights = opened
-                    info["mouth_opened"] = {"removed_triangles": int(strip.sum()),
-                                            "bag_vertices": int(len(mesh.positions) - len(p))}
-                    synth = synthesise(mesh.positions, marks, parent_weight=weights)
-        if synth is None:
-            synth = synthesise(mesh.positions, marks, hard_mouth=hard, sides=sides)
+            opened = open_fused_lips(mesh, marks)
+            if opened is not None:
+                mesh, weights, cut = opened
+                info["mouth_opened"] = {"seam_vertices": int(len(cut["path"])),
+                                        "bag_vertices": int(cut["bag"].sum()),
+                                        "lip_curve": [round(float(c), 5) for c in cut["curve"]]}
+        if "jawOpen" not in missing:
+            weights = np.zeros(len(mesh.positions))  # the head's own jaw: no weights needed
+        synth = synthesise(mesh.positions, marks, faces=mesh.faces, weld=mesh.weld, jaw=weights)
+        scale = match_scale(mesh, synth, marks, missing)
+        if scale != 1.0:
+            info["synthesised_scale"] = round(scale, 3)
         for s in missing:
-            mesh.shapes[s] = synth[s]
+            mesh.shapes[s] = synth[s] if s == "jawOpen" else synth[s] * scale
         info["landmarks"] = {k: (val if k == "given" else
                                  np.round(np.asarray(val, float), 5).tolist())
                              for k, val in marks.items()}

@@ -14,6 +14,7 @@ from face3d.errors import MeshError
 from face3d.mesh.geometry import orient_faces, weld_by_position
 from face3d.mesh.names import map_shapes
 from face3d.mesh.normalize import Frame, detect_frame
+from face3d.mesh.ply import has_strips, read_ply_with_strips
 from face3d.mesh.raw import RawMesh, check_vertex_count, validate
 from face3d.mesh.rig import SHAPES, Rig, build_rig
 from face3d.mesh.targets import attach_target_files
@@ -29,7 +30,12 @@ def read_trimesh(path: Path, *, allow_large: bool = False) -> RawMesh:
     try:
         if path.stat().st_size == 0:
             raise MeshError(f"head file {path} is empty; export the head mesh again")
-        loaded = trimesh.load(str(path), process=False, maintain_order=True)
+        if path.suffix.lower() == ".ply" and has_strips(path):
+            # trimesh ignores triangle strips (Stanford / Cyberware scans): read them here.
+            pos, tri = read_ply_with_strips(path)
+            loaded = trimesh.Trimesh(vertices=pos, faces=tri, process=False) if len(tri) else trimesh.PointCloud(pos)
+        else:
+            loaded = trimesh.load(str(path), process=False, maintain_order=True)
     except MeshError:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
@@ -162,6 +168,8 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
         "full_body": frame.info["full_body"],
         "warnings": list(raw.warnings),
     }
+    if frame.info.get("note"):
+        info["orientation_note"] = frame.info["note"]
     if "frame_center" in frame.info:
         info["frame_center"] = frame.info["frame_center"]
         info["frame_radius"] = frame.info["frame_radius"]

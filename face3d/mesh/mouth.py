@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from face3d.mesh.geometry import components, edge_list, edges_paired
-from face3d.mesh.synth import below_lip_line, jaw_weights
+from face3d.mesh.jaw import jaw_weights
 
 MOUTH_BAG_COLOR = (0.10, 0.025, 0.03)
 
@@ -50,60 +50,6 @@ def lip_sides(p: np.ndarray, faces: np.ndarray, marks: dict):
     return region, lower, upper
 
 
-def fused_strip(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
-    """(F,) bool: front-facing triangles that join upper and lower lip across the lip line."""
-    mw = marks["mouth_width"]
-    m = np.asarray(marks["mouth"])
-    below = below_lip_line(p, marks) > 0
-    f = faces
-    mixed = below[f].any(1) & ~below[f].all(1)
-    c = p[f].mean(1)
-    near = (np.abs(c[:, 0]) < 0.55 * mw) & (np.abs(c[:, 1] - m[1]) < 0.2 * mw) & (c[:, 2] > m[2] - 0.35 * mw)
-    fn = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
-    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)
-    front = np.abs(fn[:, 2]) > 0.3
-    return mixed & near & front
-
-
-def open_mouth(p: np.ndarray, faces: np.ndarray, strip: np.ndarray, marks: dict):
-    """Remove the ``strip`` triangles and close the hole with a dark bag.
-
-    Returns (positions, faces, parent (V_new,) index of the vertex each new vertex follows or -1,
-    is_bag (V_new,) bool)."""
-    mw = marks["mouth_width"]
-    m = np.asarray(marks["mouth"])
-    keep = faces[~strip]
-    cut = faces[strip]
-    # Hole boundary: edges of removed triangles that a kept triangle also uses.
-    kept_e = edge_list(keep)
-    kept_set = {(int(a), int(b)) for a, b in kept_e}
-    bound = [(int(a), int(b)) for a, b in edge_list(cut) if (int(b), int(a)) in kept_set or (int(a), int(b)) in kept_set]
-    bound = list(dict.fromkeys(bound))
-    verts = sorted({v for e in bound for v in e})
-    if not verts:
-        return p, faces, np.full(len(p), -1), np.zeros(len(p), bool)
-    nb = len(verts)
-    rim_index = {v: len(p) + i for i, v in enumerate(verts)}         # dark copies on the lip edge
-    inner_index = {v: len(p) + nb + i for i, v in enumerate(verts)}  # pulled back into the head
-    bp = p[verts]
-    inner = bp.copy()
-    inner[:, 0] *= 0.75
-    inner[:, 1] = m[1] + 0.5 * (bp[:, 1] - m[1])
-    inner[:, 2] = bp[:, 2] - 0.45 * mw
-    centre = np.array([[0.0, m[1], m[2] - 0.8 * mw]])
-    c_idx = len(p) + 2 * nb
-    new_faces = []
-    for a, b in bound:
-        ra, rb = rim_index[a], rim_index[b]
-        ia, ib = inner_index[a], inner_index[b]
-        # the removed triangle held the directed edge a->b; the bag takes its place
-        new_faces += [(ra, rb, ib), (ra, ib, ia), (ia, ib, c_idx)]
-    pos = np.concatenate([p, bp, inner, centre])
-    parent = np.concatenate([np.full(len(p), -1), np.asarray(verts), np.asarray(verts), [-2]])
-    is_bag = np.concatenate([np.zeros(len(p), bool), np.ones(2 * nb + 1, bool)])
-    return pos, np.concatenate([keep, np.asarray(new_faces, np.int64)]), parent, is_bag
-
-
 @dataclass
 class RigMesh:
     """A normalised mesh on its way to a Rig: what cutting the mouth open extends.
@@ -122,33 +68,71 @@ class RigMesh:
     double_sided: bool = True
 
 
-def open_fused_lips(mesh: RigMesh, strip: np.ndarray, marks: dict):
-    """Cut the ``strip`` triangles out of ``mesh`` and stitch in a dark mouth bag.
+def darken_inside(mesh: RigMesh, inside: np.ndarray) -> RigMesh:
+    """Colour the inside of the mouth (behind the lips) dark and matte, so an open mouth
+    reads as a mouth rather than a grey cavity; hidden at rest, so the closed face is
+    unchanged."""
+    if not inside.any():
+        return mesh
+    v = len(mesh.positions)
+    colors = np.full((v, 3), 0.8) if mesh.colors is None else np.array(mesh.colors, np.float64)
+    colors[inside] = MOUTH_BAG_COLOR
+    gloss = np.full(v, 0.3) if mesh.gloss is None else np.array(mesh.gloss, np.float64)
+    gloss[inside] = 0.0
+    mesh.colors, mesh.gloss = colors, gloss
+    return mesh
 
-    Returns (the extended mesh, (V_new,) jaw weights for every vertex: the lips' own, and
-    the bag's taken from the lip vertex each bag vertex follows), or None when the strip
-    leaves no hole to close."""
-    p, faces, weld = mesh.positions, mesh.faces, mesh.weld
+
+def open_fused_lips(mesh: RigMesh, marks: dict):
+    """Cut fused lips apart along the lip line (:func:`face3d.mesh.lipcut.cut_lips`) and
+    close the cut with a dark mouth bag.
+
+    Returns (the extended mesh, (V_new,) jaw weights, the cut's description), or None when
+    no cut could be made."""
+    from face3d.mesh.lipcut import cut_lips
+
+    p, weld = mesh.positions, mesh.weld
     v = len(p)
-    p2, faces2, parent, _ = open_mouth(p, faces, strip, marks)
-    n_new = len(p2) - v
-    if not n_new:
+    cut = cut_lips(p, mesh.faces, marks)
+    if cut is None:
         return None
-    ext = np.where(parent[v:] >= 0, parent[v:], 0)
-    bag = np.tile(MOUTH_BAG_COLOR, (n_new, 1))
-    colors = np.concatenate([np.full((v, 3), 0.8) if mesh.colors is None else mesh.colors, bag])
+    p2, faces2, parent, bag = cut["positions"], cut["faces"], cut["parent"], cut["bag"]
+    n_new = len(p2) - v
+    ext = parent[v:]
+    base = np.full((v, 3), 0.8) if mesh.colors is None else np.asarray(mesh.colors, np.float64)
+    colors = np.concatenate([base, base[ext]])
+    colors[bag] = MOUTH_BAG_COLOR
     uvs = None if mesh.uvs is None else np.concatenate([mesh.uvs, mesh.uvs[ext]])
-    gloss = np.concatenate([np.full(v, 0.3) if mesh.gloss is None else mesh.gloss, np.zeros(n_new)])
-    # bag copies on the lip edge share the lip's normal; the rest are new points
-    extra = weld.max() + 1 + np.arange(n_new)
-    extra[: (n_new - 1) // 2] = weld[ext[: (n_new - 1) // 2]]
-    weld = np.concatenate([weld, extra])
-    shapes = {name: np.concatenate([d, np.zeros((n_new, 3), np.float32)]) for name, d in mesh.shapes.items()}
-    base_w = jaw_weights(p, marks, hard_mouth=True)
-    w_new = np.where(parent[v:] >= 0, base_w[ext], 0.5)
-    # a closed head stays closed (and culled) when the bag is stitched in: every directed
-    # edge must meet its reverse
-    double_sided = mesh.double_sided or not edges_paired(weld[faces2])
-    opened = RigMesh(positions=p2, faces=faces2, weld=weld, shapes=shapes, colors=colors, uvs=uvs,
+    g0 = np.full(v, 0.3) if mesh.gloss is None else np.asarray(mesh.gloss, np.float64)
+    gloss = np.concatenate([g0, g0[ext]])
+    gloss[bag] = 0.0
+    # Normals: every copy at a lip vertex's point shades as that vertex (no crease at rest,
+    # and the same as a reload that welds by position); only the bag's inner line is new.
+    weld2 = np.concatenate([weld, weld[ext]])
+    weld2[cut["deep"]] = weld.max() + 1 + np.arange(len(cut["deep"]))
+    low_edge = np.flatnonzero(cut["lower"] & ~bag)
+    # Jaw weights: each edge (and the bag lining it) apart from the other.
+    follow = np.concatenate([weld, weld.max() + 1 + np.arange(n_new)])
+    lower_dup = {int(parent[i]): i for i in low_edge}
+    deep = set(cut["deep"].tolist())
+    for i in np.flatnonzero(bag):
+        if i in deep:
+            continue
+        src = lower_dup.get(int(parent[i])) if cut["lower"][i] else int(parent[i])
+        if src is not None:
+            follow[i] = follow[src]
+    shapes = {name: np.concatenate([d, np.asarray(d)[ext]]) for name, d in mesh.shapes.items()}
+    double_sided = mesh.double_sided or not edges_paired(weld2[faces2])
+    opened = RigMesh(positions=p2, faces=faces2, weld=weld2, shapes=shapes, colors=colors, uvs=uvs,
                      gloss=gloss, double_sided=double_sided)
-    return opened, np.concatenate([base_w, w_new])
+    # The cut's own edges decide: the upper one stays, the lower one goes with the jaw,
+    # both easing to half way at the corners so the opening is rounded (a lens, not a slot).
+    path = cut["path"]
+    span = max(abs(p2[path[0], 0]), abs(p2[path[-1], 0]), 1e-9)
+
+    def open_part(i):
+        return float(np.clip(1.0 - (p2[i, 0] / span) ** 2, 0.0, 1.0) ** 0.35)
+
+    seeds = {int(i): 0.5 - 0.5 * open_part(i) for i in path}
+    seeds.update({int(i): 0.5 + 0.5 * open_part(i) for i in low_edge})
+    return opened, jaw_weights(p2, faces2, marks, follow, seeds=seeds), cut

@@ -165,6 +165,35 @@ def face_evidence(q: np.ndarray, x_mid: float):
     return float(smooth[centre]), best, mid, lo[1], cell, width, score
 
 
+def nose_drop(q: np.ndarray, nose_u: float, width: float) -> float:
+    """Which way the nose falls away more steeply along the mid-line profile, for points in
+    (lateral, up, forward) coordinates: > 0 when the profile drops faster below the nose tip
+    (toward -up: the nostrils and upper lip) than above it (the bridge rises gently to the
+    brow), as on a human face the right way up; < 0 when upside down. In head widths."""
+    band = q[np.abs(q[:, 0]) < 0.03 * width]
+    h = width / 150.0
+    ys = np.arange(nose_u - 0.3 * width, nose_u + 0.3 * width, h)
+    if len(band) < 50 or len(ys) < 10:
+        return 0.0
+    idx = ((band[:, 1] - ys[0]) / h).astype(int)
+    ok = (idx >= 0) & (idx < len(ys))
+    prof = np.full(len(ys), -np.inf)
+    np.maximum.at(prof, idx[ok], band[ok, 2])
+    # thin bins that caught only the back of the head: a 5-bin max filter closes them
+    pad = np.concatenate([np.full(2, -np.inf), prof, np.full(2, -np.inf)])
+    prof = np.max(np.stack([pad[i: i + len(prof)] for i in range(5)]), axis=0)
+    near = (np.abs(ys - nose_u) < 0.15 * width) & np.isfinite(prof)
+    if not near.any():
+        return 0.0
+    top = np.flatnonzero(near & (prof >= prof[near].max() - 0.002 * width))
+    t = int(round(top.mean()))  # the middle of the tip's plateau: no bias either way
+    k = int(0.07 * width / h)
+    above, below = prof[min(t + k, len(ys) - 1)], prof[max(t - k, 0)]
+    if not (np.isfinite(above) and np.isfinite(below)):
+        return 0.0
+    return float((above - below) / width)
+
+
 def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None) -> Frame:
     """Find the rotation, centre and scale that put the head in face3d's frame."""
     pts = surface_samples(positions, faces)
@@ -238,6 +267,7 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
                 # No clear face: keep the file's own axes (the glTF / OBJ convention).
                 up_v, fw_v = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0])
                 info["fallback"] = "no clear face found; kept the file's +Y up, +Z forward (use --up/--forward)"
+                info["note"] = "no clear face found: kept the file's +Y up, +Z forward; pass --up/--forward if it looks wrong"
             if fw_v is None:
                 fw_v = fw_best
             if up_v is None:
@@ -252,6 +282,20 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
                     ev.append(float(np.mean(acc)) / width[row])
                 sign = 1.0 if ev[0] >= ev[1] else -1.0
                 info["up_evidence"] = [round(x, 3) for x in ev]
+                # A second witness from the face itself: the nose falls away steeply toward
+                # the mouth and gently toward the brow. It decides when the widths barely
+                # differ (a bust's base, hair or a beard as wide as the face).
+                nu = u0 + (row + 0.5) * cell
+                qn = np.stack([q_all[:, lat], q_all[:, ua], q_all[:, int(np.argmax(np.abs(fw_v)))] * fw_v[int(np.argmax(np.abs(fw_v)))]], 1)
+                nose = nose_drop(qn, nu, float(width[row]))
+                info["nose_drop"] = round(nose, 3)
+                contrast = abs(ev[0] - ev[1]) / max(max(ev), 1e-9)
+                width_weak = contrast < 0.05
+                if (width_weak and abs(nose) > 0.03) or (contrast < 0.25 and abs(nose) > 0.05):
+                    sign = 1.0 if nose > 0 else -1.0
+                elif width_weak or (abs(nose) > 0.015 and (nose > 0) != (sign > 0)):
+                    info["note"] = ("the face's up direction is uncertain (head width and nose disagree or "
+                                    "are unclear); if the face looks upside down, pass --up/--forward")
                 up_v = np.zeros(3)
                 up_v[ua] = sign
 

@@ -1,8 +1,8 @@
 """Shape synthesis: jawOpen, mouthWide, mouthPucker and mouthClose from a head's landmarks.
 
-jawOpen turns the lower face about the jaw pivot, by an angle that falls off smoothly
-above the line from the lip line to the pivot, below the chin (neck) and behind the pivot;
-the upper face stays. mouthWide stretches the lips sideways, mouthPucker pushes them
+jawOpen turns the lower face about the jaw pivot by ``JAW_ANGLE_DEG`` times each vertex's
+jaw weight (:mod:`face3d.mesh.jaw`: smooth over the cheeks, the lower lip and chin fully,
+the upper lip, nose and everything above not at all). mouthWide stretches the lips sideways, mouthPucker pushes them
 forward and in, mouthClose presses them together. All work on a normalised head (+Y up,
 +Z forward) with the landmarks of :mod:`face3d.mesh.landmarks`.
 """
@@ -11,47 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from face3d.mesh.jaw import below_lip_line, jaw_weights, smoothstep  # noqa: F401 (re-exported)
+
 #: jawOpen at weight 1 turns the jaw by this much.
-JAW_ANGLE_DEG = 13.0
+JAW_ANGLE_DEG = 18.0
 
-
-def _smoothstep(e0, e1, x):
-    t = np.clip((x - e0) / np.where(np.abs(e1 - e0) < 1e-12, 1e-12, e1 - e0), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
-
-
-def below_lip_line(p: np.ndarray, marks: dict) -> np.ndarray:
-    """Signed distance below the line from the lip line to the jaw pivot (side view)."""
-    m = np.asarray(marks["mouth"])
-    piv = np.asarray(marks["jaw_pivot"])
-    d = np.array([piv[1] - m[1], piv[2] - m[2]])
-    d /= max(np.linalg.norm(d), 1e-9)
-    n = np.array([d[1], -d[0]])
-    if n[0] > 0:
-        n = -n
-    return (p[:, 1] - m[1]) * n[0] + (p[:, 2] - m[2]) * n[1]
-
-
-def jaw_weights(p: np.ndarray, marks: dict, hard_mouth: bool = False, sides=None) -> np.ndarray:
-    mw = marks["mouth_width"]
-    m = np.asarray(marks["mouth"])
-    piv = np.asarray(marks["jaw_pivot"])
-    chin = np.asarray(marks["chin"])
-    s = below_lip_line(p, marks)
-    ax = np.abs(p[:, 0])
-    eps = 0.06 * mw + 0.5 * np.maximum(ax - 0.5 * mw, 0)
-    w1 = _smoothstep(-eps, eps, s)
-    if hard_mouth:
-        inside = (ax < 0.6 * mw) & (p[:, 2] > m[2] - 0.8 * mw)
-        w1 = np.where(inside, (s > 0).astype(float), w1)
-    if sides is not None:
-        # Separate lips: everything on the lower lip's surface goes with the jaw, the upper stays.
-        _, lower, upper = sides
-        w1 = np.where(lower, 1.0, np.where(upper, 0.0, w1))
-    drop = chin[1] - p[:, 1]
-    w2 = 1.0 - _smoothstep(0.0, 1.2 * mw, drop)
-    w3 = _smoothstep(piv[2] - 0.2 * mw, piv[2] + 0.6 * mw, p[:, 2])
-    return w1 * w2 * w3
+_smoothstep = smoothstep
 
 
 def _mouth_gauss(p, marks, sx, sy, back):
@@ -61,14 +26,15 @@ def _mouth_gauss(p, marks, sx, sy, back):
     return g * _smoothstep(m[2] - back * mw, m[2] - 0.1 * mw, p[:, 2])
 
 
-def synthesise(p: np.ndarray, marks: dict, parent_weight: np.ndarray | None = None,
-               hard_mouth: bool = False, sides=None) -> dict:
-    """{shape: (V, 3) delta} for face3d's four shapes."""
+def synthesise(p: np.ndarray, marks: dict, faces: np.ndarray | None = None, weld=None,
+               jaw: np.ndarray | None = None) -> dict:
+    """{shape: (V, 3) delta} for face3d's four shapes; ``jaw``: (V,) jaw weights (default:
+    :func:`face3d.mesh.jaw.jaw_weights` over ``faces``)."""
     mw = marks["mouth_width"]
     m = np.asarray(marks["mouth"])
     piv = np.asarray(marks["jaw_pivot"])
     out = {}
-    w = jaw_weights(p, marks, hard_mouth, sides) if parent_weight is None else parent_weight
+    w = jaw_weights(p, faces, marks, weld) if jaw is None else jaw
     a = np.radians(JAW_ANGLE_DEG) * w
     ry, rz = p[:, 1] - piv[1], p[:, 2] - piv[2]
     ny = ry * np.cos(a) - rz * np.sin(a)
@@ -88,7 +54,7 @@ def synthesise(p: np.ndarray, marks: dict, parent_weight: np.ndarray | None = No
     # mouthPucker: lips forward and in.
     g = _mouth_gauss(p, marks, 0.6, 0.35, 0.6)
     pk = np.zeros_like(p)
-    pk[:, 0] = -0.3 * p[:, 0] * g
+    pk[:, 0] = -0.45 * p[:, 0] * g
     pk[:, 2] = 0.18 * mw * g
     pk[:, 1] = -0.08 * (p[:, 1] - m[1]) * g
     out["mouthPucker"] = pk

@@ -1,0 +1,118 @@
+"""How every head talks, judged by a face tracker (dlib's 68-point landmarks).
+
+For the default head and every human head in ../shared/heads: render 512x512 snapshots at
+rest and with each shape at weight 1, from the front and from 30 degrees, read them with
+dlib's landmark model (test-only: ``pip install -e '.[test]'``) and print, in inter-ocular
+distances (IOD): whether an upright face is found, the inner-lip gap at rest, how much
+jawOpen opens it (front / 30 degrees), how far the chin drops, the mouth-width change for
+mouthWide and mouthPucker, and the gap left by mouthClose. See tests/_judge.py.
+
+    .venv/bin/python bench/heads_judge.py [HEAD ...] [--snapshots DIR]
+
+``--snapshots DIR`` also writes, for each head file, one PNG of its face at rest and with
+the jaw open (256x256 each): ``python bench/heads_judge.py --snapshots docs/heads/`` makes
+the ones shown in docs/heads.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from _judge import Tracker, failures, judge_missing, read_view, summary  # noqa: E402
+
+from face3d.mesh.heads import load_head  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "heads"
+#: The human heads of ../shared/heads (suzanne is a monkey; bad/ are broken files).
+HUMAN = ("LeePerrySmith.glb", "derived_LeePerrySmith.obj", "mediapipe_canonical_face_model.obj", "ict_facekit")
+
+
+def heads(names):
+    if names:
+        return [(Path(n).name, Path(n)) for n in names]
+    out = [("default head", None)]
+    out += [(n, SHARED / n) for n in HUMAN if (SHARED / n).exists()]
+    return out
+
+
+def fmt(v, pct=False):
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if v is None or not np.isfinite(v):
+        return "-"
+    return f"{100 * v:+.0f}%" if pct else f"{v:.2f}"
+
+
+def snapshot_pair(rig, label, out: Path, ctx):
+    """``<head>.png``: the head at rest and with jawOpen=1 side by side (256x256 each, from
+    the front, cropped to the face the tracker found, palette PNG to stay small)."""
+    from PIL import Image
+
+    from _judge import Tracker, render
+    from face3d.fileio import atomic_path
+
+    rest, jaw = render(rig, {}, 0.0, ctx), render(rig, {"jawOpen": 1.0}, 0.0, ctx)
+    box, _ = Tracker().detect(rest)
+    if box is not None:  # frame the face: a bust's face is small in the full view
+        cx, cy = (box.left() + box.right()) // 2, (box.top() + box.bottom()) // 2
+        half = int(0.9 * max(box.right() - box.left(), box.bottom() - box.top()))
+        lo_x, lo_y = max(cx - half, 0), max(cy - half, 0)
+        crop = (lo_x, lo_y, min(lo_x + 2 * half, rest.shape[1]), min(lo_y + 2 * half, rest.shape[0]))
+    else:
+        crop = (0, 0, rest.shape[1], rest.shape[0])
+    pair = Image.new("RGB", (512, 256))
+    for i, img in enumerate((rest, jaw)):
+        pair.paste(Image.fromarray(img).crop(crop).resize((256, 256), Image.LANCZOS), (256 * i, 0))
+    stem = label.replace(" ", "_").replace("/", "_").rsplit(".", 1)[0]
+    with atomic_path(out / f"{stem}.png", suffix=".png") as tmp:
+        pair.quantize(128).save(tmp, format="PNG", optimize=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("heads", nargs="*", help="head files (default: the default head and ../shared/heads)")
+    ap.add_argument("--snapshots", metavar="DIR", help="also write rest / jaw-open PNGs (256x256) here")
+    args = ap.parse_args()
+    why = judge_missing()
+    if why:
+        print(f"heads_judge: {why}", file=sys.stderr)
+        return 2
+    from face3d.render.offscreen import create_context
+
+    ctx = create_context()
+    tracker = Tracker()
+    rows = []
+    for label, path in heads(args.heads):
+        rig = load_head(path)
+        views = {yaw: read_view(tracker, rig, yaw, ctx) for yaw in (0.0, 30.0)}
+        s = summary(views)
+        synth = rig.info.get("synthesised") if path is not None else []  # the default head's are its own
+        bad = failures(s, synth)
+        rows.append((label, s, bad, synth))
+        if args.snapshots and path is not None and not label.startswith("derived_"):
+            out = Path(args.snapshots)
+            out.mkdir(parents=True, exist_ok=True)
+            snapshot_pair(rig, label, out, ctx)
+        print(f"  {label}: {'pass' if not bad else '; '.join(bad)}", file=sys.stderr)
+    print("| head | upright | rest gap front / 30° | jawOpen gap front / 30° | chin drop front / 30° "
+          "| mouthWide | mouthPucker | mouthClose gap | checks |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, s, bad, synth in rows:
+        close = fmt(s["close_gap"]) if synth is None or "mouthClose" in synth else "own"
+        print(f"| {label} | {fmt(s['upright'])} | {fmt(s['rest_gap_front'])} / {fmt(s['rest_gap_30deg'])} "
+              f"| {fmt(s['jaw_gap_front'])} / {fmt(s['jaw_gap_30deg'])} | {fmt(s['chin_front'])} / {fmt(s['chin_30deg'])} "
+              f"| {fmt(s['wide'], True)} | {fmt(s['pucker'], True)} | {close} "
+              f"| {'pass' if not bad else f'{len(bad)} fail'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
