@@ -114,6 +114,25 @@ def main(argv=None) -> int:
         tm, _ = best_of(lambda: map_energies(e))
         tt, tt_med = best_of(lambda: map_energies(band_energies(x16)))
         tf, _ = best_of(lambda: analyze(src, fps=60), n=3)
+        # the full analysis: mouth + prosody + alive curves (issue 12)
+        from face3d.analysis import StreamAnalyzer, track_from_samples
+        from face3d.analysis.alive import alive_curves
+        from face3d.analysis.prosody import prosody
+
+        pr = prosody(x16)
+        tp, _ = best_of(lambda: prosody(x16))
+        ta, _ = best_of(lambda: alive_curves(pr), n=3)
+        tfull, tfull_med = best_of(lambda: track_from_samples(x16, alive=True), n=3)
+        an = StreamAnalyzer(alive=True)
+        nfull = min(len(x16) // 160, 60 * 100)
+        for i in range(100):
+            an.feed(x16[i * 160 : (i + 1) * 160])
+        full_costs = np.empty(nfull - 100)
+        for i in range(100, nfull):
+            blk = x16[i * 160 : (i + 1) * 160]
+            t0 = time.perf_counter()
+            an.feed(blk)
+            full_costs[i - 100] = time.perf_counter() - t0
 
         # streaming: 10 ms blocks (after a warm-up second)
         ba, vm = BandAnalyzer(), VisemeMapper()
@@ -145,6 +164,12 @@ def main(argv=None) -> int:
     print(f"{'analyze(path): read + resample + all (x rt)':<48} {secs / tf:>12.0f}")
     print(f"{'streaming, per 10 ms hop, median (ms)':<48} {np.median(costs) * 1e3:>12.4f}")
     print(f"{'streaming, per 10 ms hop, 99th pct (ms)':<48} {np.percentile(costs, 99) * 1e3:>12.4f} {'<= 0.2':>10}")
+    print(f"{'offline, prosody (pitch + loudness) only (x rt)':<48} {secs / tp:>12.0f}")
+    print(f"{'offline, alive curves only (x rt)':<48} {secs / ta:>12.0f}")
+    print(f"{'offline, full: mouth + alive (x real time)':<48} {secs / tfull:>12.0f} {'>= 1000':>10}")
+    print(f"{'  same, median run (x real time)':<48} {secs / tfull_med:>12.0f}")
+    print(f"{'full streaming, per 10 ms hop, median (ms)':<48} {np.median(full_costs) * 1e3:>12.4f}")
+    print(f"{'full streaming, per 10 ms hop, 99th pct (ms)':<48} {np.percentile(full_costs, 99) * 1e3:>12.4f} {'<= 0.5':>10}")
     print()
     print(f"{'peer (same audio, same run)':<48} {'x real time':>12} {'face3d is':>10}")
     print("-" * 72)

@@ -35,7 +35,7 @@ from collections import deque
 
 import numpy as np
 
-from face3d.analysis import HOP_S, NAMES, StreamAnalyzer
+from face3d.analysis import ALIVE_NAMES, HOP_S, NAMES, StreamAnalyzer
 from face3d.analysis.bands import WIN_S
 from face3d.errors import DeviceError
 
@@ -99,12 +99,16 @@ class LiveSource:
     ``mic``: anything with :class:`~face3d.audio.mic.MicSource`'s start/read/drain/stop,
     name, rate, blocksize and overflows (tests pass a fake). ``keep_audio``: keep every
     sample analysed (:meth:`audio`). ``max_seconds``: analyse this much sound, then
-    finish by itself (:attr:`finished` is set; ``face3d record --seconds``).
+    finish by itself (:attr:`finished` is set; ``face3d record --seconds``). ``alive``:
+    frames carry the blink, brow, gaze and head columns too (``seed`` picks their choices).
     """
 
     def __init__(self, device=None, rate: int = RATE, block_s: float = BLOCK_S, mic=None,
-                 keep_audio: bool = False, max_seconds: float | None = None):
-        self.names = NAMES
+                 keep_audio: bool = False, max_seconds: float | None = None, alive: bool = False,
+                 seed: int = 0):
+        self.alive = bool(alive)
+        self.seed = int(seed)
+        self.names = NAMES + (ALIVE_NAMES if self.alive else ())
         self.hop_s = HOP_S
         if mic is None:
             from face3d.audio.mic import MicSource
@@ -144,7 +148,7 @@ class LiveSource:
     def start(self) -> "LiveSource":
         self.mic.start()
         try:
-            self._an = StreamAnalyzer(self.mic.rate)
+            self._an = StreamAnalyzer(self.mic.rate, alive=self.alive, seed=self.seed)
         except BaseException:
             self.mic.stop()
             raise

@@ -7,9 +7,12 @@ call it every frame.
 
 CSV format (written by :func:`write_csv`)::
 
-    frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose
+    frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose[,eyeBlinkLeft,...,headRoll]
     0,0.0000,0.0000,0.0000,0.0000,0.0000
     1,0.0167,0.0123,...
+
+(the :data:`ALIVE_NAMES` columns follow the mouth's unless ``--mouth-only``; the angle
+columns :data:`ANGLE_NAMES` are degrees).
 
 one row per frame, ``time_s = frame / fps``, four decimals. :func:`read_csv` reads that
 and also any CSV with a time column (``time_s``, ``time``, ``t`` or ``seconds``) and any
@@ -32,6 +35,12 @@ from face3d.errors import FormatError
 TIME_COLUMNS = ("time_s", "time", "t", "seconds")
 #: The mouth columns of ``face3d export``, in their order (the analysis produces these).
 MOUTH_NAMES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
+#: The columns that follow them unless ``--mouth-only`` (made by :mod:`face3d.analysis.alive`):
+#: blink and brow weights in [0, 1], then gaze and head angles in degrees.
+ALIVE_NAMES = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
+               "eyeYaw", "eyePitch", "headPitch", "headYaw", "headRoll")
+#: The alive columns that are angles in degrees (eye and head pose), not blendshape weights.
+ANGLE_NAMES = ("eyeYaw", "eyePitch", "headPitch", "headYaw", "headRoll")
 
 
 @dataclass(frozen=True)

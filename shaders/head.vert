@@ -1,4 +1,5 @@
-// face3d head vertex shader: applies weighted blendshapes, then transforms.
+// face3d head vertex shader: applies weighted blendshapes, turns the eyeballs for gaze,
+// then transforms (the model matrix turns the whole head about its neck pivot).
 //
 // The loader inserts "#define NUM_SHAPES K" (K >= 1) after the #version line, and
 // "#define HAS_TEXTURE" for textured heads (only then is the uv varying passed on).
@@ -20,12 +21,15 @@ in vec3 in_color;
 in float in_gloss;
 in vec2 in_uv;
 in int in_slot;
+in int in_eye;          // 1 or 2: a vertex of that eyeball (turned for gaze); 0 otherwise
 
 uniform mat4 u_modelview;   // model then view; rotation, translation and uniform scale only
 uniform mat4 u_proj;
 uniform float u_weights[NUM_SHAPES];
 uniform sampler2D u_deltas;
 uniform int u_delta_width;
+uniform mat3 u_eye_rot;         // gaze: the eyeballs' rotation about their centres
+uniform vec3 u_eye_center[2];
 
 out vec3 v_position;   // view space (deformed); world space when the view is identity
 out vec3 v_normal;     // view space, unit length
@@ -51,6 +55,11 @@ void main() {
             p += w * delta_texel(i);
             n += w * delta_texel(i + 1);
         }
+    }
+    if (in_eye > 0) {
+        vec3 c = u_eye_center[in_eye - 1];
+        p = c + u_eye_rot * (p - c);
+        n = u_eye_rot * n;
     }
     vec4 eye = u_modelview * vec4(p, 1.0);
     v_position = eye.xyz;

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from face3d.track import read_csv
+from face3d.track import ALIVE_NAMES, MOUTH_NAMES, read_csv
 
 from _audio_helpers import run_cli, speak
 
-HEADER = "frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose"
+# the mouth columns, then blinks, brows, gaze and head angles (issue 12; --mouth-only: the first four)
+HEADER = ",".join(["frame", "time_s", *MOUTH_NAMES, *ALIVE_NAMES])
 
 
 @pytest.fixture(scope="module")

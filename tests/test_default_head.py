@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from face3d.mesh.default_head import build_default_head, write_obj
+from face3d.mesh.default_head.build import FACE_SHAPES
 from face3d.mesh.rig import SHAPES, Rig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def test_committed_model_matches_generator(head, tmp_path):
 def test_mesh_is_well_formed(head):
     v = head.n_vertices
     assert 4000 <= v <= 15000
-    assert head.names == SHAPES
+    assert head.names == SHAPES + FACE_SHAPES
     f = head.faces.astype(np.int64)
     assert f.ndim == 2 and f.shape[1] == 3 and len(f) > v
     assert f.min() >= 0 and f.max() < v
@@ -136,7 +137,8 @@ def _still_regions(rig):
 def test_shapes_leave_upper_head_still(head):
     for name, mask in _still_regions(head).items():
         assert mask.sum() > 50, name
-        for k, shape in enumerate(head.names):
+        for shape in SHAPES:
+            k = head.names.index(shape)
             moved = np.abs(head.deltas[k][mask]).max()
             assert moved < 1e-6, f"{shape} moves the {name} by {moved}"
 
@@ -150,7 +152,8 @@ def test_shapes_move_the_mouth(head):
     mouth[:a] = False
     mouth[b:] = False
     assert mouth.sum() > 100
-    for k, shape in enumerate(head.names):
+    for shape in SHAPES:
+        k = head.names.index(shape)
         amount = np.linalg.norm(head.deltas[k][mouth], axis=1).max()
         assert amount > 0.004, f"{shape} barely moves the mouth ({amount * 1000:.1f} mm)"
 
@@ -209,3 +212,55 @@ def test_mouth_close_seals_a_slightly_open_mouth(head):
     p0 = head.positions.astype(np.float64)
     p1 = _posed(head, mouthClose=1)
     assert 0.002 < np.linalg.norm(p1[lo] - p0[lo]) < 0.015
+
+
+# ------------------------------------------------------------------ blinks and brows (issue 12)
+def test_blink_and_brow_shapes_move_only_their_region(head):
+    p = head.positions
+    a, b = head.info["parts"]["skin"]
+    skin = np.zeros(head.n_vertices, bool)
+    skin[a:b] = True
+    eye_y = p[_part(head, "eye_left"), 1].mean()
+    for shape in FACE_SHAPES:
+        d = np.linalg.norm(head.deltas[head.names.index(shape)], axis=1)
+        assert d[~skin].max() == 0.0, shape                       # eyes, teeth, ears stay
+        assert d[skin & (p[:, 1] < eye_y - 0.03)].max() == 0.0, shape   # mouth, chin, neck stay
+        assert d.max() > 0.003, shape
+        side = 1 if shape.endswith("Left") else -1 if shape.endswith("Right") else None
+        if side is not None:                                      # one side only
+            assert d[np.sign(p[:, 0]) == -side].max() == 0.0, shape
+    # brows lift (up), blinks close (the upper lid comes down)
+    for shape in ("browInnerUp", "browOuterUpLeft"):
+        dl = head.deltas[head.names.index(shape)]
+        assert dl[:, 1].max() > 0.004 and dl[:, 1].min() >= 0.0, shape
+    dl = head.deltas[head.names.index("eyeBlinkLeft")]
+    assert dl[:, 1].min() < -0.004
+
+
+def test_closing_lids_stay_clear_of_the_eyeball(head):
+    a, b = head.info["parts"]["skin"]
+    for shape, e in zip(("eyeBlinkLeft", "eyeBlinkRight"), head.info["eyes"]):
+        c = np.asarray(e["center"])
+        k = head.names.index(shape)
+        base = head.positions[a:b]
+        moved = np.linalg.norm(head.deltas[k][a:b], axis=1) > 1e-4
+        r0 = np.linalg.norm(base - c, axis=1)
+        outside = moved & (r0 > 0.0118 + 0.0005)                  # lid skin in front of the eye
+        assert outside.sum() > 30
+        for w in np.linspace(0.0, 1.0, 11):
+            r = np.linalg.norm(base + w * head.deltas[k][a:b] - c, axis=1)
+            assert r[outside].min() > 0.0118 + 0.0005, (shape, w)      # half a millimetre clear
+
+
+def test_blink_closes_the_eyes_on_real_pixels(gl, head):
+    from face3d.render.offscreen import render_snapshot
+
+    def dark_in_eyes(weights):
+        img = render_snapshot(head, head.weight_vector(weights), size=(400, 400), ctx=gl).astype(int)
+        band = img[120:200, 100:300]                     # the eyes' band (framed head)
+        return int((band.sum(-1) < 120).sum()), int((band.min(-1) > 200).sum())
+
+    dark0, white0 = dark_in_eyes({})
+    dark1, white1 = dark_in_eyes({"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0})
+    assert white0 > 60 and dark0 > 20                    # sclera and pupils show when open
+    assert white1 < 0.05 * white0                         # closed: no white of the eye left

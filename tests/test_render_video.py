@@ -95,7 +95,7 @@ def test_mp4_streams_duration_and_timing(speech, tmp_path, default_rig):
     for k in (-2, 0, 2):
         want = snapshot(default_rig, track.as_dict((i + k) / FPS))
         err[k] = np.abs(frames[i].astype(np.int16) - want)[box].mean()
-    assert err[0] < 3.0 and err[0] + 1.0 < min(err[-2], err[2]), err
+    assert err[0] < 4.5 and 2 * err[0] < min(err[-2], err[2]), err
     for j in (loud, pause):
         want = snapshot(default_rig, track.as_dict(j / FPS))
         assert np.abs(frames[j].astype(np.int16) - want).mean() < 4.0, j
@@ -177,7 +177,9 @@ def test_box_redraw_equals_full_redraw(gl, default_rig):
     from face3d.render.video import FrameOptions, FrameRenderer
 
     rng = np.random.default_rng(3)
-    w = rng.random((12, default_rig.n_shapes)).astype(np.float32)
+    w = np.zeros((12, default_rig.n_shapes), np.float32)
+    mouth = [default_rig.names.index(n) for n in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")]
+    w[:, mouth] = rng.random((12, 4))  # speech moves the mouth only: the eyes and brows stay
     w[5] = w[4]  # a held pose draws nothing and still gives the same picture
     w[8:10] = 0.0
     out, drawn = {}, {}
@@ -277,8 +279,8 @@ def _bad(tmp_path, kind, speech):
 
         return [write_media(tmp_path / "silent.mp4", None, 16000, video=True, seconds=1.0), "-o", out], out
     if kind == "csv_shapes":
-        csv = tmp_path / "blink.csv"
-        csv.write_text("time_s,eyeBlinkLeft\n0,1\n1,0\n")
+        csv = tmp_path / "squint.csv"
+        csv.write_text("time_s,cheekSquintZ\n0,1\n1,0\n")
         return ["--curves", csv, "-o", out], out
     if kind == "alpha_mp4":
         return [path, "-o", out, "--background", "transparent"], out
@@ -375,3 +377,23 @@ def test_yuv_converted_in_boxes_equals_whole_frames(gl, default_rig):
             assert np.array_equal(got, want), rect
         fr.release()
         assert rects[0] == "full" and rects[3] is None and all(isinstance(r, tuple) for r in rects[4:])
+
+
+def test_curves_with_head_angles_turn_the_head(tmp_path, default_rig):
+    """Head angle columns (degrees) turn the head in the video as in snapshot --pose."""
+    from face3d.render.offscreen import render_snapshot
+
+    csv = tmp_path / "turn.csv"
+    csv.write_text("time_s,jawOpen,headYaw\n0,0,0\n1,0,30\n")
+    out = tmp_path / "turn.mp4"
+    r = run_cli("render", "--curves", csv, "-o", out, "--size", f"{SIZE[0]}x{SIZE[1]}", "--fps", FPS)
+    assert r.returncode == 0, r.stderr
+    assert "headYaw" not in r.stderr, "an angle column is not a missing shape"
+    _, _, frames = decode_video(out)
+    last = len(frames) - 1
+    yaw = 30.0 * last / FPS
+    want = render_snapshot(default_rig, None, size=SIZE, samples=0, pose={"headYaw": yaw}).astype(np.int16)
+    still = snapshot(default_rig, {})
+    got = frames[last].astype(np.int16)
+    assert np.abs(got - want).mean() < 4.0
+    assert np.count_nonzero(np.abs(got - still).max(axis=2) > 40) > 5 * max(1, np.count_nonzero(np.abs(got - want).max(axis=2) > 40))

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from face3d.render.renderer import BACKGROUND
-from face3d.track import read_csv
+from face3d.track import ALIVE_NAMES, MOUTH_NAMES, read_csv
 
 from _viewer_helpers import ROOT, head_args, mask, running_viewer, start_xvfb, viewer_env
 
@@ -61,7 +61,7 @@ def _wait_group_gone(pgid, timeout=30.0):
 
 def _check_outputs(rec, shot, size):
     tr = read_csv(rec)
-    assert tr.names == ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
+    assert tr.names == MOUTH_NAMES + ALIVE_NAMES          # the demo speech, analysed with the alive curves
     # seconds of speech; not all 3 of them on a loaded machine, where a frame that comes
     # over 0.5 s late counts as a seek and its stretch is left out of the record
     assert tr.duration >= 0.5, tr.duration

@@ -51,7 +51,8 @@ def test_mic_mouth_opens_with_speech_and_rests(xvfb, pulse, tmp_path):
     clip = tmp_path / "papa.wav"
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(clip), "Papa, Mama, ah ah ah."], check=True, capture_output=True)
     rec = tmp_path / "mic.csv"
-    args = ["--mic", *head_args(tmp_path), "--size", "400x300", "--record", rec, "--no-osd", "--stats"]
+    # --mouth-only: the face at rest is still (no blinks or sway to tell apart from the lips)
+    args = ["--mic", *head_args(tmp_path), "--size", "400x300", "--record", rec, "--no-osd", "--stats", "--mouth-only"]
     with running_viewer(xvfb, args, title="microphone", env=_pulse_env(pulse)) as v:
         v.wait_for("first frame drawn")
         time.sleep(2.5)                                   # the stream warms up; room silence

@@ -5,7 +5,10 @@ Stages: mono samples at :data:`~face3d.analysis.bands.ANALYSIS_RATE` (16 kHz) ->
 :func:`~face3d.analysis.bands.band_energies` (8 bands, dB, every 10 ms) ->
 :func:`~face3d.analysis.visemes.map_energies` (jawOpen, mouthWide, mouthPucker,
 mouthClose in [0, 1]) -> a :class:`~face3d.track.WeightTrack` at 100 frames per second
-(:func:`track_from_samples`). :class:`StreamAnalyzer` does the same incrementally for
+(:func:`track_from_samples`). With ``alive=True`` the same hops also go through
+:mod:`~face3d.analysis.prosody` (pitch, loudness) and :mod:`~face3d.analysis.alive`
+(blinks, gaze, brows, head motion), whose :data:`ALIVE_NAMES` columns follow the mouth's.
+:class:`StreamAnalyzer` does the same incrementally for
 live input and gives the same numbers. Reading a file or an array at any rate into a
 track is :func:`face3d.pipeline.analyze`.
 """
@@ -14,26 +17,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from face3d.analysis.alive import ALIVE_NAMES, ANGLE_NAMES, AliveGenerator
 from face3d.analysis.bands import ANALYSIS_RATE, BANDS, HOP_S, BandAnalyzer, band_energies
+from face3d.analysis.prosody import ProsodyTracker, prosody
 from face3d.analysis.visemes import NAMES, VisemeMapper, map_energies
 from face3d.track import WeightTrack
 
 __all__ = [
-    "ANALYSIS_RATE", "BANDS", "HOP_S", "NAMES", "BandAnalyzer", "StreamAnalyzer", "VisemeMapper",
+    "ALIVE_NAMES", "ANGLE_NAMES", "ANALYSIS_RATE", "AliveGenerator", "ProsodyTracker", "prosody", "BANDS", "HOP_S", "NAMES", "BandAnalyzer", "StreamAnalyzer", "VisemeMapper",
     "band_energies", "map_energies", "track_from_samples",
 ]
 
 
-def track_from_samples(x) -> WeightTrack:
+def track_from_samples(x, alive: bool = False, seed: int = 0) -> WeightTrack:
     """Mono float samples at :data:`ANALYSIS_RATE` -> the 100 Hz weight track.
 
     The samples must already be checked (finite, non-empty) and resampled; reading and
-    resampling are :mod:`face3d.pipeline`'s job.
+    resampling are :mod:`face3d.pipeline`'s job. ``alive``: add the :data:`ALIVE_NAMES`
+    columns (blinks, brows, gaze and head angles; ``seed`` picks their random choices).
     """
     x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
     w = map_energies(band_energies(x, rate=ANALYSIS_RATE))
+    names = NAMES
+    if alive:
+        a = AliveGenerator(seed).process(prosody(x, ANALYSIS_RATE, n_frames=w.shape[0]))
+        w = np.concatenate([w, a], axis=1)
+        names = NAMES + ALIVE_NAMES
     times = np.arange(w.shape[0], dtype=np.float64) * HOP_S
-    return WeightTrack(times, NAMES, w)
+    return WeightTrack(times, names, w)
 
 
 class StreamAnalyzer:
@@ -42,14 +53,18 @@ class StreamAnalyzer:
     Blocks may be any size; all feeds plus :meth:`flush` equal :func:`track_from_samples`
     on the whole signal (at the analysis rate). Other input rates are resampled with a
     streaming soxr resampler (then the numbers match only to resampler accuracy).
+    ``alive``: rows carry the :data:`ALIVE_NAMES` columns too, (n, 14).
     """
 
-    names = NAMES
-
-    def __init__(self, rate: int = ANALYSIS_RATE):
+    def __init__(self, rate: int = ANALYSIS_RATE, alive: bool = False, seed: int = 0):
         self.rate = int(rate)
+        self.names = NAMES + (ALIVE_NAMES if alive else ())
         self._bands = BandAnalyzer(ANALYSIS_RATE)
         self._map = VisemeMapper()
+        self._pros = ProsodyTracker(ANALYSIS_RATE) if alive else None
+        self._alive = AliveGenerator(seed) if alive else None
+        self._mouth = np.zeros((0, len(NAMES)), np.float32)    # mouth rows waiting for their prosody
+        self._prosody = np.zeros((0, 3))
         self._rs = None
         if self.rate != ANALYSIS_RATE:
             import soxr
@@ -62,8 +77,18 @@ class StreamAnalyzer:
         if self._rs is not None:
             x = self._rs.resample_chunk(x)
         w = self._map.process(self._bands.feed(x))
+        if self._pros is not None:
+            w = self._join(w, self._pros.feed(x))
         self.frames += w.shape[0]
         return w
+
+    def _join(self, mouth: np.ndarray, pros: np.ndarray) -> np.ndarray:
+        """Mouth rows with the alive rows of the same frames (whichever came first waits)."""
+        m = np.concatenate([self._mouth, mouth]) if len(self._mouth) else mouth
+        p = np.concatenate([self._prosody, pros]) if len(self._prosody) else pros
+        n = min(len(m), len(p))
+        self._mouth, self._prosody = m[n:], p[n:]
+        return np.concatenate([m[:n], self._alive.process(p[:n])], axis=1).astype(np.float32)
 
     def flush(self) -> np.ndarray:
         x = np.zeros(0, np.float32)
@@ -72,5 +97,8 @@ class StreamAnalyzer:
         e = self._bands.feed(x)
         e = np.concatenate([e, self._bands.flush()]) if e.size else self._bands.flush()
         w = self._map.process(e)
+        if self._pros is not None:
+            total = self.frames + len(self._mouth) + w.shape[0]
+            w = self._join(w, self._pros.flush(total))
         self.frames += w.shape[0]
         return w

@@ -165,3 +165,71 @@ def number_option(option: str, lo: float = -math.inf, hi: float = math.inf, *, u
 
     parse.finite_number = True  # marks the parser for the test that checks every option uses it
     return parse
+
+
+def parse_seed(text: str) -> int:
+    """``--seed``: an integer 0 to 2**32 - 1 (one-line error otherwise)."""
+    import argparse
+
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed '{text}' is not a whole number; give e.g. --seed 7") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"--seed {text} is out of range; use 0 to {2 ** 32 - 1}")
+    return value
+
+
+def add_alive_options(parser) -> None:
+    """--mouth-only and --seed: the blink, brow, gaze and head curves from the voice, or none."""
+    g = parser.add_argument_group("face beyond the mouth")
+    g.add_argument("--mouth-only", action="store_true",
+                   help="only the four mouth curves: no blinks, brows, gaze or head motion (a still head)")
+    g.add_argument("--seed", type=parse_seed, default=0, metavar="N",
+                   help="random choices of the blinks, gaze and head motion (default 0; the same seed, the same curves)")
+
+
+def alive_from_args(args) -> dict:
+    """``alive``/``seed`` keywords for :func:`face3d.pipeline.analyze` and the live source."""
+    return {"alive": not getattr(args, "mouth_only", False), "seed": int(getattr(args, "seed", 0) or 0)}
+
+
+POSE_OPTION_NAMES = ("headPitch", "headYaw", "headRoll", "eyeYaw", "eyePitch")
+
+
+def parse_pose(text: str | None) -> dict[str, float]:
+    """'headYaw=10,eyePitch=-5' -> {'headYaw': 10.0, 'eyePitch': -5.0}; each -90..90 degrees."""
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or name not in POSE_OPTION_NAMES:
+            raise UsageError(f"--pose item '{part}' is not NAME=DEGREES with NAME one of {', '.join(POSE_OPTION_NAMES)}")
+        try:
+            deg = float(value)
+        except ValueError:
+            raise UsageError(f"--pose {name}='{value.strip()}' is not a number of degrees") from None
+        if not (math.isfinite(deg) and -90.0 <= deg <= 90.0):
+            raise UsageError(f"--pose {name}={value.strip()} is out of range; use -90 to 90 degrees")
+        out[name] = deg
+    return out
+
+
+def alive_note(rig) -> str:
+    """What of the face beyond the mouth this head shows (for the load line)."""
+    names = set(rig.names)
+    blinks = {"eyeBlinkLeft", "eyeBlinkRight"} <= names
+    brows = bool(names & {"browInnerUp", "browOuterUpLeft", "browOuterUpRight"})
+    eyes = bool((rig.info or {}).get("eyes"))
+    have = ["head motion"] + (["gaze"] if eyes else []) + (["blinks"] if blinks else []) + (["brows"] if brows else [])
+    missing = []
+    if not blinks:
+        missing.append("no eyeBlinkLeft/Right shapes: no blinks")
+    if not brows:
+        missing.append("no brow shapes: no brow raises")
+    if not eyes:
+        missing.append("no eyeballs known: no gaze")
+    return "alive: " + ", ".join(have) + ("" if not missing else " (" + "; ".join(missing) + ")")

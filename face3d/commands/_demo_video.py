@@ -21,7 +21,7 @@ def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: 
     speech = model_path("demo_speech.wav")
     samples, rate = load_audio(speech, rate=None)
     csv, png, mp4 = outdir / "demo.csv", outdir / "demo.png", outdir / "demo.mp4"
-    curves = analyze(speech, fps=60.0)  # what 'face3d export' writes
+    curves = analyze(speech, fps=60.0)  # the mouth curves, in the CSV format of face3d export
     save_csv(curves, csv)
     plot_curves(curves, png, samples=samples, rate=rate, title="demo speech")
     rig = load_head()

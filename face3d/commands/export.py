@@ -21,8 +21,9 @@ def register(subparsers):
         help=HELP,
         description=(
             "Analyse audio files (WAV, FLAC, OGG, MP3, M4A, Opus, or videos with sound) and write one CSV of blendshape weights per file: "
-            "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose; one row per frame at "
-            "time_s = frame / fps. With one input, -o is the CSV path; with several, -o is a folder "
+            "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose, then eyeBlinkLeft,eyeBlinkRight,"
+            "browInnerUp,browOuterUpLeft,browOuterUpRight (weights) and eyeYaw,eyePitch,headPitch,headYaw,headRoll "
+            "(degrees) unless --mouth-only; one row per frame at time_s = frame / fps. With one input, -o is the CSV path; with several, -o is a folder "
             "and each CSV is named after its input (speech.wav -> speech.csv). --format writes another "
             "tool's format instead (default: chosen by -o's extension: .csv face3d's CSV, .tsv/.json/.xml "
             "Rhubarb Lip Sync cues, .glb an animated glTF of the head). AUDIO '-' reads standard input."
@@ -46,6 +47,9 @@ def register(subparsers):
     p.add_argument("--plot", action="store_true", help="also draw each output's curves as a PNG beside it (waveform above the curves)")
     add_head_options(p)
     add_stdin_options(p)
+    from face3d.commands._common import add_alive_options
+
+    add_alive_options(p)
     return p
 
 
@@ -123,6 +127,9 @@ def run(args) -> int:
     extended = parse_extended(args.extended_shapes)
     single = len(inputs) == 1 and not (args.output.endswith(("/", "\\")) or Path(args.output).is_dir())
     fmt = _format(args, single)
+    from face3d.commands._common import alive_from_args
+
+    alive = alive_from_args(args)
     if STDIN in inputs and not single:
         raise UsageError(f"-o {args.output} is a folder; with '-' (standard input) give the output file's name")
     pairs, folder = _targets(inputs, args.output, fmt.extension)
@@ -141,7 +148,9 @@ def run(args) -> int:
     try:
         for src, dst in pairs:
             samples, rate = _read(src, raw_opts)
-            track = analyze(samples, rate=rate, fps=None)
+            # face3d's CSV carries the blinks, brows, gaze and head angles too (unless --mouth-only)
+            track = analyze(samples, rate=rate, fps=None, **alive) if fmt.name == "csv" else \
+                analyze(samples, rate=rate, fps=None)
             info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=args.fps, rig=rig,
                                       options={"extended_shapes": extended})
             if folder is not None:

@@ -32,6 +32,9 @@ def register(subparsers):
     p.add_argument("--fps", type=parse_fps, default=60.0, help="frames per second of the CSV (default 60)")
     p.add_argument("--rate", type=int, default=16000, help="sample rate to ask of the device (default 16000)")
     p.add_argument("--quiet", action="store_true", help="no level meter on stderr")
+    from face3d.commands._common import add_alive_options
+
+    add_alive_options(p)
     return p
 
 
@@ -50,7 +53,9 @@ def run(args) -> int:
             raise KeyboardInterrupt
         stop["why"] = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
 
-    live = LiveSource(args.device, rate=args.rate, keep_audio=True, max_seconds=args.seconds)
+    from face3d.commands._common import alive_from_args
+
+    live = LiveSource(args.device, rate=args.rate, keep_audio=True, max_seconds=args.seconds, **alive_from_args(args))
     old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     meter = not args.quiet and sys.stderr.isatty()
     failed = None

@@ -89,11 +89,13 @@ def track_weights(track, rig, times, label: str):
 
     from face3d.errors import FormatError
 
-    known = [n for n in track.names if n in rig.names]
+    from face3d.render.pose import POSE_NAMES
+
+    known = [n for n in track.names if n in rig.names or n in POSE_NAMES]
     if not known:
         raise FormatError(f"{label}: none of its shapes ({', '.join(track.names)}) is on the head "
                           f"(the head has {', '.join(rig.names) or 'no shapes'}); rename the columns or use another head")
-    lacking = [n for n in track.names if n not in rig.names]
+    lacking = [n for n in track.names if n not in rig.names and n not in POSE_NAMES]
     if lacking:
         print(f"face3d render: {label}: the head has no {', '.join(lacking)}; those curves are ignored", file=sys.stderr)
     values = track.sample(times)
@@ -104,9 +106,25 @@ def track_weights(track, rig, times, label: str):
     return out
 
 
+def track_poses(track, times):
+    """(N, 5) head and eye angles (degrees) of ``track`` at ``times``, or None if it has none."""
+    import numpy as np
+
+    from face3d.render.pose import POSE_NAMES
+
+    cols = [j for j, n in enumerate(track.names) if n in POSE_NAMES]
+    if not cols:
+        return None
+    values = track.sample(times)
+    out = np.zeros((len(times), len(POSE_NAMES)), np.float64)
+    for j in cols:
+        out[:, POSE_NAMES.index(track.names[j])] = values[:, j]
+    return out
+
+
 def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(1280, 720), yaw=0.0, pitch=0.0,
                  turntable=False, background=None, codec=None, crf=None, samples=0, audio=None, progress=True,
-                 preset=None, threads=None):
+                 preset=None, threads=None, poses=None):
     """Draw ``weights`` (N, K) on ``rig`` and write them to ``output`` (a video) or ``frames_dir``.
 
     ``audio``: (mono float samples, rate) to mux, or None. Nothing is left at the output
@@ -147,7 +165,7 @@ def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(
                 raise output_error(target, exc) from None
             enc = EncoderThread(sink)
             try:
-                for item in fr.frames(weights, boxes=True):  # (frame, where it changed)
+                for item in fr.frames(weights, boxes=True, poses=poses):  # (frame, where it changed)
                     enc.put(item)
                     if bar is not None:
                         bar.update(1)
@@ -252,12 +270,15 @@ def run(args) -> int:
         print(describe_head(rig), file=sys.stderr)
     audio, track, duration = load_speech_and_track(args.audio, args.curves, rig)
     n = frame_count(duration, args.fps)
-    weights = track_weights(track, rig, frame_times(n, args.fps), args.curves or args.audio)
+    times = frame_times(n, args.fps)
+    weights = track_weights(track, rig, times, args.curves or args.audio)
+    poses = track_poses(track, times)
     show = not args.no_progress and sys.stderr.isatty()
     with _TermAsInterrupt():
         took = render_video(rig, weights, output=args.output, frames_dir=args.frames, fps=args.fps, size=size,
                             yaw=args.yaw, pitch=args.pitch, turntable=args.turntable, background=background,
                             codec=args.codec, crf=args.crf, samples=args.samples, preset=args.preset, threads=args.threads,
+                            poses=poses,
                             audio=audio if args.output is not None else None, progress=show)
     seconds = n / args.fps
     print(f"face3d render: {n} frames ({seconds:.2f} s at {args.fps:g} fps, {size[0]}x{size[1]}) in {took:.1f} s, "

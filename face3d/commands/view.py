@@ -52,6 +52,9 @@ def register(sub):
     from face3d.commands._stdin import add_stdin_options
 
     add_stdin_options(p)
+    from face3d.commands._common import add_alive_options
+
+    add_alive_options(p)
     return p
 
 
@@ -86,8 +89,11 @@ def build_session(args, log, shape_names=None):
         raise UsageError("--mic takes no AUDIO or --curves; drop one or the other")
     if args.device and not args.mic:
         raise UsageError("--device chooses the microphone; use it with --mic")
+    from face3d.commands._common import alive_from_args
+
+    alive = alive_from_args(args)
     if args.mic:
-        live = open_live(args.device)
+        live = open_live(args.device, alive)
         rec = Recorder(live.names) if args.record else None
         return Session(live=live, recorder=rec, label=live.label), live.label
     from face3d.commands._stdin import STDIN, raw_options
@@ -114,14 +120,19 @@ def build_session(args, log, shape_names=None):
 
         samples, rate = load_audio(audio, rate=None)
     if args.curves:
-        from face3d.track import read_csv
+        from face3d.track import ALIVE_NAMES, ANGLE_NAMES, read_csv
 
-        track = read_csv(args.curves, names=shape_names)
+        names = None
+        if shape_names is not None:   # the head's shapes and the pose angles
+            names = tuple(shape_names) + tuple(n for n in ANGLE_NAMES if n not in shape_names)
+            if not alive["alive"]:    # --mouth-only: a still head, no blinks or brows
+                names = tuple(n for n in names if n not in ALIVE_NAMES)
+        track = read_csv(args.curves, names=names)
         label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
     else:
         from face3d.pipeline import analyze
 
-        track = analyze(samples, rate=rate, fps=None)
+        track = analyze(samples, rate=rate, fps=None, **alive)
         label = f"file: {Path(audio).name}"
     if samples is not None and not args.mute:
         from face3d.audio.player import open_player
@@ -141,7 +152,9 @@ def _open_pipe(args, raw_opts):
     from face3d.live import LiveSource
 
     pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute)   # the header is read when it starts
-    live = LiveSource(mic=pipe)
+    from face3d.commands._common import alive_from_args
+
+    live = LiveSource(mic=pipe, **alive_from_args(args))
     live.label = LABEL
     pipe.notices = live.notices      # a stall shows on the overlay and stderr like the live source's notices
     return live
@@ -164,13 +177,14 @@ def _end_with_input(session, opts, log) -> None:
     session.update = update_until_end
 
 
-def open_live(device):
-    """The microphone's LiveSource; a missing device's error lists the sound devices."""
+def open_live(device, alive=None):
+    """The microphone's LiveSource (``alive``: its alive/seed keywords); a missing device's
+    error lists the sound devices."""
     from face3d.errors import DeviceError
     from face3d.live import LiveSource
 
     try:
-        return LiveSource(device)
+        return LiveSource(device, **(alive or {}))
     except DeviceError as exc:
         msg = str(exc)
         if "input devices:" in msg or "(none" in msg:
@@ -209,6 +223,10 @@ def run(args) -> int:
         if path:
             check_writable(path)
     rig = _load_rig(args)
+    if getattr(args, "head", None) and not args.mouth_only:
+        from face3d.commands._common import alive_note, describe_head
+
+        log(describe_head(rig) + "; " + alive_note(rig))
     if args.window != "headless":
         from face3d.viewer.display import require_display
 

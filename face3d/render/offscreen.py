@@ -68,8 +68,9 @@ class Offscreen:
             fb.release()
 
 
-def render_snapshot(rig, weights=None, *, yaw=0.0, pitch=0.0, size=(800, 800), samples=4, ctx=None):
-    """Render ``rig`` with ``weights`` to an (H, W, 3) uint8 image, framed from the neutral mesh."""
+def render_snapshot(rig, weights=None, *, yaw=0.0, pitch=0.0, size=(800, 800), samples=4, ctx=None, pose=None):
+    """Render ``rig`` with ``weights`` to an (H, W, 3) uint8 image, framed from the neutral mesh.
+    ``pose``: head and eye angles in degrees ({name: degrees}, see :mod:`face3d.render.pose`)."""
     from face3d.render.camera import OrbitCamera
     from face3d.render.renderer import HeadRenderer
 
@@ -79,6 +80,8 @@ def render_snapshot(rig, weights=None, *, yaw=0.0, pitch=0.0, size=(800, 800), s
         renderer = HeadRenderer(ctx, rig)
         if weights is not None:
             renderer.set_weights(weights)
+        if pose:
+            renderer.set_pose(pose)
         camera = OrbitCamera.for_rig(rig, yaw=yaw, pitch=pitch)
         target = Offscreen(ctx, size, samples)
         img = target.render(lambda: renderer.draw_camera(camera, target.aspect))

@@ -3,6 +3,10 @@
 It is handed a moderngl context and never creates one. Vertices that no shape moves are
 placed after those that shapes move and carry slot -1, so the vertex shader does no
 blendshape work for them; shapes at weight 0 are skipped too.
+
+:meth:`HeadRenderer.set_pose` turns the whole head about its neck pivot (the model
+matrix) and the eyeballs the rig knows (``rig.info['eyes']``) about their centres (in the
+vertex shader); it takes plain angles in degrees (:data:`~face3d.render.pose.POSE_NAMES`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import numpy as np
 
 from face3d.assets import shader_source
 from face3d.mesh.rig import Rig
+from face3d.render.pose import POSE_NAMES, eye_groups, eye_rotation, head_rotation, model_matrix, neck_pivot
 
 GLSL_VERSION = "#version 330 core"
 _DELTA_WIDTH = 2048
@@ -37,10 +42,11 @@ _VERTEX_DTYPE = np.dtype(
         ("gloss", "f4"),
         ("uv", "f4", 2),
         ("slot", "i4"),
+        ("eye", "i4"),
     ]
 )
-_VERTEX_FORMAT = "3f 3f 3f 1f 2f 1i"
-_ATTRIBUTES = ("in_position", "in_normal", "in_color", "in_gloss", "in_uv", "in_slot")
+_VERTEX_FORMAT = "3f 3f 3f 1f 2f 1i 1i"
+_ATTRIBUTES = ("in_position", "in_normal", "in_color", "in_gloss", "in_uv", "in_slot", "in_eye")
 
 
 def shader_sources(n_shapes: int, textured: bool = False) -> tuple[str, str]:
@@ -87,6 +93,13 @@ class HeadRenderer:
         slots = np.full(v, -1, np.int32)
         slots[: self.n_moved] = np.arange(self.n_moved, dtype=np.int32)
         vertices["slot"] = slots
+        # eyeballs: 1 or 2 (turned by u_eye_rot about u_eye_center[i - 1]), 0 for the rest
+        self.eyes = eye_groups(rig)
+        eye_of = np.zeros(v, np.int32)
+        for i, (_, idx) in enumerate(self.eyes):
+            eye_of[idx] = i + 1
+        vertices["eye"] = eye_of[order]
+        self.pivot = neck_pivot(rig)
 
         # Delta texture: for each moved vertex, for each shape, (position, normal) texels.
         texels = np.zeros((max(self.n_moved, 1), max(k, 1), 2, 4), np.float32)
@@ -122,6 +135,8 @@ class HeadRenderer:
         )
         self._weights = np.zeros(max(k, 1), np.float32)
         self.model = np.eye(4, dtype=np.float32)
+        self.pose = dict.fromkeys(POSE_NAMES, 0.0)
+        self._eye_rot = np.eye(3, dtype=np.float32)
 
     # ------------------------------------------------------------------ setup
     def make_program(self, varyings=None):
@@ -132,6 +147,10 @@ class HeadRenderer:
         else:
             prog = self.ctx.program(vertex_shader=vs, fragment_shader=fs)
         self._set(prog, "u_delta_width", self._delta_width)
+        centres = np.zeros((2, 3), np.float32)
+        for i, (c, _) in enumerate(self.eyes):
+            centres[i] = c
+        self._write(prog, "u_eye_center", centres)
         self._set(prog, "u_deltas", 0)
         self._set(prog, "u_texture", 1)
         for name, value in LIGHTS.items():
@@ -159,12 +178,25 @@ class HeadRenderer:
             return
         self._weights[:] = np.clip(self.rig.weight_vector(weights), 0.0, 1.0)
 
+    def set_pose(self, pose=None, **angles) -> None:
+        """Head and eye angles in degrees: a {name: degrees} dict and/or keywords with the
+        names of :data:`~face3d.render.pose.POSE_NAMES`; names not given keep their value.
+        Sets :attr:`model` (the head about its neck pivot) and the eyeballs' rotation."""
+        for name, value in {**(pose or {}), **angles}.items():
+            if name in self.pose:
+                self.pose[name] = float(value)
+        p = self.pose
+        rot = head_rotation(p["headPitch"], p["headYaw"], p["headRoll"])
+        self.model = model_matrix(rot, self.pivot)
+        self._eye_rot = eye_rotation(p["eyeYaw"], p["eyePitch"]).astype(np.float32)
+
     @property
     def weights(self) -> np.ndarray:
         return self._weights[: self.rig.n_shapes].copy()
 
     def _bind(self, prog, view, proj):
         self._write(prog, "u_weights", self._weights)
+        self._write(prog, "u_eye_rot", self._eye_rot.T)   # GLSL mat3 is column-major
         # pyrr matrices are row-vector style: model then view is model @ view
         modelview = np.asarray(self.model, np.float32) @ np.asarray(view, np.float32)
         self._write(prog, "u_modelview", modelview)

@@ -46,20 +46,35 @@ class FrameOptions:
         return isinstance(self.background, str) and self.background == "transparent"
 
 
-def _moving_vertices(rig):
+def _moved_by(rig, active=None) -> np.ndarray:
+    """(V,) bool: vertices that one of the ``active`` shapes ((K,) bool; None: all) moves."""
+    if rig.n_shapes == 0:
+        return np.zeros(rig.n_vertices, bool)
+    k = np.ones(rig.n_shapes, bool) if active is None else np.asarray(active, bool)[:rig.n_shapes]
+    d, nd = np.asarray(rig.deltas)[k], np.asarray(rig.normal_deltas)[k]
+    if not k.any():
+        return np.zeros(rig.n_vertices, bool)
+    return (np.abs(d).max(axis=(0, 2)) > 1e-7) | (np.abs(nd).max(axis=(0, 2)) > 1e-7)
+
+
+def _moving_vertices(rig, active=None):
     """(neutral positions (M, 3), deltas (K, M, 3)) of every vertex of a triangle that touches a
-    vertex some shape moves: only those triangles' pixels can change; None when nothing moves."""
-    moved = rig.moved_mask()
+    vertex an active shape moves: only those triangles' pixels can change; None when nothing
+    moves. Shapes that stay at 0 all video long (``active`` False) move nothing."""
+    moved = _moved_by(rig, active)
     if not moved.any():
         return None
     faces = np.asarray(rig.faces)
     verts = np.zeros(rig.n_vertices, bool)
     verts[faces[moved[faces].any(axis=1)].ravel()] = True
     verts |= moved
-    return np.asarray(rig.positions, np.float64)[verts], np.asarray(rig.deltas, np.float64)[:, verts]
+    d = np.asarray(rig.deltas, np.float64)[:, verts]
+    if active is not None:
+        d = d * np.asarray(active, bool)[:rig.n_shapes, None, None]
+    return np.asarray(rig.positions, np.float64)[verts], d
 
 
-def _near_faces(rig, view, proj, size, moving) -> np.ndarray | None:
+def _near_faces(rig, view, proj, size, moving, moved) -> np.ndarray | None:
     """(F,) bool: the triangles that can show inside any frame's box: those a shape moves,
     and the still ones whose picture overlaps the box of every place the moving ones can
     reach (weights anywhere in [0, 1]). None if that box is not wholly in front."""
@@ -82,7 +97,7 @@ def _near_faces(rig, view, proj, size, moving) -> np.ndarray | None:
     x0, y0, bw, bh = reach
     overlap = ((fx.max(axis=1) >= x0 - 2) & (fx.min(axis=1) <= x0 + bw + 2)
                & (fy.max(axis=1) >= y0 - 2) & (fy.min(axis=1) <= y0 + bh + 2))
-    return overlap | behind[faces].any(axis=1) | rig.moved_mask()[faces].any(axis=1)
+    return overlap | behind[faces].any(axis=1) | moved[faces].any(axis=1)
 
 
 def screen_box(points, view, proj, size, margin: int = 3):
@@ -169,11 +184,23 @@ class FrameRenderer:
             t.resolve.use()  # the scissor limits the resolve to the box too
             self.ctx.copy_framebuffer(t.resolve, t.fbo)
 
-    def frames(self, weights, boxes: bool = False):
+    def frames(self, weights, boxes: bool = False, poses=None):
         """Yield (H, W, C) uint8 frames, frame ``i`` drawn with ``weights[i]`` (an iterable of
         (K,) arrays). Each yielded array is the caller's to keep. With ``boxes``, yield
         ``(frame, rect)``: where it differs from the frame before, (x0, y0, x1, y1) with the
-        top row 0, None for nowhere, "full" for anywhere."""
+        top row 0, None for nowhere, "full" for anywhere. ``poses``: per frame, head and eye
+        angles in degrees ((N, 5) in :data:`~face3d.render.pose.POSE_NAMES` order) or None; a
+        head that turns moves everywhere, so frames are then drawn whole."""
+        from face3d.render.pose import POSE_NAMES
+
+        self._active = None
+        if isinstance(weights, np.ndarray) and weights.ndim == 2 and self._moving is not None:
+            self._active = np.any(weights != 0.0, axis=0)  # shapes that ever move in this video
+            self._moving = _moving_vertices(self.rig, self._active)
+        if poses is not None:
+            poses = np.asarray(poses, np.float64)
+            if np.any(poses != 0.0):
+                self._moving = None  # the box redraw assumes the head at rest
         w, h = self.opt.size
         full = (0, 0, w, h)
         canvas = np.zeros((h, w, self.components), np.uint8)
@@ -208,11 +235,14 @@ class FrameRenderer:
             elif self._moving is not None:
                 full_frame = False
                 last = self._box(wv)
-                near = _near_faces(self.rig, *self._view_proj, self.opt.size, self._moving)
+                near = _near_faces(self.rig, *self._view_proj, self.opt.size, self._moving,
+                                   _moved_by(self.rig, self._active))
                 if near is not None and near.mean() < 0.9:
                     self._near = self.renderer.faces_array(np.asarray(self.rig.faces)[near])
             previous = wv
             drawing = bool(viewport[2] and viewport[3])
+            if poses is not None:
+                self.renderer.set_pose(dict(zip(POSE_NAMES, poses[i].tolist())))
             if drawing:
                 self._draw(i, wv, viewport, None if viewport == full or self._near is None else self._near[0])
                 flush()  # the rasteriser starts on frame i ...

@@ -93,6 +93,11 @@ class ViewerApp(mglw.WindowConfig):
         # session columns -> rig shapes (columns the head lacks are ignored)
         self._cols = [(i, rig.names.index(n)) for i, n in enumerate(session.names) if n in rig.names]
         self._vec = np.zeros(max(rig.n_shapes, 1), np.float32)
+        # pose columns (degrees) -> the renderer's head and eye angles
+        from face3d.render.pose import POSE_NAMES
+
+        self._pose_cols = [(i, n) for i, n in enumerate(session.names) if n in POSE_NAMES]
+        self._pose_names = set(POSE_NAMES)
         from face3d.viewer.osd import OSD
 
         self.osd = OSD(self.wnd)
@@ -111,6 +116,7 @@ class ViewerApp(mglw.WindowConfig):
         for i, j in self._cols:
             self._vec[j] = w[i]
         self.renderer.set_weights(self._vec[: self.rig.n_shapes])
+        self.renderer.set_pose(self._pose(w))
         width, height = self.wnd.buffer_size
         self.ctx.viewport = (0, 0, width, height)
         self.ctx.clear(*(self.opts.background or BACKGROUND), 1.0, depth=1.0)
@@ -123,6 +129,16 @@ class ViewerApp(mglw.WindowConfig):
                 self.log(line)
         if self.osd is not None and self.osd.visible:
             self.osd.draw(frame_time, self.osd_info(notices))
+
+    def _pose(self, w) -> dict:
+        """Head and eye angles of this frame; the eyes also turn toward the viewer as the
+        camera orbits (within their range)."""
+        from face3d.render.pose import viewer_gaze
+
+        pose = {n: float(w[i]) for i, n in self._pose_cols}
+        pose["eyeYaw"], pose["eyePitch"] = viewer_gaze(
+            self.camera.yaw, self.camera.pitch, pose.get("eyeYaw", 0.0), pose.get("eyePitch", 0.0))
+        return pose
 
     def _count_fps(self) -> None:
         self._fps_frames += 1
@@ -154,7 +170,8 @@ class ViewerApp(mglw.WindowConfig):
             "state": state,
             "fps": self._fps,
             "level_db": s.level_db(),
-            "weights": list(zip(s.names, s.weights.tolist())),
+            # weights as bars; the head and eye angles (degrees) are not weights
+            "weights": [(n, v) for n, v in zip(s.names, s.weights.tolist()) if n not in self._pose_names],
             "delay": delay,
             "record": rec,
             "notices": notices[-4:],

@@ -15,13 +15,16 @@ from face3d.mesh.default_head.blendshapes import blendshapes
 from face3d.mesh.default_head.colors import skin_colors
 from face3d.mesh.default_head.grid import SkinGrid, skin_grid
 from face3d.mesh.default_head.layout import BAG_LIP, EYE, SKIN
+from face3d.mesh.default_head.lids import face_shapes
 from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
-from face3d.mesh.default_head.parts import ear, eyeball, teeth, tongue
+from face3d.mesh.default_head.parts import collar, ear, eyeball, teeth, tongue
 from face3d.mesh.geometry import vertex_normals
 from face3d.mesh.obj import write_obj as write_obj_file
 from face3d.mesh.rig import SHAPES, Rig, build_rig
 
 MIRROR = np.array([-1, 1, 1])
+#: The shapes beyond the mouth's (blinks and brows, driven by face3d.analysis.alive).
+FACE_SHAPES = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight")
 
 
 def _parts(grid: SkinGrid):
@@ -37,6 +40,7 @@ def _parts(grid: SkinGrid):
     eye_p, eye_f, eye_c = eyeball()
     ear_p, ear_f = ear()
     ear_col = SKIN * np.array([0.99, 0.93, 0.92])
+    col_p, col_f = collar()
     return [
         ("skin", grid.positions, grid.faces, None, None),
         ("mouth_bag", bag_pts, bag_faces, bag_colors(bag_s), 0.0),
@@ -47,6 +51,7 @@ def _parts(grid: SkinGrid):
         ("eye_right", eye_p * MIRROR + EYE * MIRROR, eye_f[:, ::-1], eye_c, 1.0),
         ("ear_left", ear_p, ear_f, ear_col, 0.25),
         ("ear_right", ear_p * MIRROR, ear_f[:, ::-1], ear_col, 0.25),
+        ("collar", col_p, col_f, np.array([0.20, 0.25, 0.33]), 0.12),
     ], bag_s
 
 
@@ -105,13 +110,18 @@ def build_default_head() -> Rig:
     pos, faces, ranges, part = _join(parts)
     colors, gloss = _colors(parts, ranges, grid)
     targets = blendshapes(pos, ranges, grid.phi, grid.theta, grid.side, grid.phi_lip, grid.theta_c, bag_s)
-    targets = {k: np.round(targets[k], 6) for k in SHAPES}
+    targets.update(face_shapes(pos, ranges["skin"]))
+    targets = {k: np.round(targets[k], 6) for k in SHAPES + FACE_SHAPES}
     info = {
         "description": "face3d procedural default head: skin with a lip slit and closed mouth bag, "
                        "teeth, tongue, eyeballs (sclera/iris/pupil), ears; +Y up, +Z forward, metres",
         "generator": "face3d.mesh.default_head",
         "parts": ranges,
         "landmarks": _landmarks(grid, pos, part),
+        # head motion turns everything about the top of the neck; gaze turns each eyeball
+        "neck_pivot": [0.0, -0.07, -0.02],
+        "eyes": [{"center": [float(x) for x in EYE], "range": ranges["eye_left"]},
+                 {"center": [float(x) for x in EYE * MIRROR], "range": ranges["eye_right"]}],
     }
     return build_rig(pos.astype(np.float32), faces.astype(np.uint32), targets, as_targets=True,
                      normals=vertex_normals(pos, faces),

@@ -43,10 +43,13 @@ def skin_colors(p, phi, th, phi_lip, theta_c):
     half = 0.0034 - 0.0015 * smoothstep(-0.012, 0.02, ue)
     along = smoothstep(-0.022, -0.013, ue) * smoothstep(0.027, 0.016, ue)
     brow = smoothstep(half + 0.0045, half - 0.0015, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
-    col = col * (1 - 0.6 * brow[:, None]) + BROW * 0.6 * brow[:, None]
+    col = col * (1 - 0.85 * brow[:, None]) + BROW * 0.85 * brow[:, None]
     # lids: a slightly darker, warmer rim around the eye opening
     dq = norm(np.stack([ax, y, z], -1) - EYE)
     rim = smoothstep(EYE_R + 0.0032, EYE_R + 0.0008, dq) * (z > 0.03)
     col = col * (1 - 0.12 * rim[:, None])
+    # lash line: a dark edge right at the opening
+    lash = smoothstep(EYE_R + 0.0016, EYE_R + 0.0002, dq) * (z > 0.03)
+    col = col * (1 - 0.55 * lash[:, None])
     gloss = 0.28 + 0.17 * lip
     return col, gloss

@@ -240,3 +240,29 @@ def tongue(y_lip, z_teeth):
     tgf = orient_outward(tg, tgf)
     col = np.array([0.55, 0.24, 0.24]) * (1.0 - 0.45 * smoothstep(-0.3, -1.0, tg_local[:, 2]))[:, None]
     return tg, tgf, col
+
+
+def collar(y=-0.168, minor=0.0085, n_around=48, n_tube=12):
+    """A soft roll-neck collar (a closed tube) over the cut at the bottom of the neck."""
+    nr = 0.0549 + 0.002                       # the neck's radius there (see sdf.skin_sdf), a little out
+    a, b = nr, nr * 0.95
+    zc = -0.018 + 0.12 * (y + 0.1)
+    phi = np.linspace(0.0, 2 * np.pi, n_around, endpoint=False)
+    th = np.linspace(0.0, 2 * np.pi, n_tube, endpoint=False)
+    P, T = np.meshgrid(phi, th, indexing="ij")
+    cx, cz = a * np.sin(P), zc + b * np.cos(P)
+    nx, nz = np.sin(P) / a, np.cos(P) / b
+    ln = np.hypot(nx, nz)
+    nx, nz = nx / ln, nz / ln
+    pos = np.stack([cx + minor * np.cos(T) * nx, y + 1.7 * minor * np.sin(T), cz + minor * np.cos(T) * nz], -1).reshape(-1, 3)
+    faces = []
+    for i in range(n_around):
+        for j in range(n_tube):
+            i1, j1 = (i + 1) % n_around, (j + 1) % n_tube
+            q00, q10, q11, q01 = i * n_tube + j, i1 * n_tube + j, i1 * n_tube + j1, i * n_tube + j1
+            faces += [(q00, q10, q11), (q00, q11, q01)]
+    faces = np.array(faces, np.int64)
+    t = pos[faces]
+    if np.sum(t[:, 0] * np.cross(t[:, 1], t[:, 2])) < 0:    # outward: positive enclosed volume
+        faces = faces[:, ::-1].copy()
+    return pos, faces

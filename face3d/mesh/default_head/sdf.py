@@ -83,24 +83,24 @@ def skin_sdf(p):
     head = _smin(head, neck, 0.028)
 
     # brow ridge and cheekbones
-    brow = _ell(q, np.array([0.030, 0.047, 0.071]), np.array([0.030, 0.011, 0.017]))
-    head = _smin(head, brow, 0.014)
-    cheek = _ell(q, np.array([0.045, 0.003, 0.056]), np.array([0.022, 0.016, 0.020]))
-    head = _smin(head, cheek, 0.014)
+    brow = _ell(q, np.array([0.028, 0.046, 0.066]), np.array([0.030, 0.012, 0.017]))
+    head = _smin(head, brow, 0.02)
+    cheek = _ell(q, np.array([0.044, 0.002, 0.055]), np.array([0.024, 0.018, 0.020]))
+    head = _smin(head, cheek, 0.022)
     # temples slightly hollow
     temple = _ell(q, np.array([0.083, 0.045, 0.030]), np.array([0.016, 0.02, 0.02]))
     head = _smax(head, -temple, 0.012)
 
     # eye sockets and lids wrapped over the eyeball
-    socket = _ell(q, np.array([EYE[0], EYE[1], EYE[2] + 0.012]), np.array([0.019, 0.0135, 0.016]))
-    head = _smax(head, -socket, 0.008)
+    socket = _ell(q, np.array([EYE[0], EYE[1], EYE[2] + 0.011]), np.array([0.0175, 0.0125, 0.014]))
+    head = _smax(head, -socket, 0.011)
     lid = norm(q - EYE) - (EYE_R + _lid_offset(q))
     head = _smin(head, lid, 0.0035)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
-    bridge = _cone(p, np.array([0.0, 0.031, 0.077]), np.array([0.0, -0.006, 0.104]), 0.0062, 0.0085)
+    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0064, 0.0088)
     nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.015, 0.020, 0.014]))
-    tip = _ell(p, np.array([0.0, -0.010, 0.1045]), np.array([0.0105, 0.0095, 0.0105]))
+    tip = _ell(p, np.array([0.0, -0.0115, 0.1075]), np.array([0.0105, 0.0095, 0.0105]))
     ala = _ell(q, np.array([0.0135, -0.0165, 0.0935]), np.array([0.0082, 0.0072, 0.0085]))
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
