@@ -34,19 +34,20 @@ parse_jobs.finite_number = True
 
 
 def export_file(src: str, dst: str, *, fmt: str = "csv", fps: float = 60.0, extended=None, head=None,
-                alive=None) -> None:
+                alive=None, plot: bool = False) -> None:
     """One audio file -> one export in format ``fmt`` (see :mod:`face3d.formats`), atomically."""
     from face3d.analysis import ANALYSIS_RATE
     from face3d.audio.files import load_audio
 
     samples, rate = load_audio(src, rate=ANALYSIS_RATE)
-    save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head, alive=alive)
+    save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head, alive=alive, plot=plot)
 
 
 def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float, extended=None, head=None,
-                alive=None) -> None:
+                alive=None, plot: bool = False) -> None:
     """Analyse ``samples`` and write them to ``dst`` in format ``fmt``; ``head``: see :func:`head_spec`;
-    ``alive``: the ``alive``/``seed`` keywords of :func:`face3d.pipeline.analyze`."""
+    ``alive``: the ``alive``/``seed`` keywords of :func:`face3d.pipeline.analyze`; ``plot``: also
+    draw the curves as a PNG beside ``dst``."""
     from face3d import formats
     from face3d.pipeline import analyze
 
@@ -56,6 +57,11 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
     info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps,
                               rig=load_rig(head) if f.needs_head else None, options=options)
     formats.save(f, track, dst, info)
+    if plot:
+        from face3d.plot import plot_curves
+
+        plot_curves(track, Path(dst).with_suffix(".png"), samples=samples, rate=rate,
+                    title="standard input" if src == "-" else Path(src).name)
 
 
 def head_spec(args) -> tuple:

@@ -21,7 +21,7 @@ def register(subparsers):
         "export",
         help=HELP,
         description=(
-            "Analyse WAV/FLAC/OGG files and write one CSV of blendshape weights per file: "
+            "Analyse audio files (WAV, FLAC, OGG, MP3, M4A, Opus, or videos with sound) and write one CSV of blendshape weights per file: "
             "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose, then eyeBlinkLeft,eyeBlinkRight,"
             "browInnerUp,browOuterUpLeft,browOuterUpRight (weights) and eyeYaw,eyePitch,headPitch,headYaw,headRoll "
             "(degrees) unless --mouth-only; one row per frame at time_s = frame / fps. With one input, -o is the "
@@ -38,7 +38,8 @@ def register(subparsers):
     from face3d.formats import FORMATS
 
     p.add_argument("inputs", nargs="+", metavar="AUDIO",
-                   help="audio files (WAV, FLAC, OGG; any rate, any channels) or folders of them, or '-' for standard input")
+                   help="audio files (WAV, FLAC, OGG, MP3, M4A, Opus, MP4/MOV/MKV/WebM with sound; any rate, any "
+                        "channels) or folders of them, or '-' for standard input")
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="output file (one input) or folder (several inputs or folders; ends in / or exists)")
     p.add_argument("--format", choices=tuple(FORMATS), metavar="FORMAT",
                    help="output format: " + "; ".join(f"{f.name} ({f.help})" for f in FORMATS.values())
@@ -47,6 +48,7 @@ def register(subparsers):
     p.add_argument("--extended-shapes", metavar="SHAPES", default="GHX",
                    help="Rhubarb formats: which of the extended shapes G, H, X to use (default GHX; '' for none)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--plot", action="store_true", help="also draw each output's curves as a PNG beside it (waveform above the curves)")
     add_head_options(p)
     add_stdin_options(p)
     from face3d.commands._common import add_alive_options
@@ -93,7 +95,8 @@ def run(args) -> int:
     head = _jobs.head_spec(args) if fmt.needs_head else None
     # face3d's CSV carries the blinks, brows, gaze and head angles too (unless --mouth-only)
     alive = alive_from_args(args) if fmt.name == "csv" else None
-    job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive)
+    plot = bool(getattr(args, "plot", False))
+    job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive, plot=plot)
     if batch:
         return _jobs.run_batch_command(args, job, fmt.extension)
     _jobs.check_single(args)
@@ -104,8 +107,9 @@ def run(args) -> int:
     if src == STDIN:
         samples, rate = _read_stdin(raw_opts)
         _jobs.save_export(samples, rate, src, dst, fmt=fmt.name, fps=args.fps, extended=extended, head=head,
-                          alive=alive)
+                          alive=alive, plot=plot)
     else:
         job(src, dst)
-    print(f"{src} -> {dst}", file=sys.stderr)
+    extra = f" + {Path(dst).with_suffix('.png')}" if plot else ""
+    print(f"{src} -> {dst}{extra}", file=sys.stderr)
     return 0
