@@ -119,8 +119,8 @@ def check_single(args) -> None:
         raise UsageError("--scheduler runs batches; give -o a folder (ending in /) for the outputs")
 
 
-def run_batch_command(args, job, suffix: str) -> int:
-    """Run ``job`` over the inputs and folders of ``args`` into the folder ``args.output``.
+def run_batch_command(args, inputs, job, suffix: str) -> int:
+    """Run ``job`` over ``inputs`` (files and folders) into the folder ``args.output``.
 
     Exit status: 0 when every input succeeded (or was skipped), 1 when some failed (one
     line says how many and where the report is). Usage errors raise before anything runs.
@@ -134,7 +134,7 @@ def run_batch_command(args, job, suffix: str) -> int:
         raise OutputError(f"-o {args.output}: a batch needs a folder, but this is a file; give a folder")
     if not outdir.is_dir() and not outdir.parent.is_dir():
         raise OutputError(f"-o {args.output}: parent folder {outdir.parent} does not exist; create it first")
-    pairs = discover(list(args.inputs), outdir, suffix, MEDIA_EXTENSIONS)
+    pairs = discover(list(inputs), outdir, suffix, MEDIA_EXTENSIONS)
     head = getattr(job, "keywords", {}).get("head")
     if head is not None:
         load_rig(head)  # a bad head is bad usage, said once before anything runs

@@ -98,7 +98,7 @@ def run(args) -> int:
     plot = bool(getattr(args, "plot", False))
     job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive, plot=plot)
     if batch:
-        return _jobs.run_batch_command(args, job, fmt.extension)
+        return _jobs.run_batch_command(args, inputs, job, fmt.extension)
     _jobs.check_single(args)
     src, dst = inputs[0], args.output
     if src != STDIN and args.skip_existing and up_to_date(Path(src), Path(dst)):

@@ -12,6 +12,7 @@ import sys
 import time
 
 from face3d.commands._common import add_head_options, number_option
+from face3d.commands._jobs import add_batch_options
 
 HELP = "render the head speaking a sound file to a video (MP4/WebM) or PNG frames, no display needed"
 
@@ -63,8 +64,11 @@ def register(sub):
 
     p = sub.add_parser("render", help=HELP, description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("audio", nargs="?", metavar="AUDIO", help="speech: an audio file or a video with sound (optional with --curves)")
-    p.add_argument("-o", "--output", metavar="VIDEO", help="output video: .mp4, .mov, .m4v, .mkv (H.264) or .webm (VP9)")
+    p.add_argument("audio", nargs="*", metavar="AUDIO",
+                   help="speech: an audio file or a video with sound (optional with --curves); several, or folders, "
+                        "make a batch: one video each in -o OUTDIR/ (in/a/b.wav -> OUTDIR/a/b.mp4)")
+    p.add_argument("-o", "--output", metavar="VIDEO",
+                   help="output video: .mp4, .mov, .m4v, .mkv (H.264) or .webm (VP9); a folder for a batch")
     p.add_argument("--frames", metavar="DIR", help="write a PNG sequence into this new folder instead of a video")
     p.add_argument("--curves", metavar="CSV", help="drive the head from a weight CSV instead of analysing AUDIO")
     p.add_argument("--size", default="1280x720", metavar="WxH", help="frame size (default 1280x720)")
@@ -80,6 +84,7 @@ def register(sub):
     p.add_argument("--threads", type=int, choices=range(1, 17), metavar="N", help="encoder threads (default 2)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_head_options(p)
+    add_batch_options(p)
     return p
 
 
@@ -237,15 +242,61 @@ def load_speech_and_track(audio_path, curves_path, rig):
     return audio, track, duration
 
 
+def render_file(src: str, dst: str, *, options: dict) -> str:
+    """One input of a batch -> one video, by this command with the batch's options; what it
+    would print becomes the report's message."""
+    import argparse
+    import contextlib
+    import io
+
+    ns = argparse.Namespace(**options)
+    ns.audio, ns.output, ns.frames, ns.no_progress = [src], dst, None, True
+    ns.jobs = ns.scheduler = None
+    ns.skip_existing = False
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+        run(ns)
+    return " ".join(line.strip() for line in said.getvalue().splitlines() if line.strip() not in ("", dst))
+
+
+def _run_batch(args, inputs) -> int:
+    import os
+    from functools import partial
+
+    from face3d.commands import _jobs
+    from face3d.commands._common import load_head_from_args, parse_size
+    from face3d.errors import UsageError
+
+    if args.frames is not None or args.curves is not None:
+        raise UsageError("a batch renders each input's own sound to a video in -o OUTDIR/; "
+                         "--frames and --curves take one AUDIO")
+    parse_size(args.size)
+    background = parse_background(args.background)
+    load_head_from_args(args)  # a bad head is said once, before anything runs
+    options = {k: v for k, v in vars(args).items() if not k.startswith("_")}
+    if args.scheduler:  # the workers run in their own folders
+        options.update({k: os.path.abspath(options[k]) for k in ("head", "shape_map", "landmarks") if options.get(k)})
+    suffix = ".webm" if background == "transparent" or args.codec == "vp9" else ".mp4"
+    return _jobs.run_batch_command(args, inputs, partial(render_file, options=options), suffix)
+
+
 def run(args) -> int:
     from pathlib import Path
 
+    from face3d.commands import _jobs
     from face3d.commands._common import head_options_from_args, load_head_from_args, parse_size
     from face3d.errors import UsageError
     from face3d.fileio import check_writable
     from face3d.render.encode import check_video_size, container_for
     from face3d.render.video import frame_count, frame_times
 
+    inputs = list(args.audio or [])
+    if args.output is not None and inputs and _jobs.is_batch(inputs, args.output):
+        return _run_batch(args, inputs)
+    if len(inputs) > 1:
+        raise UsageError("several AUDIO make a batch: give -o a folder (ending in /) for the videos")
+    _jobs.check_single(args)
+    args.audio = inputs[0] if inputs else None
     if (args.output is None) == (args.frames is None):
         raise UsageError("give either -o VIDEO or --frames DIR")
     if args.audio is None and args.curves is None:
