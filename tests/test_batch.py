@@ -151,6 +151,44 @@ def test_other_formats_in_a_batch_same_bytes_as_one_at_a_time(tree, tmp_path, fm
         assert made[rel] == alone.read_bytes(), rel
 
 
+RENDER = ["--size", "160x120", "--fps", "10"]
+
+
+@pytest.fixture(scope="module")
+def rendered(tree, tmp_path_factory):
+    """act2/ of the tree (two voice lines, one empty file) rendered one file at a time."""
+    src, _, _ = tree
+    ref = tmp_path_factory.mktemp("render-ref")
+    good = {}
+    for rel in ("l4.wav", "deep/er/l5.flac"):
+        dst = ref / Path(rel).with_suffix(".mp4")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        r = run_cli("render", src / "act2" / rel, "-o", dst, *RENDER, timeout=180)
+        assert r.returncode == 0, r.stderr
+        good[Path(rel).with_suffix(".mp4").as_posix()] = dst.read_bytes()
+    return src / "act2", good
+
+
+def check_render_batch(r, out: Path, rendered):
+    src, good = rendered
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == f"face3d render: 1 of 3 files failed; see {out / REPORT}", r.stderr
+    assert outputs(out) == good
+    recs = read_report(out)
+    assert sorted(rec["status"] for rec in recs.values()) == ["error", "ok", "ok"]
+    assert "empty.ogg" in recs[str(src / "empty.ogg")]["message"]
+    assert all("frames" in rec["message"] for rec in recs.values() if rec["status"] == "ok")  # what render said
+
+
+def test_render_batch_jobs_2_same_bytes_as_one_at_a_time(rendered, tmp_path):
+    src, _ = rendered
+    out = tmp_path / "videos"
+    r = run_cli("render", src, "-o", f"{out}/", "--jobs", "2", *RENDER, timeout=300)
+    check_render_batch(r, out, rendered)
+    r = run_cli("render", src, "-o", f"{out}/", "--jobs", "2", "--curves", src / "x.csv", *RENDER)
+    assert r.returncode == 2 and "--curves" in r.stderr
+
+
 def test_skip_existing_rewrites_nothing_and_redoes_a_touched_input(tree, tmp_path):
     src, good, _ = tree
     out = tmp_path / "out"
@@ -382,6 +420,15 @@ def test_dask_cluster_export_same_bytes_as_local(tree, cluster, tmp_path):
                 cwd=tmp_path, timeout=180)
     assert r.returncode == 1 and outputs(rel_out) == tree[1], r.stderr
     assert len(read_report(rel_out)) == 8
+
+
+def test_dask_cluster_render_same_bytes_as_local(rendered, cluster, tmp_path):
+    src, _ = rendered
+    out = tmp_path / "videos"
+    before = executed(cluster.address)
+    r = run_cli("render", src, "-o", f"{out}/", "--scheduler", cluster.address, *RENDER, timeout=300)
+    check_render_batch(r, out, rendered)
+    assert executed(cluster.address) - before == 3
 
 
 def test_dask_worker_killed_mid_batch_loses_and_corrupts_nothing(tmp_path):
