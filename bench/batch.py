@@ -94,7 +94,8 @@ def main() -> None:
     print("| command | runner | files | speech (s) | wall (s) | files/s | x real time | speed-up | efficiency |\n"
           "|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for cmd, label, n, seconds, wall, fps, rtf, speedup, eff in rows:
-        print(f"| {cmd} | {label} | {n} | {seconds:.0f} | {wall:.2f} | {fps:.1f} | {rtf:.0f} | {speedup:.2f} | {eff:.0%} |")
+        rt = f"{rtf:.1f}" if rtf < 20 else f"{rtf:.0f}"
+        print(f"| {cmd} | {label} | {n} | {seconds:.0f} | {wall:.2f} | {fps:.1f} | {rt} | {speedup:.2f} | {eff:.0%} |")
     print(f"\n{os.cpu_count()} CPU cores; each export row the fastest of {args.repeat} runs of the real command, "
           "render rows one run at the default 1280x720, 30 fps (process start-up and pool/cluster round trips included).")
 
