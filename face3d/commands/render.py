@@ -290,7 +290,7 @@ def run(args) -> int:
     from face3d.render.encode import check_video_size, container_for
     from face3d.render.video import frame_count, frame_times
 
-    inputs = list(args.audio or [])
+    inputs = [args.audio] if isinstance(args.audio, str) else list(args.audio or [])
     if args.output is not None and inputs and _jobs.is_batch(inputs, args.output):
         return _run_batch(args, inputs)
     if len(inputs) > 1:
