@@ -28,7 +28,7 @@ openness, width, rounding and a p/b/m closure logit ``c``:
   ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)`` (a steeper gate): at rest
   in silence, noise and a pause's breath or hum; also at rest once the sound has stayed
   30 dB or more below the voice for longer than a stop's closure (from 40 ms on, fully
-  after 70 ms: a breathy tail after a phrase). The jaw also rises with the lips'
+  after 60 ms: a breathy tail after a phrase). The jaw also rises with the lips'
   closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for p, b, m;
 * **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
   on p, b and m, during speech or just after it (never in steady noise or a long pause).
@@ -63,7 +63,7 @@ REST_DB = 40.0
 REST_WIDTH_DB = 10.0
 VOICED_WIDTH_DB = 4.0
 QUIET_DB = 30.0
-QUIET_FRAMES = 4
+QUIET_FRAMES = 3
 QUIET_RAMP = 3
 JAW_LIFT = 0.5
 FLOORS = (0.05, 0.0, 0.0)
