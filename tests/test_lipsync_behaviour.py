@@ -148,3 +148,27 @@ def test_training_is_reproducible(tmp_path):
     for k in ("proj", "w1", "b1", "w2", "b2", "mu", "sd"):
         np.testing.assert_array_equal(outs[0][k], outs[1][k])
     assert load_model(tmp_path / "m0.npz").n_in == outs[0]["proj"].shape[0]
+
+
+def test_breathy_tail_after_a_phrase_rests():
+    """A quiet hiss after a phrase (about 33 dB below the voice, far above the silence
+    before it) is a pause: the jaw rests once it has lasted longer than a stop's closure."""
+    from face3d.analysis.bands import VOICE_BANDS, band_energies
+
+    def level(y):
+        e = band_energies(y, rate=rate).astype(np.float64)
+        return 10 * np.log10(np.sum(10 ** (e[:, :VOICE_BANDS] / 10), axis=1))
+
+    x1, rate, _ = speak_timed("Father saw a large dark barn.")
+    x2, _, _ = speak_timed("Bob bought a map.")
+    rng = np.random.default_rng(4)
+    hiss = rng.normal(0, 1, int(0.6 * rate)).astype(np.float32)
+    hiss *= 10 ** ((level(x1).max() - 33 - np.median(level(hiss))) / 20)
+    x = np.concatenate([x1, hiss, x2])
+    w = weights(x, rate)
+    t0 = (np.flatnonzero(np.abs(x1) > 1e-3)[-1] + 1) / rate  # the voice ends, the hiss goes on
+    t1 = (len(x1) + len(hiss)) / rate
+    sl = frames(t0 + 0.08, t1 - 0.03)
+    assert sl.stop - sl.start >= 40
+    assert w[sl, 0].max() <= 0.1, w[sl, 0]
+    assert w[: int(t0 * FPS), 0].max() > 0.5  # it did speak
