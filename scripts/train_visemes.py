@@ -149,7 +149,7 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
     b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
     Yf = Y.astype(np.float32)
     wpos = 3.0  # p/b/m frames are rare: weigh the closure's positives up
-    wout = np.array([2.0, 1.0, 1.0], np.float32)
+    wout = np.array([4.0, 1.0, 1.0], np.float32)  # openness (jaw) weighs most
     n = len(Fs)
     for ep in range(epochs):
         order = rng.permutation(n)
