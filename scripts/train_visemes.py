@@ -12,7 +12,7 @@ Model: each frame projected to a few numbers, those at a few past frames side by
 into a two-layer ReLU network (see ``face3d/analysis/model.py``), fitted with Adam from
 the seed; the same seed and package versions give the same file.
 
-    .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 1600] [--out models/visemes.npz]
+    .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 4800] [--out models/visemes.npz]
 
 Synthesised data are cached under /tmp/face3d-lipsync-data (never committed).
 """
@@ -40,7 +40,7 @@ from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
 TAPS = (0, 1, 2, 4, 7, 11, 16)
-HIDDEN = 64
+HIDDEN = 128
 PROJ = 12
 CACHE = Path("/tmp/face3d-lipsync-data")
 
@@ -149,7 +149,7 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
     b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
     Yf = Y.astype(np.float32)
     wpos = 3.0  # p/b/m frames are rare: weigh the closure's positives up
-    wout = np.array([2.0, 1.0, 1.0], np.float32)
+    wout = np.array([4.0, 1.0, 1.0], np.float32)  # openness (jaw) weighs most
     n = len(Fs)
     for ep in range(epochs):
         order = rng.permutation(n)
@@ -187,7 +187,7 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--utterances", type=int, default=1600, help="sentences to synthesise")
+    ap.add_argument("--utterances", type=int, default=4800, help="sentences to synthesise")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")

@@ -26,7 +26,9 @@ openness, width, rounding and a p/b/m closure logit ``c``:
 * **jawOpen** ``= clip((y - 0.05) / 0.95) * voiced`` (the network's hedges below 0.05
   are rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with
   ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)`` (a steeper gate): at rest
-  in silence, noise and a pause's breath or hum. The jaw also rises with the lips'
+  in silence, noise and a pause's breath or hum; also at rest once the sound has stayed
+  30 dB or more below the voice for longer than a stop's closure (from 40 ms on, fully
+  after 60 ms: a breathy tail after a phrase). The jaw also rises with the lips'
   closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for p, b, m;
 * **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
   on p, b and m, during speech or just after it (never in steady noise or a long pause).
@@ -60,6 +62,9 @@ LOUD_RANGE_DB = 20.0
 REST_DB = 40.0
 REST_WIDTH_DB = 10.0
 VOICED_WIDTH_DB = 4.0
+QUIET_DB = 30.0
+QUIET_FRAMES = 3
+QUIET_RAMP = 3
 JAW_LIFT = 0.5
 FLOORS = (0.05, 0.0, 0.0)
 CLOSE_FROM = 0.6
@@ -200,6 +205,7 @@ class VisemeMapper:
         self._acc = np.zeros(len(BANDS) + 1)  # speaker mean: leaky sums of gate * s and of gate
         self._hist = None  # last max(taps) projected frames
         self._y = [0.0, 0.0, 0.0, 0.0]
+        self._run = 0  # quiet frames in a row up to the last frame
 
     def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance the trackers over new frames: (n, N_FEATURES) per-frame features, voiced, active.
@@ -207,7 +213,9 @@ class VisemeMapper:
         ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)``: 0 in silence, steady
         noise and sound more than 40 dB below the voice's peaks (a pause's breath and hum),
         where the mouth rests; it opens over 4 dB (the gate over 10), so that a file that
-        starts with speech (the floor not yet seen) is not held shut. ``active = max(gate,
+        starts with speech (the floor not yet seen) is not held shut. It also falls to 0
+        once ``L`` has stayed ``QUIET_DB`` below ``V`` for more than ``QUIET_FRAMES`` frames
+        (a pause, not a stop's closure). ``active = max(gate,
         recent)``: speech now or within 150 ms."""
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim != 2 or e.shape[1] != len(BANDS):
@@ -248,6 +256,13 @@ class VisemeMapper:
         f[:, 2 * nb + 3] = loud
         f[:, 2 * nb + 4] = recent
         voiced = _clip((L - F - GATE_DB) / VOICED_WIDTH_DB) * _clip((L - V + REST_DB) / REST_WIDTH_DB)
+        # a pause: QUIET_DB below the voice for longer than a stop's closure
+        idx = np.arange(n)
+        loud_at = np.maximum.accumulate(np.where(L >= V - QUIET_DB, idx, -1 - self._run))
+        run = idx - loud_at
+        if n:
+            self._run = int(run[-1])
+        voiced *= 1.0 - _clip((run - QUIET_FRAMES) / QUIET_RAMP)
         return f, voiced, np.maximum(gate, recent)
 
     def _context(self, z: np.ndarray) -> np.ndarray:
