@@ -70,7 +70,7 @@ def skin_sdf(p):
     jx = 1.0 - 0.26 * smoothstep(-0.01, 0.085, z)
     pj = np.stack([x / jx, y, z], axis=-1)
     jaw = _ell(pj, np.array([0.0, -0.056, 0.020]), np.array([0.060, 0.037, 0.066]))
-    chin = _ell(p, np.array([0.0, -0.081, 0.068]), np.array([0.024, 0.015, 0.018]))
+    chin = _ell(p, np.array([0.0, -0.080, 0.073]), np.array([0.024, 0.015, 0.018]))
     head = _smin(cranium, face, 0.03)
     head = _smin(head, jaw, 0.02)
     head = _smin(head, chin, 0.018)
@@ -85,17 +85,17 @@ def skin_sdf(p):
     # brow ridge and cheekbones
     brow = _ell(q, np.array([EYE[0] - 0.0035, EYE[1] + 0.018, 0.065]), np.array([0.030, 0.012, 0.016]))
     head = _smin(head, brow, 0.02)
-    cheek = _ell(q, np.array([0.044, 0.002, 0.055]), np.array([0.024, 0.018, 0.020]))
-    head = _smin(head, cheek, 0.022)
+    cheek = _ell(q, np.array([0.042, 0.005, 0.053]), np.array([0.022, 0.015, 0.018]))
+    head = _smin(head, cheek, 0.030)
     # temples slightly hollow
     temple = _ell(q, np.array([0.083, 0.045, 0.030]), np.array([0.016, 0.02, 0.02]))
     head = _smax(head, -temple, 0.012)
 
     # eye sockets and lids wrapped over the eyeball
     socket = _ell(q, np.array([EYE[0], EYE[1], EYE[2] + 0.011]), np.array([0.0175, 0.0125, 0.014]))
-    head = _smax(head, -socket, 0.011)
+    head = _smax(head, -socket, 0.017)
     lid = norm(q - EYE) - (EYE_R + _lid_offset(q))
-    head = _smin(head, lid, 0.0035)
+    head = _smin(head, lid, 0.009)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
     bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0064, 0.0088)
