@@ -93,9 +93,9 @@ def skin_sdf(p):
 
     # eye sockets and lids wrapped over the eyeball
     socket = _ell(q, np.array([EYE[0], EYE[1], EYE[2] + 0.011]), np.array([0.0175, 0.0125, 0.014]))
-    head = _smax(head, -socket, 0.017)
+    head = _smax(head, -socket, 0.011)
     lid = norm(q - EYE) - (EYE_R + _lid_offset(q))
-    head = _smin(head, lid, 0.009)
+    head = _smin(head, lid, 0.0035)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
     bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0064, 0.0088)
