@@ -78,38 +78,53 @@ def test_mic_mouth_opens_with_speech_and_rests(xvfb, pulse, tmp_path):
     assert (jaw > 0.3).mean() > 0.05
 
 
-def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
-    import soundfile as sf
-
-    back = tmp_path / "back.wav"
-    rec = tmp_path / "rec.csv"
-    parec = subprocess.Popen(["parec", "-d", "spk.monitor", "--rate=16000", "--channels=1", "--format=s16le",
-                              "--file-format=wav", str(back)], env=pulse)
-    try:
-        args = [SPEECH, *head_args(tmp_path), "--size", "400x300", "--record", rec, "--stats"]
-        with running_viewer(xvfb, args, title="demo_speech", env=_pulse_env(pulse)) as v:
-            v.wait_for("first frame drawn")
-            time.sleep(6.0)
-            err = _quit(v)
-    finally:
-        parec.send_signal(signal.SIGINT)
-        parec.wait(timeout=10)
-    assert "playing silently" not in err
-    heard, rate = sf.read(str(back), dtype="float32")
-    speech, r2 = sf.read(str(SPEECH), dtype="float32")
-    assert rate == r2 == 16000
-    # seconds 1 to 3 of the speech are in what the monitor heard, sample for sample (the
-    # monitor stream may start a little after the viewer's sound does). Matched in quarter-
-    # second pieces: on a loaded machine the null sink drops a block now and then, which
-    # shifts or cuts what follows; at least half of the pieces must still match exactly
-    # (a viewer that plays nothing, or plays at the wrong rate, matches none).
+def _heard_scores(heard: np.ndarray, speech: np.ndarray, rate: int) -> list[float]:
+    """How exactly each quarter second of seconds 1 to 3 of ``speech`` is in ``heard``
+    (normalised cross-correlation at the best offset)."""
     scores = []
     for k in range(8):
         ref = speech[rate + k * rate // 4: rate + (k + 1) * rate // 4]
+        if len(heard) < len(ref):
+            return [0.0] * 8
         c = np.correlate(heard, ref, "valid")
         i = int(np.argmax(c))
         seg = heard[i: i + len(ref)]
         scores.append(float(c[i] / (np.linalg.norm(ref) * np.linalg.norm(seg) + 1e-12)))
+    return scores
+
+
+def test_file_mode_sound_is_heard_and_record_lines_up(xvfb, pulse, tmp_path):
+    import soundfile as sf
+
+    back = tmp_path / "back.raw"
+    rec = tmp_path / "rec.csv"
+    speech, rate = sf.read(str(SPEECH), dtype="float32")
+    assert rate == 16000
+    # Seconds 1 to 3 of the speech must be in what the monitor hears, sample for sample (the
+    # monitor stream may start a little after the viewer's sound does). Matched in quarter-
+    # second pieces: on a loaded machine the null sink drops a block now and then, which
+    # shifts or cuts what follows; at least half of the pieces must match exactly (a viewer
+    # that plays nothing, or plays at the wrong rate, matches none). The viewer runs until
+    # they are heard (sound can start seconds late on a loaded machine), 20 s at most.
+    with open(back, "wb") as raw:
+        parec = subprocess.Popen(["parec", "-d", "spk.monitor", "--rate=16000", "--channels=1",
+                                  "--format=s16le", "--raw"], env=pulse, stdout=raw)
+        try:
+            args = [SPEECH, *head_args(tmp_path), "--size", "400x300", "--record", rec, "--stats"]
+            with running_viewer(xvfb, args, title="demo_speech", env=_pulse_env(pulse)) as v:
+                v.wait_for("first frame drawn")
+                t0 = time.monotonic()
+                while True:
+                    time.sleep(1.0)
+                    heard = np.frombuffer(back.read_bytes(), "<i2").astype(np.float32) / 32768.0
+                    scores = _heard_scores(heard, speech, rate)
+                    if sorted(scores)[4] > 0.9 and time.monotonic() - t0 > 4.0 or time.monotonic() - t0 > 20.0:
+                        break
+                err = _quit(v)
+        finally:
+            parec.send_signal(signal.SIGINT)
+            parec.wait(timeout=10)
+    assert "playing silently" not in err
     assert sorted(scores)[4] > 0.9, f"the speech was not heard back from the loopback (correlations {scores})"
 
     r = subprocess.run([os.sys.executable, "-m", "face3d", "export", str(SPEECH), "-o", str(tmp_path / "ex.csv")],

@@ -1,6 +1,7 @@
 """Reading audio files.
 
-:func:`load_audio` reads WAV, FLAC, OGG (anything libsndfile reads) at any sample rate,
+:func:`load_audio` reads WAV, FLAC, OGG (anything libsndfile reads), and through PyAV
+(:mod:`face3d.audio.decode`) MP3, M4A/AAC, Opus and the sound of MP4/MOV/MKV/WebM videos, at any sample rate,
 integer or float, mono or multichannel, mixes down to mono (mean of channels) and
 resamples with soxr to the rate the caller asks for (this module knows nothing of the
 analysis; :mod:`face3d.pipeline` asks for its rate). Every problem becomes an
@@ -67,11 +68,11 @@ def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
     if not p.exists():
         raise AudioError(f"{label}: no such file; check the path")
     if p.is_dir():
-        raise AudioError(f"{label}: is a folder, not an audio file; give a WAV, FLAC or OGG file")
+        raise AudioError(f"{label}: is a folder, not an audio file; give an audio or video file with sound")
     if not os.access(p, os.R_OK):
         raise AudioError(f"{label}: cannot be read (permission denied); check its permissions")
     if p.stat().st_size == 0:
-        raise AudioError(f"{label}: file is empty (0 bytes); give a WAV, FLAC or OGG file with sound in it")
+        raise AudioError(f"{label}: file is empty (0 bytes); give an audio or video file with sound in it")
     try:
         with sf.SoundFile(str(p)) as f:
             file_rate = int(f.samplerate)
@@ -84,11 +85,11 @@ def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
                 data = f.read(dtype="float64", always_2d=True)
     except AudioError:
         raise
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
-        msg = str(exc).split("\n")[0]
-        raise AudioError(
-            f"{label}: not a readable audio file ({msg}); give a WAV, FLAC or OGG file"
-        ) from None
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError):
+        # MP3, M4A, Opus, video files...: FFmpeg through PyAV (one-line errors of its own).
+        from face3d.audio.decode import decode_audio
+
+        data, file_rate = decode_audio(p, label)
     except OSError as exc:
         raise AudioError(f"{label}: cannot be read ({exc.strerror or exc}); check the file") from None
     if file_rate <= 0:

@@ -1,13 +1,15 @@
 """``face3d demo``: the main job on the bundled head.
 
 With a display, opens the viewer (``face3d view``) playing the bundled demo speech on the
-default head. Without one (or with ``--no-window``), renders the default head speaking
-(neutral, jaw open, wide, pucker, close) to PNG files and prints their paths.
+default head. Without one (or with ``--no-window``), renders the head speaking the demo
+speech to ``demo.mp4`` with its curves (``demo.csv``) and their plot (``demo.png``), and the
+five poses (neutral, jaw open, wide, pucker, close) to PNG files, and prints their paths.
 """
 
 from __future__ import annotations
 
-HELP = "the bundled head speaking the demo speech: in a window if there is a display, else to PNG files (the default command)"
+HELP = ("the bundled head speaking the demo speech: in a window if there is a display, else to a video "
+        "(out/demo.mp4) with its curves and plot (the default command)")
 
 POSES = [
     ("neutral", {}),
@@ -22,25 +24,25 @@ def register(sub):
     from face3d.commands._common import number_option
 
     p = sub.add_parser("demo", help=HELP, description=HELP)
-    p.add_argument("-o", "--outdir", default="out", metavar="DIR", help="folder for the PNG files (default: out/)")
-    p.add_argument("--size", default="640x640", metavar="WxH", help="image size (default 640x640)")
+    p.add_argument("-o", "--outdir", default="out", metavar="DIR", help="folder for the files (default: out/)")
+    p.add_argument("--size", metavar="WxH", help="image and video size (default: 640x640 images, 1280x720 video)")
     p.add_argument("--yaw", type=number_option("--yaw", unit="degrees"), default=20.0, metavar="DEG", help="camera yaw in degrees (default 20)")
-    p.add_argument("--no-window", action="store_true", help="render PNG files even when a display is available")
+    p.add_argument("--no-window", action="store_true", help="render the files even when a display is available")
     return p
 
 
 def run(args) -> int:
     from face3d.viewer.display import display_configured
 
-    if not getattr(args, "no_window", False) and display_configured():
+    if getattr(args, "no_window", False):
+        return _run_files(args, "--no-window")
+    if display_configured():
         return _run_viewer(args)
-    return _run_snapshots(args)
+    return _run_files(args, "no display (DISPLAY is not set)")
 
 
 def _run_viewer(args) -> int:
-    """The viewer with the demo speech; falls back to the PNG files if no window opens."""
-    import sys
-
+    """The viewer with the demo speech; falls back to the files if no window opens."""
     from face3d.commands import view
     from face3d.errors import NoDisplayError
 
@@ -48,28 +50,52 @@ def _run_viewer(args) -> int:
     try:
         return view.run(vargs)
     except NoDisplayError as exc:
-        print(f"face3d demo: {exc}; rendering PNG files instead", file=sys.stderr)
-        return _run_snapshots(args)
+        return _run_files(args, str(exc).split(";")[0])
+
+
+def _run_files(args, why: str) -> int:
+    """The files instead of a window: the demo video, its curves and plot, the five poses."""
+    import sys
+
+    from face3d.commands._common import parse_size
+
+    outdir = _prepare(args.outdir)
+    size = parse_size(args.size) if args.size else (1280, 720)
+    print(f"face3d demo: {why}: rendering the head speaking the demo speech to {outdir / 'demo.mp4'} "
+          "instead of a window (with its curves and their plot, and the poses as PNG files)", file=sys.stderr)
+    status = _run_snapshots(args)
+    from face3d.commands._demo_video import write_demo_video
+
+    for path in write_demo_video(outdir, size=size, yaw=args.yaw):
+        print(path)
+    return status
+
+
+def _prepare(outdir):
+    """Make the output folder and check a file can be written there (before the slow steps)."""
+    from pathlib import Path
+
+    from face3d.errors import OutputError
+    from face3d.fileio import check_writable
+
+    outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --outdir") from None
+    check_writable(outdir / f"head_{POSES[0][0]}.png")
+    return outdir
 
 
 def _run_snapshots(args) -> int:
-    from pathlib import Path
-
     from face3d.commands._common import parse_size
-    from face3d.errors import OutputError
-    from face3d.fileio import check_writable
     from face3d.mesh.heads import load_head
     from face3d.render.offscreen import Offscreen, create_context, save_png
     from face3d.render.camera import OrbitCamera
     from face3d.render.renderer import HeadRenderer
 
-    size = parse_size(args.size)
-    outdir = Path(args.outdir)
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another --outdir") from None
-    check_writable(outdir / f"head_{POSES[0][0]}.png")  # before the (slow) load and render
+    size = parse_size(args.size or "640x640")
+    outdir = _prepare(args.outdir)
     rig = load_head()
     ctx = create_context()
     renderer = HeadRenderer(ctx, rig)

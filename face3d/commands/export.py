@@ -20,7 +20,7 @@ def register(subparsers):
         "export",
         help=HELP,
         description=(
-            "Analyse WAV/FLAC/OGG files and write one CSV of blendshape weights per file: "
+            "Analyse audio files (WAV, FLAC, OGG, MP3, M4A, Opus, or videos with sound) and write one CSV of blendshape weights per file: "
             "header frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose, then eyeBlinkLeft,eyeBlinkRight,"
             "browInnerUp,browOuterUpLeft,browOuterUpRight (weights) and eyeYaw,eyePitch,headPitch,headYaw,headRoll "
             "(degrees) unless --mouth-only; one row per frame at time_s = frame / fps. With one input, -o is the CSV path; with several, -o is a folder "
@@ -34,7 +34,8 @@ def register(subparsers):
     from face3d.formats import FORMATS
 
     p.add_argument("inputs", nargs="+", metavar="AUDIO",
-                   help="audio files (WAV, FLAC, OGG; any rate, any channels), or '-' for standard input")
+                   help="audio files (WAV, FLAC, OGG, MP3, M4A, Opus, MP4/MOV/MKV/WebM with sound; any rate, any "
+                        "channels), or '-' for standard input")
     p.add_argument("-o", "--output", required=True, metavar="PATH", help="output file (one input) or folder (several; ends in / or exists)")
     p.add_argument("--format", choices=tuple(FORMATS), metavar="FORMAT",
                    help="output format: " + "; ".join(f"{f.name} ({f.help})" for f in FORMATS.values())
@@ -43,6 +44,7 @@ def register(subparsers):
     p.add_argument("--extended-shapes", metavar="SHAPES", default="GHX",
                    help="Rhubarb formats: which of the extended shapes G, H, X to use (default GHX; '' for none)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--plot", action="store_true", help="also draw each output's curves as a PNG beside it (waveform above the curves)")
     add_head_options(p)
     add_stdin_options(p)
     from face3d.commands._common import add_alive_options
@@ -155,6 +157,11 @@ def run(args) -> int:
                 created = _make_folder(folder)
                 folder = None
             formats.save(fmt, track, dst, info)
+            if getattr(args, "plot", False):
+                from face3d.plot import plot_curves
+
+                plot_curves(track, dst.with_suffix(".png"), samples=samples, rate=rate,
+                            title="standard input" if src == STDIN else Path(src).name)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(Path(src).name)
@@ -169,5 +176,6 @@ def run(args) -> int:
         if bar is not None:
             bar.close()
     for src, dst in pairs:
-        print(f"{src} -> {dst}", file=sys.stderr)
+        extra = f" + {dst.with_suffix('.png')}" if getattr(args, "plot", False) else ""
+        print(f"{src} -> {dst}{extra}", file=sys.stderr)
     return 0

@@ -17,6 +17,8 @@ def register(sub):
                         "(e.g. headYaw=10,eyePitch=5; positive: chin up, toward the head's left, tilt to its right)")
     p.add_argument("--size", default="800x800", metavar="WxH", help="image size (default 800x800)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG file")
+    p.add_argument("--background", metavar="COLOR",
+                   help="a colour (green, blue, black, white, #RRGGBB) or transparent (an RGBA PNG)")
     add_head_options(p)
     return p
 
@@ -26,8 +28,11 @@ def run(args) -> int:
         head_options_from_args, load_head_from_args, parse_pose, parse_size, parse_weights)
     from face3d.fileio import check_writable
 
+    from face3d.commands.render import parse_background
+
     size = parse_size(args.size)
     weights = parse_weights(args.weights)
+    background = parse_background(getattr(args, "background", None))
     pose = parse_pose(args.pose)
     check_writable(args.output)
     head_options_from_args(args)  # option errors before the (slow) load
@@ -42,7 +47,20 @@ def run(args) -> int:
 
     from face3d.render.offscreen import render_snapshot, save_png
 
-    img = render_snapshot(rig, vector, yaw=args.yaw, pitch=args.pitch, size=size, pose=pose)
+    if background is None:
+        img = render_snapshot(rig, vector, yaw=args.yaw, pitch=args.pitch, size=size, pose=pose)
+    else:  # one frame of the video renderer: a colour, or alpha 0 around the head
+        from face3d.render.offscreen import create_context
+        from face3d.render.video import FrameOptions, FrameRenderer
+
+        ctx = create_context()
+        fr = FrameRenderer(ctx, rig, FrameOptions(size=size, yaw=args.yaw, pitch=args.pitch, background=background,
+                                                  samples=4, dirty_box=False))
+        if pose:
+            fr.renderer.set_pose(pose)
+        img = next(iter(fr.frames([vector])))
+        fr.release()
+        ctx.release()
     save_png(img, args.output)
     print(args.output)
     return 0

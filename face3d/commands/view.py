@@ -48,6 +48,7 @@ def register(sub):
                    help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help="save the last drawn frame to PNG when the viewer closes")
     p.add_argument("--stats", action="store_true", help="print the time to the first frame and the frame rate")
+    p.add_argument("--background", metavar="COLOR", help="background colour: green, blue, black, white, #RRGGBB")
     from face3d.commands._stdin import add_stdin_options
 
     add_stdin_options(p)
@@ -210,6 +211,14 @@ def run(args) -> int:
         print(f"face3d view: {line}", file=sys.stderr, flush=True)
 
     size = parse_size(args.size)
+    from face3d.commands.render import parse_background
+
+    background = parse_background(getattr(args, "background", None))
+    if background == "transparent":
+        from face3d.errors import UsageError
+
+        raise UsageError("--background transparent: a window cannot be see-through; use a colour here, "
+                         "or 'face3d render --background transparent' / 'face3d snapshot --background transparent'")
     for path in (args.record, args.screenshot):
         if path:
             check_writable(path)
@@ -228,7 +237,7 @@ def run(args) -> int:
     opts = ViewerOptions(
         title=f"face3d view - {label}", size=size, vsync=not args.no_vsync, window=args.window,
         osd=not args.no_osd, max_frames=args.frames, max_seconds=args.seconds, stats=args.stats, record=args.record,
-        screenshot=args.screenshot,
+        screenshot=args.screenshot, background=background,
     )
     _end_with_input(session, opts, log)
     try:

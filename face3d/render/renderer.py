@@ -206,15 +206,24 @@ class HeadRenderer:
             self.texture.use(1)
 
     # ------------------------------------------------------------------ drawing
-    def draw(self, view, proj) -> None:
-        """Draw into the currently bound framebuffer with depth testing."""
+    def draw(self, view, proj, vao=None) -> None:
+        """Draw into the currently bound framebuffer with depth testing (``vao``: a
+        :meth:`faces_array` to draw only some triangles)."""
         self._bind(self.program, view, proj)
         flags = self.ctx.DEPTH_TEST | (self.ctx.CULL_FACE if self.cull else 0)
         self.ctx.enable_only(flags)
-        self.vao.render(self.ctx.TRIANGLES)
+        (vao or self.vao).render(self.ctx.TRIANGLES)
 
-    def draw_camera(self, camera, aspect: float) -> None:
-        self.draw(camera.view(aspect), camera.projection(aspect))
+    def draw_camera(self, camera, aspect: float, vao=None) -> None:
+        self.draw(camera.view(aspect), camera.projection(aspect), vao)
+
+    def faces_array(self, faces: np.ndarray):
+        """A vertex array drawing only ``faces`` ((F, 3) rig vertex indices); the caller releases it."""
+        inverse = np.empty(self.rig.n_vertices, np.int64)
+        inverse[self.order] = np.arange(self.rig.n_vertices)
+        ibo = self.ctx.buffer(inverse[np.asarray(faces, np.int64)].astype(np.uint32).tobytes())
+        vao = self.ctx.vertex_array(self.program, [(self.vbo, _VERTEX_FORMAT, *_ATTRIBUTES)], ibo, skip_errors=True)
+        return vao, ibo
 
     def transform(self, weights=None) -> tuple[np.ndarray, np.ndarray]:
         """Run the real vertex shader through transform feedback.

@@ -37,6 +37,7 @@ class ViewerOptions:
     stats: bool = False             # print first-frame and frame-rate lines on stderr
     record: str | None = None
     screenshot: str | None = None   # PNG of the last drawn frame, saved on close
+    background: tuple | None = None  # clear colour (sRGB 0..1); None: the renderer's
 
 
 def create_window(opts: ViewerOptions):
@@ -118,7 +119,7 @@ class ViewerApp(mglw.WindowConfig):
         self.renderer.set_pose(self._pose(w))
         width, height = self.wnd.buffer_size
         self.ctx.viewport = (0, 0, width, height)
-        self.ctx.clear(*BACKGROUND, 1.0, depth=1.0)
+        self.ctx.clear(*(self.opts.background or BACKGROUND), 1.0, depth=1.0)
         self.renderer.draw_camera(self.camera, width / max(height, 1))
         self._count_fps()
         notices = s.notices()

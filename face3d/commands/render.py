@@ -1,0 +1,287 @@
+"""``face3d render``: speech -> a talking-head video (MP4, WebM) or PNG frames, no display needed.
+
+The glue of the video path: read the sound (:mod:`face3d.audio`), analyse it or read
+curves (:mod:`face3d.pipeline`, :mod:`face3d.track`), sample the weights at ``i / fps``,
+draw the frames (:mod:`face3d.render.video`) and encode them in a thread
+(:mod:`face3d.render.encode`), into a temporary file renamed onto the output at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from face3d.commands._common import add_head_options, number_option
+
+HELP = "render the head speaking a sound file to a video (MP4/WebM) or PNG frames, no display needed"
+
+DESCRIPTION = """\
+Render the head speaking AUDIO to a video file: H.264 video (yuv420p, plays in browsers;
+index at the front for the web) with the sound as AAC, lasting exactly as long as the
+sound; frame i shows the head at time i / fps. Offscreen (EGL): no display or GPU needed.
+AUDIO: WAV, FLAC, OGG, MP3, M4A, Opus, or a video (MP4, MOV, MKV, WebM) with sound.
+--background transparent writes a WebM (VP9 with alpha) or, with --frames, RGBA PNGs.
+"""
+
+#: Named background colours (sRGB, 0..1); green and blue are the usual chroma keys.
+COLOURS = {
+    "black": (0.0, 0.0, 0.0), "white": (1.0, 1.0, 1.0), "gray": (0.5, 0.5, 0.5), "grey": (0.5, 0.5, 0.5),
+    "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0), "magenta": (1.0, 0.0, 1.0),
+}
+
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
+parse_fps = number_option("--fps", 1.0, 240.0, unit="frames per second")
+parse_crf = number_option("--crf", 0.0, 63.0, unit="(lower is better quality; 18-28 is usual)")
+parse_angle = number_option("--yaw/--pitch", -360.0, 360.0, unit="degrees")
+
+
+def parse_background(text):
+    """None (the default grey-blue), "transparent", or an (r, g, b) in [0, 1] from a name or #RRGGBB."""
+    from face3d.errors import UsageError
+
+    if text is None or text == "default":
+        return None
+    t = text.strip().lower()
+    if t in ("transparent", "none", "alpha"):
+        return "transparent"
+    if t in COLOURS:
+        return COLOURS[t]
+    h = t.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    if len(h) == 6:
+        try:
+            return tuple(int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4))
+        except ValueError:
+            pass
+    raise UsageError(f"--background '{text}' is not a colour; use a name ({', '.join(COLOURS)}), "
+                     "#RRGGBB, or transparent")
+
+
+def register(sub):
+    import argparse
+
+    p = sub.add_parser("render", help=HELP, description=DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("audio", nargs="?", metavar="AUDIO", help="speech: an audio file or a video with sound (optional with --curves)")
+    p.add_argument("-o", "--output", metavar="VIDEO", help="output video: .mp4, .mov, .m4v, .mkv (H.264) or .webm (VP9)")
+    p.add_argument("--frames", metavar="DIR", help="write a PNG sequence into this new folder instead of a video")
+    p.add_argument("--curves", metavar="CSV", help="drive the head from a weight CSV instead of analysing AUDIO")
+    p.add_argument("--size", default="1280x720", metavar="WxH", help="frame size (default 1280x720)")
+    p.add_argument("--fps", type=parse_fps, default=30.0, help="frames per second (default 30)")
+    p.add_argument("--yaw", type=parse_angle, default=0.0, metavar="DEG", help="turn the camera around the head (degrees)")
+    p.add_argument("--pitch", type=parse_angle, default=0.0, metavar="DEG", help="raise the camera (degrees)")
+    p.add_argument("--turntable", action="store_true", help="orbit the camera slowly around the head (one turn in 12 s)")
+    p.add_argument("--background", metavar="COLOR", help="a colour (green, blue, black, white, #RRGGBB) or transparent")
+    p.add_argument("--codec", metavar="NAME", help="video codec: h264 (default) or vp9 (.webm)")
+    p.add_argument("--crf", type=parse_crf, metavar="Q", help="quality: 0 (best) to 63 (default 20 for H.264, 32 for VP9)")
+    p.add_argument("--samples", type=int, choices=(0, 2, 4), default=0, help="antialiasing samples: 0 (default, fastest), 2 or 4 (smoother edges, about half the speed)")
+    p.add_argument("--preset", choices=PRESETS, help="x264 speed preset (default ultrafast, the least CPU per frame; slower presets make smaller files)")
+    p.add_argument("--threads", type=int, choices=range(1, 17), metavar="N", help="encoder threads (default 2)")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    add_head_options(p)
+    return p
+
+
+def track_weights(track, rig, times, label: str):
+    """(N, K) weights of ``rig``'s shapes at ``times`` from ``track``; FormatError if it drives none."""
+    import numpy as np
+
+    from face3d.errors import FormatError
+
+    from face3d.render.pose import POSE_NAMES
+
+    known = [n for n in track.names if n in rig.names or n in POSE_NAMES]
+    if not known:
+        raise FormatError(f"{label}: none of its shapes ({', '.join(track.names)}) is on the head "
+                          f"(the head has {', '.join(rig.names) or 'no shapes'}); rename the columns or use another head")
+    lacking = [n for n in track.names if n not in rig.names and n not in POSE_NAMES]
+    if lacking:
+        print(f"face3d render: {label}: the head has no {', '.join(lacking)}; those curves are ignored", file=sys.stderr)
+    values = track.sample(times)
+    out = np.zeros((len(times), rig.n_shapes), np.float32)
+    for j, name in enumerate(track.names):
+        if name in rig.names:
+            out[:, rig.names.index(name)] = values[:, j]
+    return out
+
+
+def track_poses(track, times):
+    """(N, 5) head and eye angles (degrees) of ``track`` at ``times``, or None if it has none."""
+    import numpy as np
+
+    from face3d.render.pose import POSE_NAMES
+
+    cols = [j for j, n in enumerate(track.names) if n in POSE_NAMES]
+    if not cols:
+        return None
+    values = track.sample(times)
+    out = np.zeros((len(times), len(POSE_NAMES)), np.float64)
+    for j in cols:
+        out[:, POSE_NAMES.index(track.names[j])] = values[:, j]
+    return out
+
+
+def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(1280, 720), yaw=0.0, pitch=0.0,
+                 turntable=False, background=None, codec=None, crf=None, samples=0, audio=None, progress=True,
+                 preset=None, threads=None, poses=None):
+    """Draw ``weights`` (N, K) on ``rig`` and write them to ``output`` (a video) or ``frames_dir``.
+
+    ``audio``: (mono float samples, rate) to mux, or None. Nothing is left at the output
+    path if this fails or is interrupted. Returns the seconds it took.
+    """
+    from face3d.fileio import atomic_path
+    from face3d.render.encode import (EncodeOptions, EncoderThread, PngSink, VideoSink, atomic_dir,
+                                      check_video_size, container_for, output_error)
+    from face3d.render.offscreen import create_context
+    from face3d.render.video import FrameOptions, FrameRenderer
+
+    transparent = background == "transparent"
+    if frames_dir is None:
+        fmt, codec = container_for(output, codec, transparent)
+        check_video_size(size)
+    ctx = create_context()
+    fr = FrameRenderer(ctx, rig, FrameOptions(size=size, fps=fps, yaw=yaw, pitch=pitch, turntable=turntable,
+                                              background=background, samples=samples))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(weights), unit="frame", file=sys.stderr, leave=False, dynamic_ncols=True,
+                   desc="render", bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+    target = frames_dir if frames_dir is not None else output
+    t0 = time.perf_counter()
+    try:
+        with (atomic_dir(frames_dir) if frames_dir is not None else atomic_path(output)) as tmp:
+            try:
+                if frames_dir is not None:
+                    sink = PngSink(tmp)
+                else:
+                    opts = EncodeOptions(codec=codec, crf=crf, alpha=transparent)
+                    opts.preset = preset or opts.preset
+                    opts.threads = threads or opts.threads
+                    sink = VideoSink(tmp, fmt, size, fps, opts, audio=audio)
+            except OSError as exc:
+                raise output_error(target, exc) from None
+            enc = EncoderThread(sink)
+            try:
+                for item in fr.frames(weights, boxes=True, poses=poses):  # (frame, where it changed)
+                    enc.put(item)
+                    if bar is not None:
+                        bar.update(1)
+                enc.finish()
+            except OSError as exc:
+                enc.abort()
+                raise output_error(target, exc) from None
+            except BaseException:
+                enc.abort()
+                raise
+    finally:
+        if bar is not None:
+            bar.close()
+        fr.release()
+        ctx.release()
+    return time.perf_counter() - t0
+
+
+class _TermAsInterrupt:
+    """SIGTERM raises KeyboardInterrupt in the main thread while rendering (so the
+    temporary output is removed as on Ctrl-C); the old handler comes back after."""
+
+    def __enter__(self):
+        import signal
+
+        self.old = None
+        try:
+            self.old = signal.signal(signal.SIGTERM, self._handler)
+        except ValueError:  # not the main thread
+            pass
+        return self
+
+    @staticmethod
+    def _handler(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+        return False
+
+
+def load_speech_and_track(audio_path, curves_path, rig):
+    """(audio (samples, rate) or None, track, duration) for the command's inputs."""
+    from face3d.errors import UsageError
+
+    audio = track = None
+    duration = None
+    if audio_path is not None:
+        from face3d.audio.files import load_audio
+
+        samples, rate = load_audio(audio_path, rate=None)
+        audio = (samples, rate)
+        duration = samples.shape[0] / rate
+    if curves_path is not None:
+        from face3d.track import read_csv
+
+        track = read_csv(curves_path)
+        if duration is None:
+            duration = track.duration
+    elif audio is not None:
+        from face3d.pipeline import analyze_samples
+
+        track = analyze_samples(*audio)
+    else:
+        raise UsageError("give AUDIO (a sound file), or --curves CSV, or both")
+    return audio, track, duration
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from face3d.commands._common import head_options_from_args, load_head_from_args, parse_size
+    from face3d.errors import UsageError
+    from face3d.fileio import check_writable
+    from face3d.render.encode import check_video_size, container_for
+    from face3d.render.video import frame_count, frame_times
+
+    if (args.output is None) == (args.frames is None):
+        raise UsageError("give either -o VIDEO or --frames DIR")
+    if args.audio is None and args.curves is None:
+        raise UsageError("give AUDIO (a sound file), or --curves CSV, or both")
+    size = parse_size(args.size)
+    background = parse_background(args.background)
+    if args.output is not None:
+        container_for(args.output, args.codec, background == "transparent")
+        check_video_size(size)
+        check_writable(args.output)
+    elif args.codec or args.crf is not None:
+        raise UsageError("--codec and --crf are for video files; --frames writes PNG files")
+    head_options_from_args(args)  # option errors before the slow steps
+    for path in (args.audio, args.curves):
+        if path is not None and not Path(path).exists():
+            raise UsageError(f"{path}: no such file; check the path")
+
+    rig = load_head_from_args(args)
+    if getattr(args, "head", None) and rig.info.get("source"):
+        from face3d.commands._common import describe_head
+
+        print(describe_head(rig), file=sys.stderr)
+    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig)
+    n = frame_count(duration, args.fps)
+    times = frame_times(n, args.fps)
+    weights = track_weights(track, rig, times, args.curves or args.audio)
+    poses = track_poses(track, times)
+    show = not args.no_progress and sys.stderr.isatty()
+    with _TermAsInterrupt():
+        took = render_video(rig, weights, output=args.output, frames_dir=args.frames, fps=args.fps, size=size,
+                            yaw=args.yaw, pitch=args.pitch, turntable=args.turntable, background=background,
+                            codec=args.codec, crf=args.crf, samples=args.samples, preset=args.preset, threads=args.threads,
+                            poses=poses,
+                            audio=audio if args.output is not None else None, progress=show)
+    seconds = n / args.fps
+    print(f"face3d render: {n} frames ({seconds:.2f} s at {args.fps:g} fps, {size[0]}x{size[1]}) in {took:.1f} s, "
+          f"{seconds / max(took, 1e-9):.2f}x real time", file=sys.stderr)
+    print(args.output or args.frames)
+    return 0
