@@ -32,12 +32,12 @@ def test_target_set_folder_round_trip(tmp_path, default_rig):
     folder = tmp_path / "set"
     folder.mkdir()
     write_obj(folder / "neutral.obj", src.positions, src.faces)
-    for i, name in enumerate(src.names[:4]):   # the mouth shapes: the loader carries those (not blinks/brows)
+    for i, name in enumerate(src.names):   # the mouth shapes and the blinks and brows
         write_obj(folder / f"{name}.obj", src.positions + src.deltas[i], src.faces)
     rig = load_head(folder, autorig=False)
-    assert rig.names == src.names[:4]
+    assert rig.names == src.names
     s = _scale(src, rig)
-    for i, name in enumerate(src.names[:4]):
+    for i, name in enumerate(src.names):
         assert rig.info["found"][name] == [name]
         assert np.allclose(rig.deltas[i], src.deltas[i] * s, atol=2e-5 * s)
 
@@ -150,11 +150,11 @@ def test_glb_morph_targets_through_node_transform(gl, tmp_path, default_rig):
     m = np.eye(4)
     m[:3, :3] = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], float) * 100
     m[:3, 3] = (5, -3, 40)
-    morphs = {n: src.deltas[i] for i, n in enumerate(src.names[:4])}   # the mouth shapes
+    morphs = {n: src.deltas[i] for i, n in enumerate(src.names)}   # mouth, blink and brow shapes
     write_glb(tmp_path / "head.glb", src.positions, src.faces, morphs, node_matrix=m, colors=src.colors)
     rig = load_head(tmp_path / "head.glb", autorig=False)
     assert (rig.info["up"], rig.info["forward"]) == ("+z", "-y")
-    assert set(rig.names) == set(src.names[:4])
+    assert set(rig.names) == set(src.names)
     s = _scale(src, rig)
     jaw_src = src.deltas[src.shape_index("jawOpen")]
     jaw = rig.deltas[rig.shape_index("jawOpen")]
@@ -187,14 +187,15 @@ def _tiny_head():
     [
         (["jawOpen", "mouthStretch_L", "mouthStretch_R", "mouthFunnel", "mouthClose", "eyeBlink_L"],
          {"jawOpen": ["jawOpen"], "mouthWide": ["mouthStretch_L", "mouthStretch_R"],
-          "mouthPucker": ["mouthFunnel"], "mouthClose": ["mouthClose"]}),
+          "mouthPucker": ["mouthFunnel"], "mouthClose": ["mouthClose"], "eyeBlinkLeft": ["eyeBlink_L"]}),
         (["mouthSmileLeft", "mouthSmileRight", "mouthPucker", "blendShape1.jawOpen"],
          {"jawOpen": ["blendShape1.jawOpen"], "mouthWide": ["mouthSmileLeft", "mouthSmileRight"],
           "mouthPucker": ["mouthPucker"]}),
         (["viseme_sil", "viseme_PP", "viseme_aa", "viseme_E", "viseme_I", "viseme_O", "viseme_U"],
          {"jawOpen": ["viseme_aa"], "mouthWide": ["viseme_E"], "mouthPucker": ["viseme_U"], "mouthClose": ["viseme_PP"]}),
         (["aa", "ih", "ou", "ee", "oh", "blink"],
-         {"jawOpen": ["aa"], "mouthWide": ["ee"], "mouthPucker": ["ou"]}),
+         {"jawOpen": ["aa"], "mouthWide": ["ee"], "mouthPucker": ["ou"],
+          "eyeBlinkLeft": ["blink*0.5"], "eyeBlinkRight": ["blink*0.5"]}),   # both eyes at half each
         (["A", "I", "U", "E", "O"], {"jawOpen": ["A"], "mouthWide": ["E"], "mouthPucker": ["U"]}),
         (["Fcl_MTH_A", "Fcl_MTH_I", "Fcl_MTH_U", "Fcl_MTH_E", "Fcl_MTH_O"],
          {"jawOpen": ["Fcl_MTH_A"], "mouthWide": ["Fcl_MTH_E"], "mouthPucker": ["Fcl_MTH_U"]}),
@@ -209,7 +210,8 @@ def test_name_mapping(names, expect):
     shapes, report = map_shapes(deltas)
     assert report["found"] == expect
     for shape, src in expect.items():
-        assert np.allclose(shapes[shape], sum(deltas[s] for s in src), atol=1e-6)
+        parts = [(s.split("*")[0], float(s.split("*")[1]) if "*" in s else 1.0) for s in src]
+        assert np.allclose(shapes[shape], sum(w * deltas[s] for s, w in parts), atol=1e-6)
 
 
 def test_map_json_overrides(tmp_path):

@@ -17,7 +17,7 @@ import numpy as np
 from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
 from face3d.mesh.jaw import geometric_jaw_weights, inside_mouth, jaw_weights
 from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips
-from face3d.mesh.rig import SHAPES, Rig, build_rig
+from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.synth import synthesise
 
 __all__ = ["complete_rig", "detect_landmarks"]
@@ -89,6 +89,6 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
                              for k, val in marks.items()}
     info["synthesised"] = missing
     info.setdefault("found", {})
-    ordered = {s: mesh.shapes[s] for s in SHAPES if s in mesh.shapes}
+    ordered = {s: mesh.shapes[s] for s in SHAPES + FACE_SHAPES if s in mesh.shapes}
     return build_rig(mesh.positions, mesh.faces, ordered, weld=mesh.weld, info=info, colors=mesh.colors,
                      gloss=mesh.gloss, uvs=mesh.uvs, texture=texture, double_sided=mesh.double_sided)

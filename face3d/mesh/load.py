@@ -16,7 +16,7 @@ from face3d.mesh.names import map_shapes
 from face3d.mesh.normalize import Frame, detect_frame
 from face3d.mesh.ply import has_strips, read_ply_with_strips
 from face3d.mesh.raw import RawMesh, check_vertex_count, validate
-from face3d.mesh.rig import SHAPES, Rig, build_rig
+from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.targets import attach_target_files
 from face3d.mesh.targetset import read_sidecar
 
@@ -208,5 +208,5 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
     for name in info.get("map_synthesise", []):
         shapes.pop(name, None)
     info["synthesised"] = []
-    ordered = {s: shapes[s] for s in SHAPES if s in shapes}
+    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES if s in shapes}
     return build_rig(positions, faces, ordered, weld=raw.weld, info=info, **attributes)

@@ -1,9 +1,16 @@
-"""Map a file's blendshape names onto face3d's four shapes.
+"""Map a file's blendshape names onto face3d's shapes: the four mouth shapes and the
+blink and brow shapes the alive curves drive (:data:`~face3d.mesh.rig.FACE_SHAPES`).
 
 Built-in recipes cover ARKit (jawOpen, mouthClose, mouthPucker, mouthFunnel,
 mouthStretch_L/R or mouthStretchLeft/Right, mouthSmile_*), Oculus/Meta visemes
 (viseme_aa, viseme_PP, viseme_E, viseme_I, viseme_O, viseme_U), VRM 1.0 (aa, ih, ou, ee,
-oh), VRM 0.x (A, I, U, E, O) and VRoid (Fcl_MTH_A ...). Names are compared without case,
+oh), VRM 0.x (A, I, U, E, O) and VRoid (Fcl_MTH_A ...); for the eyes and brows ARKit
+(eyeBlinkLeft, browInnerUp, browOuterUpLeft ...), ICT FaceKit and other _L/_R spellings
+(eyeBlink_L, browInnerUp_L + browInnerUp_R), Oculus/Meta face expressions (Eyes_Closed_L,
+Inner_Brow_Raiser_L, Outer_Brow_Raiser_L), VRM (blinkLeft, Blink_L; a single both-eyes
+``blink`` drives each eye at half) and VRoid (Fcl_EYE_Close_L, Fcl_BRW_Surprised). Left is
+the head's own left, as in ARKit. A head without such shapes gets no blinks or brow raises
+(nothing is synthesised for them). Names are compared without case,
 without separators and without a leading ``something.`` (Maya's ``blendShape1.jawOpen``).
 
 A ``--map`` JSON overrides the recipes, per face3d shape::
@@ -11,7 +18,8 @@ A ``--map`` JSON overrides the recipes, per face3d shape::
     {"jawOpen": "JawDrop",                               # one source shape
      "mouthWide": ["Smile_L", "Smile_R"],                 # the sum of several
      "mouthPucker": {"viseme_U": 0.7, "viseme_O": 0.3},   # a weighted sum
-     "mouthClose": null}                                  # synthesise it instead
+     "mouthClose": null,                                  # synthesise it instead
+     "eyeBlinkLeft": "Blink_L"}                           # blinks and brows too (null: none)
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import numpy as np
 
 from face3d.fileio import read_json
 from face3d.errors import FormatError
-from face3d.mesh.rig import SHAPES
+from face3d.mesh.rig import FACE_SHAPES, SHAPES
 
 #: face3d shape -> recipes, best first; each recipe is a list of normalised source names
 #: whose deltas are summed.
@@ -41,7 +49,21 @@ RECIPES = {
         ["mouthclose"], ["pp"],
         ["mouthpressl", "mouthpressr"], ["mouthpressleft", "mouthpressright"],
     ],
+    # the shapes the alive curves drive; (name, weight) scales one source
+    "eyeBlinkLeft": [["eyeblinkleft"], ["eyeblinkl"], ["blinkleft"], ["blinkl"], ["eyesclosedl"],
+                     ["eyeclosedl"], ["fcleyeclosel"], ["fcleyecloseleft"], [("blink", 0.5)],
+                     [("eyesclosed", 0.5)], [("fcleyeclose", 0.5)]],
+    "eyeBlinkRight": [["eyeblinkright"], ["eyeblinkr"], ["blinkright"], ["blinkr"], ["eyesclosedr"],
+                      ["eyeclosedr"], ["fcleyecloser"], ["fcleyecloseright"], [("blink", 0.5)],
+                      [("eyesclosed", 0.5)], [("fcleyeclose", 0.5)]],
+    "browInnerUp": [["browinnerup"], ["browinnerupl", "browinnerupr"], ["browinnerupleft", "browinnerupright"],
+                    ["innerbrowraiserl", "innerbrowraiserr"], ["browsinnerup"], ["fclbrwsurprised"]],
+    "browOuterUpLeft": [["browouterupleft"], ["browouterupl"], ["outerbrowraiserl"]],
+    "browOuterUpRight": [["browouterupright"], ["browouterupr"], ["outerbrowraiserr"]],
 }
+
+#: every shape a loaded head can keep, in the order the rig stores them
+ALL_SHAPES = SHAPES + FACE_SHAPES
 
 _PREFIXES = ("fclmth", "viseme", "vrcv", "mth", "v")
 
@@ -60,7 +82,12 @@ def normalise_name(name: str) -> str:
 def is_shape_name(name: str) -> bool:
     """True for a name the recipes know (``jawOpen``, ``viseme_aa``, ``mouthSmile_L`` ...)."""
     n = normalise_name(name)
-    return any(n in recipe for recipes in RECIPES.values() for recipe in recipes)
+    return any(n == _source(r)[0] for recipes in RECIPES.values() for recipe in recipes for r in recipe)
+
+
+def _source(item) -> tuple[str, float]:
+    """A recipe item: a normalised name, or (name, weight)."""
+    return (item, 1.0) if isinstance(item, str) else (item[0], float(item[1]))
 
 
 def read_mapping(mapping, source=None) -> dict | None:
@@ -76,8 +103,8 @@ def read_mapping(mapping, source=None) -> dict | None:
         raise FormatError(f"{where} must be a JSON object like {{\"jawOpen\": \"JawDrop\"}}")
     out = {}
     for key, value in mapping.items():
-        if key not in SHAPES:
-            raise FormatError(f"{where}: '{key}' is not a face3d shape; use {', '.join(SHAPES)}")
+        if key not in ALL_SHAPES:
+            raise FormatError(f"{where}: '{key}' is not a face3d shape; use {', '.join(ALL_SHAPES)}")
         if value is None or value == "" or value == []:
             out[key] = None
         elif isinstance(value, str):
@@ -104,7 +131,7 @@ def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
     shapes: dict = {}
     found: dict = {}
     skip = set()
-    for shape in SHAPES:
+    for shape in ALL_SHAPES:
         if user is not None and shape in user:
             spec = user[shape]
             if spec is None:
@@ -122,13 +149,13 @@ def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
             found[shape] = [n if w == 1.0 else f"{n}*{w:g}" for n, w in spec.items()]
             continue
         for recipe in RECIPES[shape]:
-            if all(r in by_norm for r in recipe):
-                src = [by_norm[r] for r in recipe]
-                shapes[shape] = sum(np.asarray(deltas[s], np.float32) for s in src)
-                found[shape] = src
+            items = [_source(r) for r in recipe]
+            if all(r in by_norm for r, _ in items):
+                shapes[shape] = sum(w * np.asarray(deltas[by_norm[r]], np.float32) for r, w in items)
+                found[shape] = [by_norm[r] if w == 1.0 else f"{by_norm[r]}*{w:g}" for r, w in items]
                 break
     used = {s for v in found.values() for s in (x.split("*")[0] for x in v)}
     report = {"file_shapes": names, "found": found, "unused_shapes": [n for n in names if n not in used]}
-    if skip:
-        report["map_synthesise"] = sorted(skip)
+    if skip & set(SHAPES):
+        report["map_synthesise"] = sorted(skip & set(SHAPES))
     return shapes, report

@@ -23,6 +23,10 @@ from face3d.mesh.geometry import vertex_normals, welded_normals
 #: face3d's own shapes, in the order the CSV and analysis use.
 SHAPES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
 
+#: the blink and brow shapes the alive curves drive (ARKit names); a loaded head keeps its
+#: own (see :mod:`face3d.mesh.names`), nothing synthesises them for custom heads.
+FACE_SHAPES = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight")
+
 _RIG_FORMAT = 1
 
 

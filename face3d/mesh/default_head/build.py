@@ -20,11 +20,9 @@ from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
 from face3d.mesh.default_head.parts import collar, ear, eyeball, teeth, tongue
 from face3d.mesh.geometry import vertex_normals
 from face3d.mesh.obj import write_obj as write_obj_file
-from face3d.mesh.rig import SHAPES, Rig, build_rig
+from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 
 MIRROR = np.array([-1, 1, 1])
-#: The shapes beyond the mouth's (blinks and brows, driven by face3d.analysis.alive).
-FACE_SHAPES = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight")
 
 
 def _parts(grid: SkinGrid):

@@ -42,8 +42,8 @@ def skin_colors(p, phi, th, phi_lip, theta_c):
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * smoothstep(0.01, 0.022, ue)
     half = 0.0034 - 0.0015 * smoothstep(-0.012, 0.02, ue)
     along = smoothstep(-0.022, -0.013, ue) * smoothstep(0.027, 0.016, ue)
-    brow = smoothstep(half + 0.0045, half - 0.0015, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
-    col = col * (1 - 0.85 * brow[:, None]) + BROW * 0.85 * brow[:, None]
+    brow = smoothstep(half + 0.0022, half - 0.0008, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
+    col = col * (1 - 0.92 * brow[:, None]) + BROW * 0.92 * brow[:, None]
     # lids: a slightly darker, warmer rim around the eye opening
     dq = norm(np.stack([ax, y, z], -1) - EYE)
     rim = smoothstep(EYE_R + 0.0032, EYE_R + 0.0008, dq) * (z > 0.03)

@@ -61,16 +61,16 @@ def skin_sdf(p):
     q = np.stack([np.abs(x), y, z], axis=-1)     # mirrored: features on +X
     yl = _y_lip()
 
-    cranium = _ell(p, np.array([0.0, 0.031, -0.014]), np.array([0.0750, 0.090, 0.100]))
+    cranium = _ell(p, np.array([0.0, 0.026, -0.012]), np.array([0.0760, 0.086, 0.097]))
     # face mass, narrowing toward the front
     fx = 1.0 - 0.22 * smoothstep(0.0, 0.09, z)
     pf = np.stack([x / fx, y, z], axis=-1)
     face = _ell(pf, np.array([0.0, -0.018, 0.028]), np.array([0.064, 0.068, 0.064]))
     # mandible: a U narrowing to the chin
-    jx = 1.0 - 0.32 * smoothstep(-0.01, 0.085, z)
+    jx = 1.0 - 0.26 * smoothstep(-0.01, 0.085, z)
     pj = np.stack([x / jx, y, z], axis=-1)
-    jaw = _ell(pj, np.array([0.0, -0.060, 0.020]), np.array([0.058, 0.040, 0.066]))
-    chin = _ell(p, np.array([0.0, -0.087, 0.068]), np.array([0.024, 0.015, 0.018]))
+    jaw = _ell(pj, np.array([0.0, -0.056, 0.020]), np.array([0.060, 0.037, 0.066]))
+    chin = _ell(p, np.array([0.0, -0.080, 0.073]), np.array([0.024, 0.015, 0.018]))
     head = _smin(cranium, face, 0.03)
     head = _smin(head, jaw, 0.02)
     head = _smin(head, chin, 0.018)
@@ -83,10 +83,10 @@ def skin_sdf(p):
     head = _smin(head, neck, 0.028)
 
     # brow ridge and cheekbones
-    brow = _ell(q, np.array([0.028, 0.046, 0.066]), np.array([0.030, 0.012, 0.017]))
+    brow = _ell(q, np.array([EYE[0] - 0.0035, EYE[1] + 0.018, 0.065]), np.array([0.030, 0.012, 0.016]))
     head = _smin(head, brow, 0.02)
-    cheek = _ell(q, np.array([0.044, 0.002, 0.055]), np.array([0.024, 0.018, 0.020]))
-    head = _smin(head, cheek, 0.022)
+    cheek = _ell(q, np.array([0.042, 0.005, 0.053]), np.array([0.022, 0.015, 0.018]))
+    head = _smin(head, cheek, 0.030)
     # temples slightly hollow
     temple = _ell(q, np.array([0.083, 0.045, 0.030]), np.array([0.016, 0.02, 0.02]))
     head = _smax(head, -temple, 0.012)
