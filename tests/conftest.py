@@ -89,3 +89,14 @@ def pulse():
         yield env
     finally:
         stop_pulse(env, d)
+
+
+@pytest.fixture(scope="module")
+def tracker():
+    """dlib's 68-point face tracker that judges renders (skips where it is not installed)."""
+    from _judge import Tracker, judge_missing
+
+    why = judge_missing()
+    if why:
+        pytest.skip(why)
+    return Tracker()

@@ -5,22 +5,12 @@ talks for the 68-point tracker like the real heads do. Skips without the test ex
 
 from __future__ import annotations
 
-import pytest
-
-from _judge import Tracker, failures, judge_head, judge_missing, render, summary
+from _judge import failures, judge_head, render, summary
 
 #: measured on the committed head (README "The default head"); the test keeps a margin
 #: only where the issue sets none
 FRONT_MIN = 2.0
 SIDE_MIN = 0.0      # the detector's own threshold: found without lowering it
-
-
-@pytest.fixture(scope="module")
-def tracker():
-    why = judge_missing()
-    if why:
-        pytest.skip(why)
-    return Tracker()
 
 
 def test_detector_finds_the_default_head_front_and_at_30_degrees(gl, tracker, default_rig):

@@ -12,18 +12,10 @@ from __future__ import annotations
 
 import pytest
 
-from _judge import Tracker, failures, judge_head, judge_missing, summary
+from _judge import failures, judge_head, summary
 from conftest import SHARED_HEADS
 
 HUMAN = ("LeePerrySmith.glb", "derived_LeePerrySmith.obj", "mediapipe_canonical_face_model.obj", "ict_facekit")
-
-
-@pytest.fixture(scope="module")
-def tracker():
-    why = judge_missing()
-    if why:
-        pytest.skip(why)
-    return Tracker()
 
 
 def _head(name):
