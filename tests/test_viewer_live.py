@@ -81,7 +81,10 @@ def test_live_source_weights_level_notices_and_nothing_lost():
     frames.append(live.drain())
     v = np.concatenate(frames)
     assert mic.stopped
-    assert seen_open > 0.5
+    # the tone opens the mouth in the frames, and the newest-frame reading shows it open
+    # (polled every 2 ms, it samples a jaw that varies over the tone, 0.3-0.6 here)
+    assert v[:, 0].max() > 0.5
+    assert seen_open > 0.3
     assert any("analysis failed" in n for n in live.notices)        # a failing read: reported, not fatal
     assert any("input overflow" in n for n in live.notices)
     # every 10 ms of the 2 s input is in the frames (the failed read took no block)
