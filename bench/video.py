@@ -83,14 +83,19 @@ def main() -> int:
         pos, faces = procedural_head(174, 174)
         head30k = tmp / "head30k.obj"
         write_obj(head30k, pos, faces)
-        runs = [("default head, 10 s", ten, []),
-                (f"{len(pos) // 1000}k-vertex head, 10 s", ten, ["--head", str(head30k)])]
+        # mouth-only rows: the still head whose figures the target is about; the
+        # "alive" row adds blinks, brows, gaze and head motion (whole frames while it moves)
+        mouth = ["--mouth-only"]
+        runs = [("default head, 10 s", ten, mouth),
+                ("default head, 10 s, alive", ten, []),
+                (f"{len(pos) // 1000}k-vertex head, 10 s", ten, mouth + ["--head", str(head30k)])]
         if not args.no_long:
-            runs.append(("default head, 60 s", speech(tmp / "sixty.wav", 60.0), []))
+            runs.append(("default head, 60 s", speech(tmp / "sixty.wav", 60.0), mouth))
         if args.sweep:
             for preset in ("ultrafast", "superfast", "veryfast"):
                 for threads in ("1", "2"):
-                    runs.append((f"default, {preset}, {threads} thr", ten, ["--preset", preset, "--threads", threads]))
+                    runs.append((f"default, {preset}, {threads} thr", ten,
+                                 mouth + ["--preset", preset, "--threads", threads]))
         for label, audio, extra in runs:
             out = tmp / "out.mp4"
             multiple, wall, cpu, mem = render(audio, out, base + extra)

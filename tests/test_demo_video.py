@@ -30,5 +30,7 @@ def test_demo_without_display_writes_video_csv_and_plot(tmp_path):
     spread = np.std(np.stack([f.astype(np.float32) for f in frames[::3]]), axis=0).max(axis=2)
     assert np.count_nonzero(spread > 10) > 100, "the mouth moves"
     header = csv.read_text().splitlines()[0]
-    assert header == "frame,time_s,jawOpen,mouthWide,mouthPucker,mouthClose"
+    from face3d.track import ALIVE_NAMES, MOUTH_NAMES
+
+    assert header == ",".join(("frame", "time_s") + MOUTH_NAMES + tuple(ALIVE_NAMES)), "what face3d export writes"
     assert Image.open(png).size == (1200, 600)

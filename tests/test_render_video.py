@@ -59,7 +59,9 @@ def snapshot(rig, weights: dict, size=SIZE):
 def test_mp4_streams_duration_and_timing(speech, tmp_path, default_rig):
     path, x, rate = speech
     out = tmp_path / "talk.mp4"
-    r = run_cli("render", path, "-o", out, "--size", f"{SIZE[0]}x{SIZE[1]}", "--fps", FPS, timeout=120)
+    # --mouth-only: the head stays still, so only the mouth region may change
+    r = run_cli("render", path, "-o", out, "--size", f"{SIZE[0]}x{SIZE[1]}", "--fps", FPS, "--mouth-only",
+                timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(out)
     info, audio, frames = decode_video(out)
@@ -397,3 +399,19 @@ def test_curves_with_head_angles_turn_the_head(tmp_path, default_rig):
     got = frames[last].astype(np.int16)
     assert np.abs(got - want).mean() < 4.0
     assert np.count_nonzero(np.abs(got - still).max(axis=2) > 40) > 5 * max(1, np.count_nonzero(np.abs(got - want).max(axis=2) > 40))
+
+
+def test_alive_by_default_and_still_with_mouth_only(speech, tmp_path):
+    """By default the voice also moves the head, eyes and brows (the whole picture changes
+    over time, not only the mouth); --mouth-only keeps everything above the mouth still."""
+    path = speech[0]
+    upper = {}
+    for name, extra in (("alive", ()), ("still", ("--mouth-only",))):
+        out = tmp_path / f"{name}.mp4"
+        r = run_cli("render", path, "-o", out, "--size", f"{SIZE[0]}x{SIZE[1]}", "--fps", FPS, *extra, timeout=120)
+        assert r.returncode == 0, r.stderr
+        frames = np.stack(decode_video(out)[2]).astype(np.int16)
+        top = frames[:, : SIZE[1] * 2 // 5]            # forehead, brows and eyes: above the mouth
+        upper[name] = np.abs(top - top[0]).max(axis=(1, 2, 3))
+    assert np.median(upper["alive"]) > 40, "the head moves with the voice"
+    assert upper["still"].max() < 30, "with --mouth-only nothing above the mouth moves"

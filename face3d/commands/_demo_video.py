@@ -12,7 +12,7 @@ def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: 
     from face3d.pipeline import analyze
     from face3d.assets import model_path
     from face3d.audio.files import load_audio
-    from face3d.commands.render import render_video, track_weights
+    from face3d.commands.render import render_video, track_poses, track_weights
     from face3d.mesh.heads import load_head
     from face3d.plot import plot_curves
     from face3d.render.video import frame_count, frame_times
@@ -21,14 +21,15 @@ def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: 
     speech = model_path("demo_speech.wav")
     samples, rate = load_audio(speech, rate=None)
     csv, png, mp4 = outdir / "demo.csv", outdir / "demo.png", outdir / "demo.mp4"
-    curves = analyze(speech, fps=60.0)  # the mouth curves, in the CSV format of face3d export
+    curves = analyze(speech, fps=60.0, alive=True)  # the curves, as face3d export writes them
     save_csv(curves, csv)
     plot_curves(curves, png, samples=samples, rate=rate, title="demo speech")
     rig = load_head()
-    track = analyze(samples, rate=rate, fps=None)
+    track = analyze(samples, rate=rate, fps=None, alive=True)   # mouth, blinks, brows, gaze, head
     n = frame_count(samples.shape[0] / rate, fps)
-    weights = track_weights(track, rig, frame_times(n, fps), str(speech))
+    times = frame_times(n, fps)
+    weights = track_weights(track, rig, times, str(speech))
     size = (size[0] + size[0] % 2, size[1] + size[1] % 2)
     render_video(rig, weights, output=mp4, fps=fps, size=size, yaw=yaw, audio=(samples, rate),
-                 progress=sys.stderr.isatty())
+                 progress=sys.stderr.isatty(), poses=track_poses(track, times))
     return [mp4, csv, png]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from face3d.commands._common import add_head_options, number_option
+from face3d.commands._common import add_alive_options, add_head_options, alive_from_args, number_option
 from face3d.commands._jobs import add_batch_options
 
 HELP = "render the head speaking a sound file to a video (MP4/WebM) or PNG frames, no display needed"
@@ -84,6 +84,7 @@ def register(sub):
     p.add_argument("--threads", type=int, choices=range(1, 17), metavar="N", help="encoder threads (default 2)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_head_options(p)
+    add_alive_options(p)
     add_batch_options(p)
     return p
 
@@ -215,8 +216,9 @@ class _TermAsInterrupt:
         return False
 
 
-def load_speech_and_track(audio_path, curves_path, rig):
-    """(audio (samples, rate) or None, track, duration) for the command's inputs."""
+def load_speech_and_track(audio_path, curves_path, rig, alive: dict | None = None):
+    """(audio (samples, rate) or None, track, duration) for the command's inputs; ``alive``:
+    the ``alive``/``seed`` keywords of the analysis (blinks, brows, gaze, head motion)."""
     from face3d.errors import UsageError
 
     audio = track = None
@@ -236,7 +238,7 @@ def load_speech_and_track(audio_path, curves_path, rig):
     elif audio is not None:
         from face3d.pipeline import analyze_samples
 
-        track = analyze_samples(*audio)
+        track = analyze_samples(*audio, **(alive or {}))
     else:
         raise UsageError("give AUDIO (a sound file), or --curves CSV, or both")
     return audio, track, duration
@@ -319,7 +321,7 @@ def run(args) -> int:
         from face3d.commands._common import describe_head
 
         print(describe_head(rig), file=sys.stderr)
-    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig)
+    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive_from_args(args))
     n = frame_count(duration, args.fps)
     times = frame_times(n, args.fps)
     weights = track_weights(track, rig, times, args.curves or args.audio)
