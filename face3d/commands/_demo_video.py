@@ -21,11 +21,12 @@ def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: 
     speech = model_path("demo_speech.wav")
     samples, rate = load_audio(speech, rate=None)
     csv, png, mp4 = outdir / "demo.csv", outdir / "demo.png", outdir / "demo.mp4"
-    curves = analyze(speech, fps=60.0, alive=True)  # the curves, as face3d export writes them
+    # one analysis (mouth, blinks, brows, gaze, head) for the video, the CSV and the plot
+    track = analyze(samples, rate=rate, fps=None, alive=True)
+    curves = track.resample(60.0, duration=max(0.0, samples.shape[0] / rate - 1e-9))  # as export writes
     save_csv(curves, csv)
     plot_curves(curves, png, samples=samples, rate=rate, title="demo speech")
     rig = load_head()
-    track = analyze(samples, rate=rate, fps=None, alive=True)   # mouth, blinks, brows, gaze, head
     n = frame_count(samples.shape[0] / rate, fps)
     times = frame_times(n, fps)
     weights = track_weights(track, rig, times, str(speech))
