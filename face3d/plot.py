@@ -29,7 +29,8 @@ def envelope(samples: np.ndarray, rate: int, columns: int) -> tuple[np.ndarray, 
 
 
 def plot_curves(track, path, *, samples=None, rate=None, size=(1200, 600), title=None) -> None:
-    """Write a PNG of ``size`` (width, height) pixels: waveform (if ``samples``) above the curves."""
+    """Write a PNG of ``size`` (width, height) pixels: waveform (if ``samples``) above the weight
+    curves, and head and gaze angles (degrees) in a panel of their own below when the track has them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -40,9 +41,21 @@ def plot_curves(track, path, *, samples=None, rate=None, size=(1200, 600), title
     fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     end = track.duration
+    from face3d.track import ANGLE_NAMES
+
+    # weights (0-1) and angles (degrees: head and gaze) on their own axes, one time axis
+    angles = [n for n in track.names if n in ANGLE_NAMES]
+    weights = [n for n in track.names if n not in ANGLE_NAMES]
+    panels = (["wave"] if samples is not None else []) + ["weights"] + (["angles"] if angles else [])
+    ratios = {"wave": 1, "weights": 2, "angles": 1}
+    axes = fig.subplots(len(panels), 1, sharex=True, height_ratios=[ratios[p] for p in panels], squeeze=False)
+    axes = dict(zip(panels, axes[:, 0]))
+    top = axes[panels[0]]
+    if title:
+        top.set_title(title)
     if samples is not None:
         end = max(end, len(samples) / float(rate))
-        wave_ax, ax = fig.subplots(2, 1, sharex=True, height_ratios=(1, 2))
+        wave_ax = axes["wave"]
         t, lo, hi = envelope(samples, rate, columns=2 * w)
         wave_ax.fill_between(t, lo, hi, color=WAVE, linewidth=0.6)
         peak = float(max(np.abs(lo).max(), np.abs(hi).max(), 1e-6))
@@ -50,20 +63,22 @@ def plot_curves(track, path, *, samples=None, rate=None, size=(1200, 600), title
         wave_ax.set_ylabel("sound")
         wave_ax.set_yticks([])
         wave_ax.grid(axis="x", alpha=0.3)
-        if title:
-            wave_ax.set_title(title)
-    else:
-        ax = fig.subplots(1, 1)
-        if title:
-            ax.set_title(title)
     spare = iter(SPARE * (1 + len(track.names) // len(SPARE)))
-    for name in track.names:
+    ax = axes["weights"]
+    for name in weights:
         ax.plot(track.times, track.column(name), color=COLOURS.get(name) or next(spare), linewidth=1.4, label=name)
-    ax.set_xlim(0.0, max(end, 1e-3))
     ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("time (s)")
     ax.set_ylabel("weight")
+    if angles:
+        angle_ax = axes["angles"]
+        for name in angles:
+            angle_ax.plot(track.times, track.column(name), color=next(spare), linewidth=1.2, label=name)
+        angle_ax.set_ylabel("degrees")
+        angle_ax.grid(alpha=0.3)
+        angle_ax.legend(loc="upper right", ncols=len(angles), fontsize="small", framealpha=0.85)
+    axes[panels[-1]].set_xlabel("time (s)")
+    ax.set_xlim(0.0, max(end, 1e-3))
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", ncols=min(4, max(1, len(track.names))), fontsize="small", framealpha=0.85)
+    ax.legend(loc="upper right", ncols=min(4, max(1, len(weights))), fontsize="small", framealpha=0.85)
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)

@@ -88,3 +88,21 @@ def test_plot_bad_input(speech, tmp_path, kind):
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_angles_in_their_own_panel_below_the_weights(tmp_path):
+    """Head and gaze angles are degrees: drawn on their own axis under the 0-1 weights
+    (on the weights' axis 20-40 degrees would be off the chart)."""
+    from face3d.plot import COLOURS, SPARE, plot_curves
+    from face3d.track import WeightTrack
+
+    t = np.arange(200) / 100.0
+    jaw = (0.5 + 0.5 * np.sin(2 * np.pi * t)).astype(np.float32)
+    yaw = (30.0 + 10.0 * np.cos(2 * np.pi * t)).astype(np.float32)
+    out = tmp_path / "a.png"
+    plot_curves(WeightTrack(t, ("jawOpen", "headYaw"), np.stack([jaw, yaw], axis=1)), out, size=(800, 600))
+    img = np.asarray(Image.open(out).convert("RGB"))
+    jaw_rows, jaw_count = colour_rows(img, hexrgb(COLOURS["jawOpen"]), tol=25)
+    yaw_rows, yaw_count = colour_rows(img, hexrgb(SPARE[0]), tol=25)
+    assert jaw_count > 200 and yaw_count > 200, "both curves drawn"
+    assert np.median(yaw_rows) > jaw_rows.max(), "the angle panel is below the weights"
