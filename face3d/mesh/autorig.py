@@ -16,7 +16,8 @@ import numpy as np
 
 from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
 from face3d.mesh.jaw import geometric_jaw_weights, inside_mouth, jaw_weights
-from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips
+from face3d.errors import MeshError
+from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips, shade_cavity
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.synth import synthesise
 
@@ -47,6 +48,13 @@ def match_scale(mesh: RigMesh, synth: dict, marks: dict, missing: list) -> float
     return float(np.clip(np.median(ratios), 0.6, 1.6)) if ratios else 1.0
 
 
+def _shade_own_mouth(mesh: RigMesh, marks: dict, info: dict) -> RigMesh:
+    """The inside of a mouth the head opens with its own jawOpen, shaded as a cavity."""
+    inside, depth = inside_mouth(mesh.positions, mesh.faces, marks, with_depth=True)
+    info["mouth_inside_vertices"] = int(inside.sum())
+    return shade_cavity(mesh, inside, depth, marks["mouth_width"])
+
+
 def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=None,
                  landmark_overrides=None, frame=None, colors=None, uvs=None, texture=None,
                  double_sided=True, gloss=None) -> Rig:
@@ -61,7 +69,8 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
         marks = resolve_landmarks(p, faces, frame=frame, source=raw.path, landmarks=landmarks,
                                   overrides=landmark_overrides)
         sides = lip_sides(p, faces, marks) if "jawOpen" in missing else None
-        info["lips"] = "separate" if sides is not None else "fused"
+        if "jawOpen" in missing:
+            info["lips"] = "separate" if sides is not None else "fused"
         weights = None
         if "jawOpen" in missing and sides is not None:
             # Separate lips: they part along their own seam; the mouth bag behind goes dark.
@@ -78,6 +87,7 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
                                         "lip_curve": [round(float(c), 5) for c in cut["curve"]]}
         if "jawOpen" not in missing:
             weights = np.zeros(len(mesh.positions))  # the head's own jaw: no weights needed
+            mesh = _shade_own_mouth(mesh, marks, info)
         synth = synthesise(mesh.positions, marks, faces=mesh.faces, weld=mesh.weld, jaw=weights)
         scale = match_scale(mesh, synth, marks, missing)
         if scale != 1.0:
@@ -87,6 +97,15 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
         info["landmarks"] = {k: (val if k == "given" else
                                  np.round(np.asarray(val, float), 5).tolist())
                              for k, val in marks.items()}
+    elif "jawOpen" in shapes:
+        # Every shape is the head's own: its mouth is still drawn in shadow.
+        try:
+            marks = resolve_landmarks(mesh.positions, mesh.faces, frame=frame, source=raw.path,
+                                      landmarks=landmarks, overrides=landmark_overrides)
+        except MeshError:
+            marks = None
+        if marks is not None:
+            mesh = _shade_own_mouth(mesh, marks, info)
     info["synthesised"] = missing
     info.setdefault("found", {})
     ordered = {s: mesh.shapes[s] for s in SHAPES + FACE_SHAPES if s in mesh.shapes}

@@ -62,11 +62,12 @@ def mouth_zone(p: np.ndarray, marks: dict) -> np.ndarray:
     return (r < 1.0) & (p[:, 2] > m[2] - 0.7 * mw)
 
 
-def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
+def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict, with_depth: bool = False):
     """(V,) bool: the inside of the mouth (inner lips, mouth bag, teeth, tongue): vertices
     hidden behind the face's front surface around the mouth, joined to the mouth through
     other hidden vertices (so the inside of the nostrils, seen at rest, is not part of it).
-    Seen only when the mouth opens."""
+    Seen only when the mouth opens. ``with_depth``: also (V,) how far each vertex lies
+    behind that front surface (0 outside the mouth's box)."""
     from face3d.mesh.geometry import components
     from face3d.mesh.normalize import surface_samples
 
@@ -77,8 +78,9 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
     f = np.asarray(faces, np.int64)
     c = p[f].mean(1)
     near = (c[:, 0] > x0 - 0.1 * mw) & (c[:, 0] < x1 + 0.1 * mw) & (c[:, 1] > y0 - 0.1 * mw) & (c[:, 1] < y1 + 0.1 * mw)
+    none = np.zeros(len(p), bool)
     if not box.any() or not near.any():
-        return np.zeros(len(p), bool)
+        return (none, np.zeros(len(p))) if with_depth else none
     # A dense depth map of the front surface (only the triangles around the mouth are
     # sampled, so every cell is covered).
     pts = surface_samples(p, f[near], 80000, seed=2)
@@ -92,11 +94,12 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
     pad = np.pad(front, 1, constant_values=-np.inf)  # 3x3 max filter: no empty cells
     front = np.max(np.stack([pad[i: i + dims[0], j: j + dims[1]] for i in range(3) for j in range(3)]), axis=0)
     vij = np.clip(np.floor((p[:, :2] - lo) / cell).astype(int), 0, dims - 1)
-    hidden = box & (front[vij[:, 0], vij[:, 1]] - p[:, 2] > 0.12 * mw)
+    depth = np.where(box, np.maximum(front[vij[:, 0], vij[:, 1]] - p[:, 2], 0.0), 0.0)
+    hidden = box & (depth > 0.12 * mw)
     # Keep the hidden parts that reach the mouth itself.
     idx = np.flatnonzero(hidden)
     if not len(idx):
-        return hidden
+        return (hidden, depth) if with_depth else hidden
     local = np.full(len(p), -1)
     local[idx] = np.arange(len(idx))
     e = edge_list(local[f])
@@ -107,7 +110,7 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
     keep = np.isin(labels, np.unique(labels[seed]))
     out = np.zeros(len(p), bool)
     out[idx[keep]] = True
-    return out
+    return (out, depth) if with_depth else out
 
 
 def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None,

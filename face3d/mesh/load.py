@@ -14,6 +14,7 @@ from face3d.errors import MeshError
 from face3d.mesh.geometry import orient_faces, weld_by_position
 from face3d.mesh.names import map_shapes
 from face3d.mesh.normalize import Frame, detect_frame
+from face3d.mesh.overlays import hide_overlays
 from face3d.mesh.ply import has_strips, read_ply_with_strips
 from face3d.mesh.raw import RawMesh, check_vertex_count, validate
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
@@ -145,6 +146,10 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     when a folder was given (every other OBJ in it is a shape)."""
     path = Path(path)
     raw = read_mesh(path, allow_large=allow_large)
+    hidden = hide_overlays(raw)
+    if hidden:
+        raw.warnings.append(f"left out see-through helper surfaces ({', '.join(hidden)}): "
+                            "drawn opaque they would hide the eyes")
     attach_target_files(raw, allow_large=allow_large, target_set=target_set)
     sidecar = read_sidecar(path) if raw.fmt == "obj" else None
     if sidecar is not None and up is None and forward is None:
@@ -168,6 +173,8 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
         "full_body": frame.info["full_body"],
         "warnings": list(raw.warnings),
     }
+    if hidden:
+        info["hidden_surfaces"] = hidden
     if frame.info.get("note"):
         info["orientation_note"] = frame.info["note"]
     if "frame_center" in frame.info:

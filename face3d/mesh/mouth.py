@@ -83,6 +83,29 @@ def darken_inside(mesh: RigMesh, inside: np.ndarray) -> RigMesh:
     return mesh
 
 
+#: A real mouth is in shadow: its inside keeps this much of its own light just behind the
+#: lips (teeth, the tip of the tongue) and CAVITY_DEEP of it at the back (gums, throat).
+CAVITY_FRONT = 0.5
+CAVITY_DEEP = 0.08
+
+
+def shade_cavity(mesh: RigMesh, inside: np.ndarray, depth: np.ndarray, mouth_width: float) -> RigMesh:
+    """Shade the inside of a mouth the head brought itself (teeth, gums, tongue, a mouth
+    bag): darker the deeper it lies behind the lips, and matte, as the mouth's own shadow
+    makes it. Hidden at rest, so the closed face is unchanged."""
+    if not inside.any():
+        return mesh
+    v = len(mesh.positions)
+    colors = np.full((v, 3), 0.8) if mesh.colors is None else np.array(mesh.colors, np.float64)
+    t = np.clip((depth[inside] - 0.12 * mouth_width) / (0.6 * mouth_width), 0.0, 1.0)
+    light = CAVITY_FRONT + (CAVITY_DEEP - CAVITY_FRONT) * np.sqrt(t)
+    colors[inside] *= light[:, None]
+    gloss = np.full(v, 0.3) if mesh.gloss is None else np.array(mesh.gloss, np.float64)
+    gloss[inside] = np.minimum(gloss[inside], 0.05)
+    mesh.colors, mesh.gloss = colors, gloss
+    return mesh
+
+
 def open_fused_lips(mesh: RigMesh, marks: dict):
     """Cut fused lips apart along the lip line (:func:`face3d.mesh.lipcut.cut_lips`) and
     close the cut with a dark mouth bag.

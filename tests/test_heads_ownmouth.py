@@ -1,0 +1,87 @@
+"""Heads that bring their own mouth: the inside is drawn in shadow, and see-through helper
+surfaces (eyelash cards, eye-occlusion shells, tear lines) are left out so the eyes show.
+
+ICT FaceKit (../shared/heads/ict_facekit) brings its own jawOpen, gums, tongue, teeth and
+eyes, plus such helper surfaces; a synthetic OBJ checks the same rules without it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import SHARED_HEADS
+
+
+def _ict():
+    path = SHARED_HEADS / "ict_facekit"
+    if not path.exists():
+        pytest.skip(f"{path} not present (the real heads live in ../shared/heads)")
+    return path
+
+
+def test_helper_surfaces_left_out_and_targets_still_line_up(tmp_path):
+    """An OBJ target set whose neutral has an eyelash-card group: the cards are dropped,
+    the rest keeps its vertices, and the targets still move the right vertices."""
+    from face3d.mesh.heads import load_head
+
+    rng = np.random.default_rng(0)
+    face = rng.normal(size=(40, 3))
+    lash = rng.normal(size=(6, 3)) * 0.1 + [0, 0.5, 1.0]
+    verts = np.vstack([face, lash])
+    lines = [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in verts]
+    body = ["usemtl Skin"] + [f"f {i + 1} {i + 2} {i + 3}" for i in range(0, 36)]
+    body += ["usemtl M_EyeLashes", "f 41 42 43", "f 44 45 46"]
+    folder = tmp_path / "set"
+    folder.mkdir()
+    (folder / "neutral.obj").write_text("\n".join(lines + body) + "\n")
+    moved = verts.copy()
+    moved[5] += [0, -0.3, 0]
+    (folder / "jawOpen.obj").write_text("\n".join(f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in moved) + "\n")
+    rig = load_head(folder, autorig=False)
+    assert rig.info["hidden_surfaces"] == ["M_EyeLashes"]
+    assert rig.n_vertices == 38  # the face's 38 used vertices; no lash vertex left
+    d = rig.deltas[rig.names.index("jawOpen")]
+    moving = np.flatnonzero(np.abs(d).max(1) > 1e-6)
+    assert len(moving) == 1
+    # the one vertex that moves is the file's vertex 6 (index 5), in face3d's frame
+    plain = load_head(folder / "neutral.obj", autorig=False)
+    assert np.allclose(rig.positions[moving[0]], plain.positions[moving[0]])
+    assert any("see-through" in w for w in rig.info["warnings"])
+
+
+def test_helper_names():
+    from face3d.mesh.overlays import is_overlay
+
+    for name in ("M_EyeLashes", "Std_Eyelash", "Std_Eye_Occlusion", "Std_Tearline", "M_LacrimalFluid",
+                 "EyeMoisture", "Cornea_L", "M_EyeBlend"):
+        assert is_overlay(name), name
+    for name in ("M_Face", "M_Teeth", "M_ScleraLeft", "M_IrisRight", "M_GumsTongue", "skin", "Head/0"):
+        assert not is_overlay(name), name
+
+
+def test_ict_eyes_show_and_its_mouth_is_dark_inside(gl):
+    """ICT's helper shells are left out (its eyeballs stay); its own jawOpen opens onto a
+    mouth in shadow (not lit red gums), from the front and from 30 degrees, while the
+    closed face looks as it does without the shading."""
+    from face3d.mesh.heads import load_head
+    from face3d.render.offscreen import render_snapshot
+
+    path = _ict()
+    rig = load_head(path)
+    assert set(rig.info["hidden_surfaces"]) == {"M_EyeLashes", "M_EyeOcclusion", "M_LacrimalFluid", "M_EyeBlend"}
+    assert "jawOpen" not in rig.info["synthesised"]
+    assert rig.info["mouth_inside_vertices"] > 1000
+    plain = load_head(path, autorig=False)  # no synthesis, no shading
+    assert plain.n_vertices == rig.n_vertices
+    a = render_snapshot(rig, None, size=(512, 512), ctx=gl).astype(int)
+    b = render_snapshot(plain, None, size=(512, 512), ctx=gl).astype(int)
+    assert (np.abs(a - b).max(axis=2) > 10).sum() < 50
+    for yaw in (0.0, 30.0):
+        opened = render_snapshot(rig, rig.weight_vector({"jawOpen": 1.0}), yaw=yaw, size=(512, 512), ctx=gl)
+        rest = render_snapshot(rig, None, yaw=yaw, size=(512, 512), ctx=gl)
+        o = opened.astype(int)
+        # the open mouth shows a dark cavity (unshaded, ICT's lit red gums: ~60 dark
+        # pixels and over 300 red ones), not lit red gums
+        dark_open, dark_rest = int((o.max(axis=2) < 45).sum()), int((rest.max(axis=2) < 45).sum())
+        red = int(((o[..., 0] - o[..., 1]) > 60).sum())
+        assert dark_open > dark_rest + 700 and red < 50, (yaw, dark_open, dark_rest, red)
