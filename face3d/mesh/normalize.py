@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from face3d.errors import UsageError
+from face3d.mesh.profile import SADDLE, nose_drop, saddles, smooth01
 
 _AXIS_NAMES = {"x": 0, "y": 1, "z": 2}
 
@@ -165,33 +166,50 @@ def face_evidence(q: np.ndarray, x_mid: float):
     return float(smooth[centre]), best, mid, lo[1], cell, width, score
 
 
-def nose_drop(q: np.ndarray, nose_u: float, width: float) -> float:
-    """Which way the nose falls away more steeply along the mid-line profile, for points in
-    (lateral, up, forward) coordinates: > 0 when the profile drops faster below the nose tip
-    (toward -up: the nostrils and upper lip) than above it (the bridge rises gently to the
-    brow), as on a human face the right way up; < 0 when upside down. In head widths."""
-    band = q[np.abs(q[:, 0]) < 0.03 * width]
-    h = width / 150.0
-    ys = np.arange(nose_u - 0.3 * width, nose_u + 0.3 * width, h)
-    if len(band) < 50 or len(ys) < 10:
-        return 0.0
-    idx = ((band[:, 1] - ys[0]) / h).astype(int)
-    ok = (idx >= 0) & (idx < len(ys))
-    prof = np.full(len(ys), -np.inf)
-    np.maximum.at(prof, idx[ok], band[ok, 2])
-    # thin bins that caught only the back of the head: a 5-bin max filter closes them
-    pad = np.concatenate([np.full(2, -np.inf), prof, np.full(2, -np.inf)])
-    prof = np.max(np.stack([pad[i: i + len(prof)] for i in range(5)]), axis=0)
-    near = (np.abs(ys - nose_u) < 0.15 * width) & np.isfinite(prof)
-    if not near.any():
-        return 0.0
-    top = np.flatnonzero(near & (prof >= prof[near].max() - 0.002 * width))
-    t = int(round(top.mean()))  # the middle of the tip's plateau: no bias either way
-    k = int(0.07 * width / h)
-    above, below = prof[min(t + k, len(ys) - 1)], prof[max(t - k, 0)]
-    if not (np.isfinite(above) and np.isfinite(below)):
-        return 0.0
-    return float((above - below) / width)
+def _view_score(q_all: np.ndarray, lat: int, fv: np.ndarray, full_body: bool):
+    """Face evidence for the head seen along ``fv`` with ``lat`` left-right: (score, up
+    axis, nose row, mid-line profile, u0, cell, row widths, row scores, the score before
+    the saddle check)."""
+    fa = int(np.argmax(np.abs(fv)))
+    ua = [a for a in range(3) if a not in (fa, lat)][0]
+    q = np.stack([q_all[:, lat], q_all[:, ua], q_all[:, fa] * fv[fa]], 1)
+    score, row, mid, u0, cell, width, rows = face_evidence(q, 0.0 if not full_body else float(np.median(q[:, 0])))
+    raw = score
+    if np.isfinite(score) and score > 0:
+        # a nose has a saddle on each side along the mid-line (the bridge below the brow,
+        # the dip above the lip); a dome (a crown seen from above a base) falls away
+        # without one: half the score
+        dip = min(saddles(q, u0 + (row + 0.5) * cell, float(width[row])))
+        score *= 0.5 + 0.5 * smooth01(dip, 0.0, SADDLE)
+    return score, ua, row, mid, u0, cell, width, rows, raw
+
+
+def _body_end(pts, centre0, long_ax, lat, fw_v, span, h, narrow):
+    """Which end of a full-body figure holds the face: (up sign, region, lateral axis).
+    Each end's top 14 % is searched for a face (its own symmetry plane, each way it may
+    look); the narrower end wins near-ties."""
+    best = None
+    for sign in (1.0, -1.0):
+        reg = np.abs(h - (h.max() if sign > 0 else h.min())) < 0.14 * span
+        if reg.sum() < 50:
+            continue
+        others = [a for a in range(3) if a != long_ax]
+        if fw_v is not None:
+            lat_r = [a for a in others if abs(fw_v[a]) < 0.5][0]
+            views = [fw_v]
+        else:
+            sym = symmetry_scores(pts[reg])
+            lat_r = max(others, key=lambda a: sym[a])
+            fa = [a for a in others if a != lat_r][0]
+            views = [np.eye(3)[fa] * sg for sg in (1.0, -1.0)]
+        q_all = pts[reg] - centre0
+        sc = max(_view_score(q_all, lat_r, v, True)[0] for v in views)
+        sc = sc * (1.1 if sign == narrow else 1.0)
+        if best is None or sc > best[0]:
+            best = (sc, sign, reg, lat_r)
+    if best is None:
+        return narrow, np.abs(h - (h.max() if narrow > 0 else h.min())) < 0.14 * span, lat
+    return best[1], best[2], best[3]
 
 
 def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None) -> Frame:
@@ -228,11 +246,11 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
                 span = hi_ - lo_
                 top = pts[h > hi_ - 0.1 * span]
                 bot = pts[h < lo_ + 0.1 * span]
-                sign = 1.0 if np.ptp(top[:, lat]) <= np.ptp(bot[:, lat]) else -1.0
+                narrow = 1.0 if np.ptp(top[:, lat]) <= np.ptp(bot[:, lat]) else -1.0
+                sign, region, lat = _body_end(pts, centre0, long_ax, lat, fw_v, span, h, narrow)
+                rest = [a for a in range(3) if a != lat]
                 up_v = np.zeros(3)
                 up_v[long_ax] = sign
-                head_top = hi_ if sign > 0 else lo_
-                region = np.abs(h - head_top) < 0.14 * span
         if up_v is None or fw_v is None:
             cands = []
             if fw_v is not None:
@@ -250,12 +268,10 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
             all_scores = []
             for fv in cands:
                 fa = int(np.argmax(np.abs(fv)))
-                ua = [a for a in range(3) if a not in (fa, lat)][0]
-                q = np.stack([q_all[:, lat], q_all[:, ua], q_all[:, fa] * fv[fa]], 1)
-                score, row, mid, u0, cell, width, rows = face_evidence(q, 0.0 if not full_body else float(np.median(q[:, 0])))
+                score, ua, row, mid, u0, cell, width, rows, raw = _view_score(q_all, lat, fv, full_body)
                 # Slight preference for the common +Z forward convention on near-ties.
                 bonus = 1.05 if fa == 2 and fv[fa] > 0 else 1.0
-                all_scores.append(score)
+                all_scores.append(raw)  # is there a face at all: before the saddle check
                 if best is None or score * bonus > best[0]:
                     best = (score * bonus, fv, ua, row, mid, u0, cell, width, score, rows)
             _, fw_best, ua, row, mid, u0, cell, width, raw_score, rows = best
