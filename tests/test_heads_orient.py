@@ -3,26 +3,12 @@ head is found, and weak evidence is said in the load line with a hint to --up/--
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
+from _busts import ellipsoid as _ellipsoid
+from _busts import rotations as _rotations
 from conftest import SHARED_HEADS, run_cli
-
-
-def _rotations():
-    """The 24 proper rotations that map axes onto axes (rows: where +X, +Y, +Z go)."""
-    out = []
-    for perm in itertools.permutations(range(3)):
-        for signs in itertools.product((1, -1), repeat=3):
-            r = np.zeros((3, 3))
-            for i, (j, s) in enumerate(zip(perm, signs)):
-                r[i, j] = s
-            if np.linalg.det(r) > 0:
-                out.append(r)
-    assert len(out) == 24
-    return out
 
 
 def _mesh(name, default_rig):
@@ -63,18 +49,6 @@ def test_weak_evidence_is_said_in_the_load_line(tmp_path):
     # a clear face says nothing of the kind
     res = run_cli("snapshot", "--head", SHARED_HEADS / "LeePerrySmith.glb", "--size", "64x64", "-o", tmp_path / "l.png")
     assert res.returncode == 0 and "--up/--forward" not in res.stderr, res.stderr
-
-
-def _ellipsoid(centre, radii, rows=30, cols=40):
-    th, ph = np.meshgrid(np.linspace(0.05, np.pi - 0.05, rows), np.linspace(0, 2 * np.pi, cols, endpoint=False),
-                         indexing="ij")
-    e = np.stack([np.sin(th) * np.sin(ph), np.cos(th), np.sin(th) * np.cos(ph)], -1).reshape(-1, 3)
-    faces = []
-    for i in range(rows - 1):
-        for j in range(cols):
-            a, b = i * cols + j, i * cols + (j + 1) % cols
-            faces += [(a, a + cols, b), (b, a + cols, b + cols)]
-    return e * radii + centre, np.asarray(faces)
 
 
 @pytest.mark.parametrize("flip", [False, True], ids=["upright", "upside-down"])
