@@ -88,3 +88,29 @@ def bust(head, case: str):
         return merge((q, f), cylinder([0, lo[1] - 3.0, 0], 0.55, 6.0),
                      cylinder([0.6, lo[1] - 2.0, 0], 0.12, 3.0), cylinder([-0.6, lo[1] - 2.0, 0], 0.12, 3.0))
     raise ValueError(case)
+
+
+def smooth_mouth(head, iterations: int, radius: float = 0.8):
+    """``head`` ((V, 3) in face3d's frame, (F, 3)) with the region around the mouth
+    smoothed (``iterations`` of half-step Laplacian smoothing within ``radius`` mouth
+    widths of the lip line): a bust whose lips are not sculpted. Welded, (positions, faces)."""
+    from face3d.mesh.geometry import edge_list, weld_by_position
+    from face3d.mesh.landmarks import detect_landmarks
+
+    q, f = head
+    w = weld_by_position(q)
+    n = int(w.max()) + 1
+    p = np.zeros((n, 3))
+    p[w] = q
+    faces = w[np.asarray(f)]
+    marks = detect_landmarks(p, faces)
+    m, mw = np.asarray(marks["mouth"]), marks["mouth_width"]
+    zone = np.linalg.norm((p - m) / [1.0, 1.0, 2.0], axis=1) < radius * mw
+    e = np.unique(np.sort(edge_list(faces), axis=1), axis=0)
+    deg = np.maximum(np.bincount(e.ravel(), minlength=n), 1).astype(float)
+    for _ in range(iterations):
+        acc = np.zeros_like(p)
+        np.add.at(acc, e[:, 0], p[e[:, 1]])
+        np.add.at(acc, e[:, 1], p[e[:, 0]])
+        p[zone] = 0.5 * p[zone] + 0.5 * (acc / deg[:, None])[zone]
+    return p, faces

@@ -90,11 +90,16 @@ def detect_landmarks(positions: np.ndarray, faces: np.ndarray) -> dict:
     lip_i = None
     thr = 0.004 * head_w
     best_notch = 0.0
+    # The lips meet well above half way from the nose tip to the chin; a notch lower down is
+    # the fold above the chin (on a smooth bust whose lips are one bump, the first notch).
+    lowest = tip_i + 0.55 * (chin_i - tip_i)
     for a_, b_ in zip(peaks, peaks[1:]):
         # depth below the chord between the two bumps (faces recede downwards)
         chord = np.interp(np.arange(a_, b_ + 1), [a_, b_], [seg[a_], seg[b_]])
         depth = chord - seg[a_: b_ + 1]
         j = int(np.argmax(depth))
+        if start + a_ + j > lowest:
+            break
         if depth[j] > thr:
             lip_i, best_notch = start + a_ + j, float(depth[j])
             break
