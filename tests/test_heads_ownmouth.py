@@ -85,3 +85,21 @@ def test_ict_eyes_show_and_its_mouth_is_dark_inside(gl):
         dark_open, dark_rest = int((o.max(axis=2) < 45).sum()), int((rest.max(axis=2) < 45).sum())
         red = int(((o[..., 0] - o[..., 1]) > 60).sum())
         assert dark_open > dark_rest + 700 and red < 50, (yaw, dark_open, dark_rest, red)
+
+
+def test_ict_rig_command_writes_the_shaded_mouth_once(tmp_path):
+    """`face3d rig` on ICT writes what load_head draws (helper shells left out, the mouth
+    shaded, its own jaw); loaded back, the mouth is not shaded a second time."""
+    from conftest import run_cli
+    from face3d.mesh.heads import load_head
+
+    path = _ict()
+    res = run_cli("rig", path, "-o", tmp_path / "rigged")
+    assert res.returncode == 0, res.stderr
+    assert "see-through helper surfaces" in res.stderr
+    back = load_head(tmp_path / "rigged")
+    direct = load_head(path)
+    assert back.n_vertices == direct.n_vertices
+    assert np.abs(back.deltas - direct.deltas).max() < 1e-4
+    assert np.abs(back.colors - direct.colors).max() < 2e-3
+    assert "mouth_inside_vertices" not in back.info

@@ -97,8 +97,9 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
         info["landmarks"] = {k: (val if k == "given" else
                                  np.round(np.asarray(val, float), 5).tolist())
                              for k, val in marks.items()}
-    elif "jawOpen" in shapes:
-        # Every shape is the head's own: its mouth is still drawn in shadow.
+    elif "jawOpen" in shapes and "rig_folder" not in info:
+        # Every shape is the head's own: its mouth is still drawn in shadow (a folder
+        # written by 'face3d rig' already has it in its colours).
         try:
             marks = resolve_landmarks(mesh.positions, mesh.faces, frame=frame, source=raw.path,
                                       landmarks=landmarks, overrides=landmark_overrides)

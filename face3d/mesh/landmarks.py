@@ -90,9 +90,9 @@ def detect_landmarks(positions: np.ndarray, faces: np.ndarray) -> dict:
     lip_i = None
     thr = 0.004 * head_w
     best_notch = 0.0
-    # The lips meet well above half way from the nose tip to the chin; a notch lower down is
+    # The lips meet about 40 % of the way from the nose tip to the chin; a notch past 65 % is
     # the fold above the chin (on a smooth bust whose lips are one bump, the first notch).
-    lowest = tip_i + 0.55 * (chin_i - tip_i)
+    lowest = tip_i + 0.65 * (chin_i - tip_i)
     for a_, b_ in zip(peaks, peaks[1:]):
         # depth below the chord between the two bumps (faces recede downwards)
         chord = np.interp(np.arange(a_, b_ + 1), [a_, b_], [seg[a_], seg[b_]])
