@@ -12,6 +12,12 @@ mouthWide and mouthPucker, and the gap left by mouthClose. See tests/_judge.py.
 ``--snapshots DIR`` also writes, for each head file, one PNG of its face at rest and with
 the jaw open (256x256 each): ``python bench/heads_judge.py --snapshots docs/heads/`` makes
 the ones shown in docs/heads.md.
+
+``--busts`` adds the synthetic busts of tests/_busts.py: the tracker's table for MediaPipe's
+face with the mouth smoothed until the lips are not sculpted (5 and 20 passes), and a
+second table of how each ../shared head merged with a pedestal, an oblique base, a square
+plinth, a hair volume larger than the face, a beard or a long body is oriented over all
+24 axis conventions (right / wrong but said in the load line / silently wrong).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from _judge import Tracker, failures, judge_missing, read_view, summary  # noqa: E402
 
+from face3d.errors import MeshError  # noqa: E402
 from face3d.mesh.heads import load_head  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "heads"
@@ -80,6 +87,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("heads", nargs="*", help="head files (default: the default head and ../shared/heads)")
     ap.add_argument("--snapshots", metavar="DIR", help="also write rest / jaw-open PNGs (256x256) here")
+    ap.add_argument("--busts", action="store_true", help="also judge synthetic busts (tests/_busts.py)")
     args = ap.parse_args()
     why = judge_missing()
     if why:
@@ -90,14 +98,19 @@ def main() -> int:
     ctx = create_context()
     tracker = Tracker()
     rows = []
-    for label, path in heads(args.heads):
-        rig = load_head(path)
+    todo = heads(args.heads) + (smooth_busts() if args.busts else [])
+    for label, path in todo:
+        try:
+            rig = load_head(path)
+        except MeshError as exc:
+            print(f"heads_judge: {exc}", file=sys.stderr)
+            return 2
         views = {yaw: read_view(tracker, rig, yaw, ctx) for yaw in (0.0, 30.0)}
         s = summary(views)
         synth = rig.info.get("synthesised") if path is not None else []  # the default head's are its own
         bad = failures(s, synth)
         rows.append((label, s, bad, synth))
-        if args.snapshots and path is not None and not label.startswith("derived_"):
+        if args.snapshots and path is not None and not label.startswith(("derived_", "smoothed ")):
             out = Path(args.snapshots)
             out.mkdir(parents=True, exist_ok=True)
             snapshot_pair(rig, label, out, ctx)
@@ -111,7 +124,67 @@ def main() -> int:
               f"| {fmt(s['jaw_gap_front'])} / {fmt(s['jaw_gap_30deg'])} | {fmt(s['chin_front'])} / {fmt(s['chin_30deg'])} "
               f"| {fmt(s['wide'], True)} | {fmt(s['pucker'], True)} | {close} "
               f"| {'pass' if not bad else f'{len(bad)} fail'} |")
+    if args.busts:
+        print()
+        orientation_table()
     return 0
+
+
+def smooth_busts():
+    """MediaPipe's face with the mouth smoothed (5 and 20 passes), written to a temporary folder."""
+    import tempfile
+
+    from _busts import smooth_mouth
+
+    from face3d.mesh.load import read_mesh
+    from face3d.mesh.normalize import detect_frame
+    from face3d.mesh.obj import write_obj
+
+    src = SHARED / "mediapipe_canonical_face_model.obj"
+    if not src.exists():
+        return []
+    raw = read_mesh(src)
+    head = (detect_frame(raw.positions, raw.faces).apply(raw.positions), raw.faces)
+    out = []
+    folder = Path(tempfile.mkdtemp(prefix="face3d_busts_"))
+    for n in (5, 20):
+        path = folder / f"smoothed_{n}.obj"
+        write_obj(path, *smooth_mouth(head, n))
+        out.append((f"smoothed {n}x mediapipe (no sculpted lips)", path))
+    return out
+
+
+def orientation_table():
+    """Each ../shared head merged with a base, hair, a beard or a body, in all 24 axis
+    conventions: how often up and forward are right, wrong but said, silently wrong."""
+    from _busts import CASES, bust, rotations
+
+    from face3d.mesh.load import read_mesh
+    from face3d.mesh.normalize import axis_name, detect_frame
+
+    names = ("derived_LeePerrySmith.obj", "ict_facekit/generic_neutral_mesh.obj", "mediapipe_canonical_face_model.obj")
+    print("| head | " + " | ".join(c.replace("_", " ") for c in CASES) + " |")
+    print("|---|" + "---|" * len(CASES))
+    for name in names:
+        if not (SHARED / name).exists():
+            continue
+        raw = read_mesh(SHARED / name)
+        head = (detect_frame(raw.positions, raw.faces).apply(raw.positions), raw.faces)
+        cells = []
+        for case in CASES:
+            pos, faces = bust(head, case)
+            right = said = wrong = 0
+            for r in rotations():
+                info = detect_frame(pos @ r, faces).info
+                if (info["up"], info["forward"]) == (axis_name(r[1]), axis_name(r[2])):
+                    right += 1
+                elif "--up/--forward" in info.get("note", ""):
+                    said += 1
+                else:
+                    wrong += 1
+            cells.append(f"{right} / {said} / {wrong}")
+        print(f"| {name.split('/')[0]} | " + " | ".join(cells) + " |")
+    print("\n(right / wrong but said in the load line / silently wrong, of 24 axis conventions)")
 
 
 if __name__ == "__main__":
