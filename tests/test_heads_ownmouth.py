@@ -103,3 +103,43 @@ def test_ict_rig_command_writes_the_shaded_mouth_once(tmp_path):
     assert np.abs(back.deltas - direct.deltas).max() < 1e-4
     assert np.abs(back.colors - direct.colors).max() < 2e-3
     assert "mouth_inside_vertices" not in back.info
+
+
+def test_gltf_helper_material_left_out(tmp_path):
+    """In a glTF the helper surface is found by its material's name (one mesh, two
+    primitives: the skin and an eyelash card)."""
+    import pygltflib as G
+
+    from face3d.mesh.heads import load_head
+
+    rng = np.random.default_rng(1)
+    skin = rng.normal(size=(30, 3)).astype(np.float32)
+    skin_f = np.arange(27, dtype=np.uint32)
+    card = (rng.normal(size=(4, 3)) * 0.1 + [0, 0.5, 1.0]).astype(np.float32)
+    card_f = np.array([0, 1, 2, 0, 2, 3], np.uint32)
+    blobs, views, accs = [], [], []
+
+    def add(arr, kind, ctype, target):
+        data = arr.tobytes()
+        views.append(G.BufferView(buffer=0, byteOffset=sum(len(b) for b in blobs), byteLength=len(data), target=target))
+        blobs.append(data + b"\0" * ((-len(data)) % 4))
+        acc = G.Accessor(bufferView=len(views) - 1, componentType=ctype, count=len(arr), type=kind)
+        if kind == "VEC3":
+            acc.min, acc.max = arr.min(0).tolist(), arr.max(0).tolist()
+        accs.append(acc)
+        return len(accs) - 1
+
+    prims = []
+    for i, (v, f) in enumerate(((skin, skin_f), (card, card_f))):
+        prims.append(G.Primitive(attributes=G.Attributes(POSITION=add(v, "VEC3", G.FLOAT, G.ARRAY_BUFFER)),
+                                 indices=add(f, "SCALAR", G.UNSIGNED_INT, G.ELEMENT_ARRAY_BUFFER), mode=4, material=i))
+    g = G.GLTF2(asset=G.Asset(version="2.0"), scene=0, scenes=[G.Scene(nodes=[0])], nodes=[G.Node(mesh=0)],
+                meshes=[G.Mesh(name="Head", primitives=prims)], accessors=accs, bufferViews=views,
+                materials=[G.Material(name="Skin"), G.Material(name="Std_Eyelash")])
+    blob = b"".join(blobs)
+    g.buffers = [G.Buffer(byteLength=len(blob))]
+    g.set_binary_blob(blob)
+    g.save_binary(str(tmp_path / "head.glb"))
+    rig = load_head(tmp_path / "head.glb", autorig=False)
+    assert rig.info["hidden_surfaces"] == ["Head/Std_Eyelash"]
+    assert rig.n_vertices == 27 and len(rig.faces) == 9

@@ -288,7 +288,8 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                     c0 = c0 / 255.0
                 color = color * _srgb(c0[:, :3])
             group = mesh.name or f"mesh{node.mesh}"
-            parts.append((wpos, tris, deltas, color, uvs, texkey, f"{group}/{pi}"))
+            mname = g.materials[prim.material].name if prim.material is not None else None
+            parts.append((wpos, tris, deltas, color, uvs, texkey, f"{group}/{mname or pi}"))
 
     if not parts:
         raise MeshError(f"glTF file {path} has no triangle meshes in its scene; export the head as a mesh")
