@@ -48,17 +48,17 @@ def test_bust_orientation_comes_from_the_face(name, case):
         else:
             wrong.append(f"{want} -> {info['up']}, {info['forward']}")
     assert not wrong, f"{name} + {case}: silently wrong in " + "; ".join(wrong)
-    assert right >= 12, f"{name} + {case}: right in only {right} of 24 ({said} said)"
+    assert right >= 16, f"{name} + {case}: right in only {right} of 24 ({said} said)"
 
 
 def test_weak_bust_evidence_is_said_in_the_load_line(tmp_path):
-    """A bust on an oblique base in an axis convention where its face is not clear enough:
+    """A bust with hair larger than its face, in an axis convention where its face is not clear enough:
     the CLI's load line says so and suggests --up/--forward; where it is clear, it does not."""
     from face3d.mesh.normalize import axis_name, detect_frame
     from face3d.mesh.obj import write_obj
 
     head = _head("derived_LeePerrySmith.obj")
-    pos, faces = bust(head, "oblique_base")
+    pos, faces = bust(head, "big_hair")
     weak = next((r for r in rotations() if _said(detect_frame(pos @ r, faces).info)), None)
     clear_pos, clear_faces = bust(head, "square_plinth")
     clear = None

@@ -307,7 +307,9 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
                 info["nose_drop"] = round(nose, 3)
                 contrast = abs(ev[0] - ev[1]) / max(max(ev), 1e-9)
                 width_weak = contrast < 0.05
-                if (width_weak and abs(nose) > 0.03) or (contrast < 0.25 and abs(nose) > 0.05):
+                # a very clear nose outranks the widths, which a base, hair or a beard can
+                # make larger below the nose than above it
+                if (width_weak and abs(nose) > 0.03) or (contrast < 0.25 and abs(nose) > 0.05) or abs(nose) > 0.06:
                     sign = 1.0 if nose > 0 else -1.0
                 elif width_weak or (abs(nose) > 0.015 and (nose > 0) != (sign > 0)):
                     info["note"] = ("the face's up direction is uncertain (head width and nose disagree or "
