@@ -140,3 +140,34 @@ def test_gltf_helper_material_left_out(tmp_path):
     rig = load_head(tmp_path / "head.glb", autorig=False)
     assert rig.info["hidden_surfaces"] == ["Head/Std_Eyelash"]
     assert rig.n_vertices == 27 and len(rig.faces) == 9
+
+
+def test_untextured_eyeballs_get_an_iris_that_looks_forward():
+    from _busts import ellipsoid
+    from face3d.mesh.eyes import IRIS_COLOR, PUPIL_COLOR, paint_irises
+
+    ball, bf = ellipsoid([0.3, 0.2, 0.5], [0.1, 0.1, 0.1])
+    other, of = ellipsoid([0, 0, 0], [0.5, 0.6, 0.5])
+    pos = np.vstack([other, ball])
+    faces = np.vstack([of, bf + len(other)])
+    group = np.r_[np.zeros(len(of), int), np.ones(len(bf), int)]
+    colors, eyes = paint_irises(pos, faces, group, ["Skin", "M_ScleraLeft"], None)
+    assert eyes == 1
+    painted = np.flatnonzero(np.abs(colors - 0.8).max(1) > 1e-6)
+    assert painted.min() >= len(other)  # only the eyeball
+    d = pos[painted] - [0.3, 0.2, 0.5]
+    assert (d[:, 2] > 0.08).all()  # its front cap (+Z, where the face looks)
+    assert np.isclose(colors[painted], PUPIL_COLOR).all(1).any() and np.isclose(colors[painted], IRIS_COLOR).all(1).any()
+    _, none = paint_irises(pos, faces, group, ["Skin", "Teeth"], None)
+    assert none == 0
+
+
+def test_ict_eyes_have_irises(gl):
+    from face3d.mesh.heads import load_head
+    from face3d.render.offscreen import render_snapshot
+
+    rig = load_head(_ict(), autorig=False)
+    assert rig.info["irises_painted"] == 2
+    img = render_snapshot(rig, None, size=(512, 512), ctx=gl).astype(int)
+    eyes = img[170:240, 130:380]  # the band across both eyes, from the front
+    assert ((eyes.max(axis=2) < 40).sum()) > 60  # two dark pupils

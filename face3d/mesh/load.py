@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import MeshError
+from face3d.mesh.eyes import paint_irises
 from face3d.mesh.geometry import orient_faces, weld_by_position
 from face3d.mesh.names import map_shapes
 from face3d.mesh.normalize import Frame, detect_frame
@@ -204,6 +205,10 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
     colors = raw.colors
     if colors is not None:
         colors = np.nan_to_num(np.asarray(colors, np.float64), nan=0.8)
+    if raw.texture is None and "rig_folder" not in info:
+        colors, eyes = paint_irises(positions, faces, raw.face_group, raw.groups, colors)
+        if eyes:
+            info["irises_painted"] = eyes
     shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
     info.update(report)
     attributes = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
