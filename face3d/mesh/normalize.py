@@ -284,6 +284,8 @@ def detect_frame(positions: np.ndarray, faces: np.ndarray, up=None, forward=None
                 up_v, fw_v = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, 1.0])
                 info["fallback"] = "no clear face found; kept the file's +Y up, +Z forward (use --up/--forward)"
                 info["note"] = "no clear face found: kept the file's +Y up, +Z forward; pass --up/--forward if it looks wrong"
+            elif not confident and fw_v is None:
+                info["note"] = "no clear face found: the way it looks is a guess; pass --up/--forward if it looks wrong"
             if fw_v is None:
                 fw_v = fw_best
             if up_v is None:
