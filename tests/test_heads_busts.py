@@ -94,3 +94,16 @@ def test_loaded_bust_is_drawn_upright_for_the_tracker(gl, tracker, tmp_path, cas
     view = read_view(tracker, rig, 0.0, gl, poses={"rest": {}})
     gl.detect_framebuffer(0).use()
     assert view.found and view.upright, (view.score, view.flipped_score)
+
+
+def test_no_face_at_all_is_said_whatever_its_axes():
+    """A faceless egg, flatter on its +x side (so its symmetry plane is not the file's
+    x): whichever way it is taken to look, the load line says it is a guess."""
+    from _busts import ellipsoid
+    from face3d.mesh.normalize import detect_frame
+
+    pos, faces = ellipsoid([0, 0, 0], [0.6, 0.8, 0.7])
+    pos[:, 0] = np.where(pos[:, 0] > 0, 0.6 * pos[:, 0], pos[:, 0])
+    for r in rotations()[:6]:
+        info = detect_frame(pos @ r, faces).info
+        assert "--up/--forward" in info.get("note", ""), info
