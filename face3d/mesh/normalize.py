@@ -5,13 +5,17 @@ front-most vertex (a monkey's brow or an avatar's shoe would win that):
 
 1. the left-right axis is the coordinate axis the surface is most mirror-symmetric about;
 2. a full-body figure (one remaining axis much longer than the other) stands along its long
-   axis with its head at the end whose cross-section is narrower; only the head is used
-   from then on, and it is what the camera frames;
+   axis with its head at the end where a face is found (each end searched with its own
+   symmetry plane; the narrower end wins near-ties); only the head is used from then on,
+   and it is what the camera frames;
 3. the face is on the side that, seen head-on, has a narrow bump on the mid-line (the nose)
    standing out from the surface beside it: per row of a depth image, mid-line height minus
-   the height a fifth of the row's width to either side;
+   the height a fifth of the row's width to either side; a bump without a saddle each way
+   along the mid-line (:func:`face3d.mesh.profile.saddles`: a crown seen from above a
+   wide base) counts half;
 4. up is the way the head is wider just beyond the nose (cheekbones, eyes, temples, ears)
-   rather than narrower (mouth and jaw).
+   rather than narrower (mouth and jaw), unless the nose's own profile (it falls away
+   steeply toward the mouth) clearly says otherwise.
 
 Files are assumed to be axis-aligned (any of the 24 axis conventions); ``--up`` and
 ``--forward`` override either or both.
