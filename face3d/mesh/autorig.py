@@ -16,7 +16,6 @@ import numpy as np
 
 from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
 from face3d.mesh.jaw import geometric_jaw_weights, inside_mouth, jaw_weights
-from face3d.errors import MeshError
 from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips, shade_cavity
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.synth import synthesise
@@ -103,7 +102,7 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
         try:
             marks = resolve_landmarks(mesh.positions, mesh.faces, frame=frame, source=raw.path,
                                       landmarks=landmarks, overrides=landmark_overrides)
-        except MeshError:
+        except Exception:  # noqa: BLE001 - only the shading needs them: a head that cannot be read for it loads unshaded
             marks = None
         if marks is not None:
             mesh = _shade_own_mouth(mesh, marks, info)
