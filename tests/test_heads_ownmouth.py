@@ -44,6 +44,9 @@ def test_helper_surfaces_left_out_and_targets_still_line_up(tmp_path):
     moving = np.flatnonzero(np.abs(d).max(1) > 1e-6)
     assert moving.tolist() == [5]  # the face's sixth vertex, and only it
     assert any("see-through" in w for w in rig.info["warnings"])
+    from face3d.commands._common import describe_head
+
+    assert "left out see-through surfaces M_EyeLashes" in describe_head(rig)  # the load line says so
 
 
 def test_helper_names():

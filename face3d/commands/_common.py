@@ -131,6 +131,8 @@ def describe_head(rig) -> str:
         parts.append("synthesised " + ", ".join(synth))
     if info.get("mouth_opened"):
         parts.append("mouth cut open along the lip line (fused lips)")
+    if info.get("hidden_surfaces"):
+        parts.append("left out see-through surfaces " + ", ".join(info["hidden_surfaces"]))
     if info.get("orientation_note"):
         parts.append(info["orientation_note"])
     return "; ".join(parts) or f"{rig.n_vertices} vertices, shapes: {', '.join(rig.names)}"
