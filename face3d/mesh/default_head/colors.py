@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from face3d.mesh.default_head.layout import BROW, EYE, EYE_R, LIP, SKIN, norm, smoothstep
+from face3d.mesh.default_head.hair import hairline_y
+from face3d.mesh.default_head.layout import BROW, EYE, EYE_R, HAIR, LIP, SKIN, norm, smoothstep
 
 
-def skin_colors(p, phi, th, phi_lip, theta_c):
+def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     ax = np.abs(x)
     col = np.tile(SKIN, (len(p), 1))
@@ -51,5 +52,22 @@ def skin_colors(p, phi, th, phi_lip, theta_c):
     # lash line: a dark edge right at the opening
     lash = smoothstep(EYE_R + 0.0016, EYE_R + 0.0002, dq) * (z > 0.03)
     col = col * (1 - 0.55 * lash[:, None])
-    gloss = 0.28 + 0.17 * lip
+    # soft occlusion: skin facing down (under the nose, lower lip, chin and jaw) and the
+    # neck are a little darker, so the jaw line reads against the neck as it does in a photo
+    if normals is not None:
+        down = smoothstep(-0.15, -0.75, normals[:, 1])
+        neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
+        col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
+    # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)
+    hair = hair_amount(p)
+    col = col * (1 - hair[:, None]) + HAIR * hair[:, None]
+    gloss = (0.28 + 0.17 * lip) * (1 - 0.5 * hair)
     return col, gloss
+
+
+def hair_amount(p):
+    """0 (skin) .. 1 (hair colour) for skin points: the skin under the hair shell (see
+    ``hair``) is painted too, from a few millimetres inside its edge, so none shows through."""
+    az = np.degrees(np.arctan2(p[:, 0], p[:, 2]))
+    line = hairline_y(az) + 0.002
+    return smoothstep(line, line + 0.004, p[:, 1])

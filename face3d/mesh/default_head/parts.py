@@ -236,7 +236,7 @@ def tongue(y_lip, z_teeth):
     tg = tg * np.array([0.0165, 0.0062, 0.021])
     tg[:, 1] = np.where(tg[:, 1] < 0, tg[:, 1] * 0.5, tg[:, 1])            # flat underside
     tg[:, 1] += 0.0018 * np.exp(-(tg[:, 0] / 0.006) ** 2) * (tg[:, 1] > 0) * -1.0  # centre groove
-    tg = tg + np.array([0.0, y_lip - 0.0115, z_teeth - 0.021])
+    tg = tg + np.array([0.0, y_lip - 0.0097, z_teeth - 0.021])
     tgf = orient_outward(tg, tgf)
     col = np.array([0.55, 0.24, 0.24]) * (1.0 - 0.45 * smoothstep(-0.3, -1.0, tg_local[:, 2]))[:, None]
     return tg, tgf, col

@@ -47,7 +47,7 @@ def _lid_offset(q):
     u = q[..., 0] - EYE[0]                 # + is lateral
     v = q[..., 1] - EYE[1] - 0.10 * u      # outer corner slightly higher
     v = v + 0.0012 * bump(u / 0.016) * (v > 0)  # upper lid arch peaks a little medially
-    b = np.where(v > 0, 0.0054, 0.0046)
+    b = np.where(v > 0, 0.0056, 0.0047)
     d = np.sqrt((u / 0.0138) ** 2 + (v / b) ** 2)
     off = -0.0018 + 0.0033 * smoothstep(0.90, 1.12, d)
     # upper-lid fold a few millimetres above the opening
@@ -61,16 +61,16 @@ def skin_sdf(p):
     q = np.stack([np.abs(x), y, z], axis=-1)     # mirrored: features on +X
     yl = _y_lip()
 
-    cranium = _ell(p, np.array([0.0, 0.026, -0.012]), np.array([0.0760, 0.086, 0.097]))
+    cranium = _ell(p, np.array([0.0, 0.030, -0.012]), np.array([0.0745, 0.086, 0.096]))
     # face mass, narrowing toward the front
-    fx = 1.0 - 0.22 * smoothstep(0.0, 0.09, z)
+    fx = 1.0 - 0.20 * smoothstep(0.0, 0.09, z)
     pf = np.stack([x / fx, y, z], axis=-1)
-    face = _ell(pf, np.array([0.0, -0.018, 0.028]), np.array([0.064, 0.068, 0.064]))
+    face = _ell(pf, np.array([0.0, -0.016, 0.028]), np.array([0.069, 0.068, 0.064]))
     # mandible: a U narrowing to the chin
-    jx = 1.0 - 0.26 * smoothstep(-0.01, 0.085, z)
+    jx = 1.0 - 0.24 * smoothstep(-0.01, 0.085, z)
     pj = np.stack([x / jx, y, z], axis=-1)
-    jaw = _ell(pj, np.array([0.0, -0.056, 0.020]), np.array([0.060, 0.037, 0.066]))
-    chin = _ell(p, np.array([0.0, -0.080, 0.073]), np.array([0.024, 0.015, 0.018]))
+    jaw = _ell(pj, np.array([0.0, -0.051, 0.020]), np.array([0.064, 0.036, 0.066]))
+    chin = _ell(p, np.array([0.0, -0.077, 0.074]), np.array([0.024, 0.015, 0.018]))
     head = _smin(cranium, face, 0.03)
     head = _smin(head, jaw, 0.02)
     head = _smin(head, chin, 0.018)
@@ -83,7 +83,7 @@ def skin_sdf(p):
     head = _smin(head, neck, 0.028)
 
     # brow ridge and cheekbones
-    brow = _ell(q, np.array([EYE[0] - 0.0035, EYE[1] + 0.018, 0.065]), np.array([0.030, 0.012, 0.016]))
+    brow = _ell(q, np.array([EYE[0] - 0.0045, EYE[1] + 0.021, 0.062]), np.array([0.029, 0.010, 0.0135]))
     head = _smin(head, brow, 0.02)
     cheek = _ell(q, np.array([0.042, 0.005, 0.053]), np.array([0.022, 0.015, 0.018]))
     head = _smin(head, cheek, 0.030)
@@ -92,7 +92,7 @@ def skin_sdf(p):
     head = _smax(head, -temple, 0.012)
 
     # eye sockets and lids wrapped over the eyeball
-    socket = _ell(q, np.array([EYE[0], EYE[1], EYE[2] + 0.011]), np.array([0.0175, 0.0125, 0.014]))
+    socket = _ell(q, np.array([EYE[0], EYE[1] - 0.001, EYE[2] + 0.012]), np.array([0.0175, 0.0095, 0.012]))
     head = _smax(head, -socket, 0.011)
     lid = norm(q - EYE) - (EYE_R + _lid_offset(q))
     head = _smin(head, lid, 0.0035)
