@@ -102,7 +102,7 @@ def _lip_shapes(pos, phi, th, sd, follow, phi_lip, theta_c):
         return pos + np.stack([dx, dy, dz], -1) * follow[:, None]
 
     # mouthWide: corners out (and a little up/back), lips thin and stretch
-    dx = 0.0095 * lat * region
+    dx = 0.0120 * lat * region
     dy = 0.0020 * lat ** 2 * region - 0.0013 * ss * edge_rows * (1 - lat ** 2)
     dz = -0.0045 * lat ** 2 * region - 0.0012 * lips
     wide = field(dx, dy, dz)

@@ -34,7 +34,7 @@ def _parts(grid: SkinGrid):
     y_lip_c, z_lip_c = lip_centre[1], lip_centre[2]
     z_teeth = z_lip_c - BAG_LIP - 0.0016
     up_t, up_tf, up_tc = teeth(z_teeth, y_lip_c - 0.0011, True, 44.0)
-    lo_t, lo_tf, lo_tc = teeth(z_teeth - 0.0019, y_lip_c - 0.0012, False, 50.0)
+    lo_t, lo_tf, lo_tc = teeth(z_teeth - 0.0019, y_lip_c - 0.0026, False, 50.0)
     tg, tgf, tg_col = tongue(y_lip_c, z_teeth)
     eye_p, eye_f, eye_c = eyeball()
     ear_p, ear_f = ear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.default_head.hair import hairline_y
+from face3d.mesh.default_head.sdf import NOSTRIL, NOSTRIL_R
 from face3d.mesh.default_head.layout import BROW, EYE, EYE_R, HAIR, LIP, SKIN, norm, smoothstep
 
 
@@ -35,15 +36,17 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     roll = smoothstep(0.0025, 0.0, np.abs(s)) * (np.abs(u) < 1.0) * (z > 0.04)
     col = col * (1 - 0.25 * roll[:, None])
     # nostrils
-    nos = np.exp(-((((ax - 0.0082) / 0.0033) ** 2) + ((z - 0.0985) / 0.0045) ** 2)) \
-        * smoothstep(-0.015, -0.019, y) * smoothstep(-0.027, -0.023, y)
-    col = col * (1 - 0.55 * np.clip(nos, 0, 1)[:, None])
+    # nostrils: the skin inside the carved opening is dark, its rim a soft shadow
+    q = np.stack([ax, y, z], -1)
+    rim = norm((q - NOSTRIL) / NOSTRIL_R)
+    nos = smoothstep(1.40, 0.98, rim) * smoothstep(NOSTRIL[1] + 0.006, NOSTRIL[1] + 0.002, y)
+    col = col * (1 - 0.62 * nos[:, None])
     # eyebrows: an arc above each eye, thicker near the nose
     ue = ax - EYE[0]
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * smoothstep(0.01, 0.022, ue)
     half = 0.0034 - 0.0015 * smoothstep(-0.012, 0.02, ue)
     along = smoothstep(-0.022, -0.013, ue) * smoothstep(0.027, 0.016, ue)
-    brow = smoothstep(half + 0.0022, half - 0.0008, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
+    brow = smoothstep(half + 0.0032, half - 0.0016, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
     col = col * (1 - 0.92 * brow[:, None]) + BROW * 0.92 * brow[:, None]
     # lids: a slightly darker, warmer rim around the eye opening
     dq = norm(np.stack([ax, y, z], -1) - EYE)
@@ -61,7 +64,7 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)
     hair = hair_amount(p)
     col = col * (1 - hair[:, None]) + HAIR * hair[:, None]
-    gloss = (0.28 + 0.17 * lip) * (1 - 0.5 * hair)
+    gloss = (0.28 + 0.17 * lip) * (1 - 0.5 * hair) * (1 - nos)
     return col, gloss
 
 

@@ -25,13 +25,14 @@ def _row_density(phi):
             + 2.2 * np.exp(-0.5 * ((d - np.degrees(PHI_LIP)) / 2.5) ** 2)
             + 1.2 * np.exp(-0.5 * ((d - 15) / 8) ** 2)
             + 3.0 * np.exp(-0.5 * ((d - 16.5) / 2.5) ** 2)
-            + 1.2 * np.exp(-0.5 * ((d + 18) / 3.5) ** 2))
+            + 2.6 * np.exp(-0.5 * ((d + 17.5) / 2.5) ** 2))
 
 
 def _col_density(theta):
     d = np.degrees(theta)
     return (0.45 + 1.5 * np.exp(-0.5 * (d / 32) ** 2) + 0.6 * np.exp(-0.5 * (d / 12) ** 2)
-            + 0.5 * np.exp(-0.5 * ((np.abs(d) - 26) / 7) ** 2))
+            + 0.5 * np.exp(-0.5 * ((np.abs(d) - 26) / 7) ** 2)
+            + 0.8 * np.exp(-0.5 * ((np.abs(d) - 5) / 2.5) ** 2))
 
 
 def grid_angles():

@@ -17,7 +17,7 @@ from face3d.mesh.default_head.layout import C0, HAIR, direction, smoothstep
 from face3d.mesh.default_head.sdf import project
 
 N_AZ = 96            # columns around the head
-N_UP = 12            # rows from the hairline to the crown (the crown is one vertex)
+N_UP = 10            # rows from the hairline to the crown (the crown is one vertex)
 THICK = 0.0045       # hair volume on the crown and sides (m)
 
 #: hairline height (m) against the azimuth around the vertical axis (degrees, 0 = front)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.default_head.layout import C0, EYE_R, bump, smoothstep, unit
-from face3d.mesh.default_head.sdf import project
+from face3d.mesh.default_head.sdf import NECK_CUT, neck_radius, project
 
 
 def uv_sphere(center, radii, n_rings, n_cols, axis_rings=None):
@@ -242,9 +242,9 @@ def tongue(y_lip, z_teeth):
     return tg, tgf, col
 
 
-def collar(y=-0.168, minor=0.0085, n_around=48, n_tube=12):
+def collar(y=NECK_CUT + 0.011, minor=0.0085, n_around=48, n_tube=12):
     """A soft roll-neck collar (a closed tube) over the cut at the bottom of the neck."""
-    nr = 0.0549 + 0.002                       # the neck's radius there (see sdf.skin_sdf), a little out
+    nr = float(neck_radius(y)) + 0.002          # the neck's radius there, a little out
     a, b = nr, nr * 0.95
     zc = -0.018 + 0.12 * (y + 0.1)
     phi = np.linspace(0.0, 2 * np.pi, n_around, endpoint=False)

@@ -29,6 +29,14 @@ def _cone(p, a, b, ra, rb):
     return norm(pa - ba * h[..., None]) - (ra + (rb - ra) * h)
 
 
+NECK_CUT = -0.178                       # height of the flat cut at the bottom of the neck
+
+
+def neck_radius(y):
+    """Half-width of the neck at height ``y`` (it widens a little toward the shoulders)."""
+    return 0.051 + 0.004 * smoothstep(-0.12, -0.18, y)
+
+
 def _smin(a, b, k):
     h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
     return b * (1.0 - h) + a * h - k * h * (1.0 - h)
@@ -40,6 +48,17 @@ def _smax(a, b, k):
 
 def _y_lip() -> float:
     return C0[1] + 0.094 * np.tan(PHI_LIP)
+
+
+#: left nostril (an opening under the nose tip, reaching up into it): centre and radii
+NOSTRIL = np.array([0.0079, -0.0190, 0.0975])
+NOSTRIL_R = np.array([0.0037, 0.0046, 0.0058])
+
+
+def nostril_depth(p):
+    """How far inside the nostril's ellipsoid a point is (0 at its surface, 1 at its centre)."""
+    q = np.stack([np.abs(p[..., 0]), p[..., 1], p[..., 2]], axis=-1)
+    return np.clip(1.0 - norm((q - NOSTRIL) / NOSTRIL_R), 0.0, 1.0)
 
 
 def _lid_offset(q):
@@ -76,23 +95,26 @@ def skin_sdf(p):
     head = _smin(head, chin, 0.018)
 
     # neck (elliptic cylinder, flat cut at the bottom)
-    nr = 0.051 + 0.004 * smoothstep(-0.12, -0.18, y)
+    nr = neck_radius(y)
     neck2d = np.sqrt((x / nr) ** 2 + ((z + 0.018 - 0.12 * (y + 0.1)) / (nr * 0.95)) ** 2) - 1.0
-    neck = _smax(neck2d * nr, -(y + 0.180), 0.012)
+    neck = _smax(neck2d * nr, -(y - NECK_CUT), 0.012)
     neck = _smax(neck, y - 0.02, 0.01)
-    head = _smin(head, neck, 0.028)
+    head = _smin(head, neck, 0.020)
 
     # brow ridge and cheekbones
     brow = _ell(q, np.array([EYE[0] - 0.0045, EYE[1] + 0.021, 0.062]), np.array([0.029, 0.010, 0.0135]))
     head = _smin(head, brow, 0.02)
     cheek = _ell(q, np.array([0.042, 0.005, 0.053]), np.array([0.022, 0.015, 0.018]))
     head = _smin(head, cheek, 0.030)
+    # the soft cheek below the cheekbone (no hollow there)
+    cheek_low = _ell(q, np.array([0.036, -0.026, 0.056]), np.array([0.022, 0.020, 0.020]))
+    head = _smin(head, cheek_low, 0.022)
     # temples slightly hollow
     temple = _ell(q, np.array([0.083, 0.045, 0.030]), np.array([0.016, 0.02, 0.02]))
     head = _smax(head, -temple, 0.012)
 
     # eye sockets and lids wrapped over the eyeball
-    socket = _ell(q, np.array([EYE[0], EYE[1] - 0.001, EYE[2] + 0.012]), np.array([0.0175, 0.0095, 0.012]))
+    socket = _ell(q, np.array([EYE[0] + 0.003, EYE[1] - 0.001, EYE[2] + 0.012]), np.array([0.0155, 0.0095, 0.012]))
     head = _smax(head, -socket, 0.011)
     lid = norm(q - EYE) - (EYE_R + _lid_offset(q))
     head = _smin(head, lid, 0.0035)
@@ -105,8 +127,8 @@ def skin_sdf(p):
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
     # nostrils: small dents under the tip
-    nostril = _ell(q, np.array([0.0082, -0.0215, 0.0985]), np.array([0.0042, 0.0030, 0.0058]))
-    nose = _smax(nose, -nostril, 0.002)
+    nostril = _ell(q, NOSTRIL, NOSTRIL_R)
+    nose = _smax(nose, -nostril, 0.0025)
     head = _smin(head, nose, 0.006)
 
     # lips, philtrum and the groove above the chin
