@@ -58,7 +58,7 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # soft occlusion: skin facing down (under the nose, lower lip, chin and jaw) and the
     # neck are a little darker, so the jaw line reads against the neck as it does in a photo
     if normals is not None:
-        down = smoothstep(-0.15, -0.75, normals[:, 1])
+        down = smoothstep(-0.15, -0.75, normals[:, 1]) * (0.35 + 0.65 * smoothstep(-0.045, -0.060, y))
         neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
         col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
     # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)

@@ -141,9 +141,10 @@ def skin_grid() -> SkinGrid:
             if i + 1 == k_lip:
                 c = lower_copy.get(j % nc, c)
                 d = lower_copy.get((j + 1) % nc, d)
-            # split each quad along its shorter diagonal: a steep wall (the upper lid's)
-            # is then cut along its slope on both sides of the face, not across it
-            if np.sum((skin[a] - skin[d]) ** 2) < np.sum((skin[b] - skin[c]) ** 2):
+            # a quad much longer one way (a steep wall, like the upper lid's) is split along
+            # its shorter diagonal, so the wall is cut along its slope on both sides of the
+            # face; the others keep one direction (mirrored splits crease the mid-line)
+            if np.sum((skin[a] - skin[d]) ** 2) * 1.4 < np.sum((skin[b] - skin[c]) ** 2):
                 faces += [(a, b, d), (a, d, c)]
             else:
                 faces += [(a, b, c), (b, d, c)]

@@ -21,8 +21,8 @@ N_UP = 10            # rows from the hairline to the crown (the crown is one ver
 THICK = 0.0045       # hair volume on the crown and sides (m)
 
 #: hairline height (m) against the azimuth around the vertical axis (degrees, 0 = front)
-HAIRLINE = ((0.0, 0.097), (22.0, 0.095), (40.0, 0.090), (52.0, 0.086), (59.0, 0.078),
-            (63.0, 0.060), (66.5, 0.030), (70.0, 0.010), (79.0, 0.012), (86.0, 0.036),
+HAIRLINE = ((0.0, 0.097), (22.0, 0.095), (40.0, 0.090), (55.0, 0.086), (64.0, 0.080),
+            (70.0, 0.068), (74.0, 0.045), (77.0, 0.016), (83.0, 0.008), (88.0, 0.034),
             (100.0, 0.040), (118.0, 0.012), (145.0, -0.026), (180.0, -0.034))
 
 

@@ -120,9 +120,9 @@ def skin_sdf(p):
     head = _smin(head, lid, 0.0035)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
-    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0064, 0.0088)
+    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1055]), 0.0064, 0.0088)
     nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.015, 0.020, 0.014]))
-    tip = _ell(p, np.array([0.0, -0.0115, 0.1075]), np.array([0.0105, 0.0095, 0.0105]))
+    tip = _ell(p, np.array([0.0, -0.0115, 0.1055]), np.array([0.0105, 0.0095, 0.0105]))
     ala = _ell(q, np.array([0.0135, -0.0165, 0.0935]), np.array([0.0082, 0.0072, 0.0085]))
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
@@ -132,8 +132,8 @@ def skin_sdf(p):
     head = _smin(head, nose, 0.006)
 
     # lips, philtrum and the groove above the chin
-    ulip = _ell(p, np.array([0.0, yl + 0.0048, 0.0845]), np.array([0.0245, 0.0068, 0.0125]))
-    llip = _ell(p, np.array([0.0, yl - 0.0058, 0.0825]), np.array([0.0225, 0.0078, 0.0125]))
+    ulip = _ell(p, np.array([0.0, yl + 0.0048, 0.0852]), np.array([0.0245, 0.0068, 0.0125]))
+    llip = _ell(p, np.array([0.0, yl - 0.0058, 0.0832]), np.array([0.0225, 0.0078, 0.0125]))
     head = _smin(head, ulip, 0.005)
     head = _smin(head, llip, 0.005)
     philtrum = _ell(p, np.array([0.0, yl + 0.014, 0.0985]), np.array([0.0035, 0.008, 0.0028]))
