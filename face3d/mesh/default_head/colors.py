@@ -39,8 +39,8 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # nostrils: the skin inside the carved opening is dark, its rim a soft shadow
     q = np.stack([ax, y, z], -1)
     rim = norm((q - NOSTRIL) / NOSTRIL_R)
-    nos = smoothstep(1.40, 0.98, rim) * smoothstep(NOSTRIL[1] + 0.006, NOSTRIL[1] + 0.002, y)
-    col = col * (1 - 0.62 * nos[:, None])
+    nos = smoothstep(1.12, 0.92, rim) * smoothstep(NOSTRIL[1] + 0.006, NOSTRIL[1] + 0.002, y)
+    col = col * (1 - 0.72 * nos[:, None])
     # eyebrows: an arc above each eye, thicker near the nose
     ue = ax - EYE[0]
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * smoothstep(0.01, 0.022, ue)
@@ -58,7 +58,7 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # soft occlusion: skin facing down (under the nose, lower lip, chin and jaw) and the
     # neck are a little darker, so the jaw line reads against the neck as it does in a photo
     if normals is not None:
-        down = smoothstep(-0.15, -0.75, normals[:, 1]) * (0.35 + 0.65 * smoothstep(-0.045, -0.060, y))
+        down = smoothstep(-0.15, -0.75, normals[:, 1]) * (0.2 + 0.8 * smoothstep(-0.045, -0.060, y))
         neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
         col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
     # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)
