@@ -122,7 +122,7 @@ def build_default_head() -> Rig:
         "parts": ranges,
         "landmarks": _landmarks(grid, pos, part),
         # head motion turns everything about the top of the neck; gaze turns each eyeball
-        "neck_pivot": [0.0, -0.07, -0.02],
+        "neck_pivot": [0.0, -0.11, -0.045],
         "eyes": [{"center": [float(x) for x in EYE], "range": ranges["eye_left"]},
                  {"center": [float(x) for x in EYE * MIRROR], "range": ranges["eye_right"]}],
     }

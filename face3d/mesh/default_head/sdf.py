@@ -120,9 +120,9 @@ def skin_sdf(p):
     head = _smin(head, lid, 0.0035)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
-    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1055]), 0.0064, 0.0088)
+    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0064, 0.0088)
     nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.015, 0.020, 0.014]))
-    tip = _ell(p, np.array([0.0, -0.0115, 0.1055]), np.array([0.0105, 0.0095, 0.0105]))
+    tip = _ell(p, np.array([0.0, -0.0115, 0.1075]), np.array([0.0105, 0.0095, 0.0105]))
     ala = _ell(q, np.array([0.0135, -0.0165, 0.0935]), np.array([0.0082, 0.0072, 0.0085]))
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
