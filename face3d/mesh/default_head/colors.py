@@ -39,8 +39,8 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # nostrils: the skin inside the carved opening is dark, its rim a soft shadow
     q = np.stack([ax, y, z], -1)
     rim = norm((q - NOSTRIL) / NOSTRIL_R)
-    nos = smoothstep(1.12, 0.92, rim) * smoothstep(NOSTRIL[1] + 0.006, NOSTRIL[1] + 0.002, y)
-    col = col * (1 - 0.72 * nos[:, None])
+    nos = smoothstep(1.30, 0.75, rim) * smoothstep(NOSTRIL[1] + 0.006, NOSTRIL[1] + 0.002, y)
+    col = col * (1 - 0.78 * nos[:, None])
     # eyebrows: an arc above each eye, thicker near the nose
     ue = ax - EYE[0]
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * smoothstep(0.01, 0.022, ue)
