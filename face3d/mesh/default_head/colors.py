@@ -1,5 +1,6 @@
-"""Skin colours of the default head: cheeks, nose tip, lips with a Cupid's bow, nostrils,
-eyebrows and lids, painted per vertex from the skin grid's angles."""
+"""Skin colours of the default head: cheeks, nose tip, lips with a Cupid's bow, the insides
+of the nostrils, eyebrows and lids, a little shade where the skin faces down (under the
+jaw) and on the neck, and the hair's colour under the hair shell, painted per vertex."""
 
 from __future__ import annotations
 
