@@ -201,8 +201,8 @@ def test_mouth_close_seals_a_slightly_open_mouth(head):
         p = _posed(head, **w)
         return np.linalg.norm(p[up] - p[lo])
 
-    open_gap = gap(jawOpen=0.3)
-    closed_gap = gap(jawOpen=0.3, mouthClose=1)
+    open_gap = gap(jawOpen=0.35)
+    closed_gap = gap(jawOpen=0.35, mouthClose=1)
     assert open_gap > 0.008
     assert closed_gap < 0.5 * open_gap
     assert closed_gap < 0.005

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from _judge import failures, judge_head, render, summary
 
-#: measured on the committed head (README "The default head"); the test keeps a margin
-#: only where the issue sets none
+#: the issue's bar from the front (measured 2.27 on the committed head, README "The
+#: default head"); at the sides the issue asks only "found", the test keeps a margin
 FRONT_MIN = 2.0
-SIDE_MIN = 0.0      # the detector's own threshold: found without lowering it
+SIDE_MIN = 1.5      # found at 30 degrees either side with a margin (measured 2.3 / 2.1)
 
 
 def test_detector_finds_the_default_head_front_and_at_30_degrees(gl, tracker, default_rig):
@@ -20,8 +20,8 @@ def test_detector_finds_the_default_head_front_and_at_30_degrees(gl, tracker, de
         box, score = tracker.detect(img)
         _, flipped = tracker.detect(img[::-1, ::-1].copy())
         assert box is not None, f"no face found at {yaw:+.0f} degrees"
-        if yaw >= 0:   # upright where the judge asks it (front and +30; at -30 the flipped image scores ~0.9)
-            assert score > flipped, f"at {yaw:+.0f} degrees the head upside down scores higher ({flipped:.2f} >= {score:.2f})"
+        # upright: the image scores higher than the image turned upside down, at every angle
+        assert score > flipped, f"at {yaw:+.0f} degrees the head upside down scores higher ({flipped:.2f} >= {score:.2f})"
         # the box sits on the face: centred on the head horizontally (within a fifth of the image)
         assert abs((box.left() + box.right()) / 2 - img.shape[1] / 2) < img.shape[1] / 5, (yaw, box)
         scores[yaw] = score

@@ -102,7 +102,7 @@ def _lip_shapes(pos, phi, th, sd, follow, phi_lip, theta_c):
         return pos + np.stack([dx, dy, dz], -1) * follow[:, None]
 
     # mouthWide: corners out (and a little up/back), lips thin and stretch
-    dx = 0.0095 * lat * region
+    dx = 0.0120 * lat * region
     dy = 0.0020 * lat ** 2 * region - 0.0013 * ss * edge_rows * (1 - lat ** 2)
     dz = -0.0045 * lat ** 2 * region - 0.0012 * lips
     wide = field(dx, dy, dz)
@@ -117,7 +117,7 @@ def _lip_shapes(pos, phi, th, sd, follow, phi_lip, theta_c):
     lat_fall = smoothstep(1.3, 0.5, au)
     up_w = np.where(ss > 0, bump(vv / 1.6), 0.0)
     lo_w = np.where(ss < 0, bump(vv / 2.4), 0.0)
-    dy = (-0.0045 * up_w + 0.0095 * lo_w) * lat_fall
+    dy = (-0.0031 * up_w + 0.0065 * lo_w) * lat_fall
     dz = (0.0005 * up_w - 0.0010 * lo_w) * lat_fall
     close = field(np.zeros(V), dy, dz)
     return {"mouthWide": wide, "mouthPucker": pucker, "mouthClose": close}

@@ -14,6 +14,7 @@ import numpy as np
 from face3d.mesh.default_head.blendshapes import blendshapes
 from face3d.mesh.default_head.colors import skin_colors
 from face3d.mesh.default_head.grid import SkinGrid, skin_grid
+from face3d.mesh.default_head.hair import hair
 from face3d.mesh.default_head.layout import BAG_LIP, EYE, SKIN
 from face3d.mesh.default_head.lids import face_shapes
 from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
@@ -32,13 +33,14 @@ def _parts(grid: SkinGrid):
     lip_centre = grid.positions[grid.index(grid.k_lip, grid.c_mid)]
     y_lip_c, z_lip_c = lip_centre[1], lip_centre[2]
     z_teeth = z_lip_c - BAG_LIP - 0.0016
-    up_t, up_tf, up_tc = teeth(z_teeth, y_lip_c - 0.0003, True, 44.0)
-    lo_t, lo_tf, lo_tc = teeth(z_teeth - 0.0019, y_lip_c + 0.0012, False, 50.0)
+    up_t, up_tf, up_tc = teeth(z_teeth, y_lip_c - 0.0011, True, 44.0)
+    lo_t, lo_tf, lo_tc = teeth(z_teeth - 0.0019, y_lip_c - 0.0026, False, 50.0)
     tg, tgf, tg_col = tongue(y_lip_c, z_teeth)
     eye_p, eye_f, eye_c = eyeball()
     ear_p, ear_f = ear()
     ear_col = SKIN * np.array([0.99, 0.93, 0.92])
     col_p, col_f = collar()
+    hair_p, hair_f, hair_c = hair()
     return [
         ("skin", grid.positions, grid.faces, None, None),
         ("mouth_bag", bag_pts, bag_faces, bag_colors(bag_s), 0.0),
@@ -50,6 +52,7 @@ def _parts(grid: SkinGrid):
         ("ear_left", ear_p, ear_f, ear_col, 0.25),
         ("ear_right", ear_p * MIRROR, ear_f[:, ::-1], ear_col, 0.25),
         ("collar", col_p, col_f, np.array([0.20, 0.25, 0.33]), 0.12),
+        ("hair", hair_p, hair_f, hair_c, 0.06),
     ], bag_s
 
 
@@ -80,7 +83,9 @@ def _colors(parts, ranges, grid: SkinGrid):
     for name, _, _, col, gl in parts:
         a, b = ranges[name]
         if name == "skin":
-            colors[a:b], gloss[a:b] = skin_colors(grid.positions, grid.phi, grid.theta, grid.phi_lip, grid.theta_c)
+            nrm = vertex_normals(grid.positions, grid.faces)
+            colors[a:b], gloss[a:b] = skin_colors(grid.positions, grid.phi, grid.theta, grid.phi_lip,
+                                                  grid.theta_c, nrm)
         else:
             colors[a:b] = col
             gloss[a:b] = gl
@@ -117,7 +122,7 @@ def build_default_head() -> Rig:
         "parts": ranges,
         "landmarks": _landmarks(grid, pos, part),
         # head motion turns everything about the top of the neck; gaze turns each eyeball
-        "neck_pivot": [0.0, -0.07, -0.02],
+        "neck_pivot": [0.0, -0.11, -0.045],
         "eyes": [{"center": [float(x) for x in EYE], "range": ranges["eye_left"]},
                  {"center": [float(x) for x in EYE * MIRROR], "range": ranges["eye_right"]}],
     }

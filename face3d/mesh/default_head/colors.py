@@ -1,14 +1,17 @@
-"""Skin colours of the default head: cheeks, nose tip, lips with a Cupid's bow, nostrils,
-eyebrows and lids, painted per vertex from the skin grid's angles."""
+"""Skin colours of the default head: cheeks, nose tip, lips with a Cupid's bow, the insides
+of the nostrils, eyebrows and lids, a little shade where the skin faces down (under the
+jaw) and on the neck, and the hair's colour under the hair shell, painted per vertex."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from face3d.mesh.default_head.layout import BROW, EYE, EYE_R, LIP, SKIN, norm, smoothstep
+from face3d.mesh.default_head.hair import hairline_y
+from face3d.mesh.default_head.sdf import NOSTRIL, NOSTRIL_R
+from face3d.mesh.default_head.layout import BROW, EYE, EYE_R, HAIR, LIP, SKIN, norm, smoothstep
 
 
-def skin_colors(p, phi, th, phi_lip, theta_c):
+def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     ax = np.abs(x)
     col = np.tile(SKIN, (len(p), 1))
@@ -34,15 +37,17 @@ def skin_colors(p, phi, th, phi_lip, theta_c):
     roll = smoothstep(0.0025, 0.0, np.abs(s)) * (np.abs(u) < 1.0) * (z > 0.04)
     col = col * (1 - 0.25 * roll[:, None])
     # nostrils
-    nos = np.exp(-((((ax - 0.0082) / 0.0033) ** 2) + ((z - 0.0985) / 0.0045) ** 2)) \
-        * smoothstep(-0.015, -0.019, y) * smoothstep(-0.027, -0.023, y)
-    col = col * (1 - 0.55 * np.clip(nos, 0, 1)[:, None])
+    # nostrils: the skin inside the carved opening is dark, its rim a soft shadow
+    q = np.stack([ax, y, z], -1)
+    rim = norm((q - NOSTRIL) / NOSTRIL_R)
+    nos = smoothstep(1.30, 0.75, rim) * smoothstep(NOSTRIL[1] + 0.006, NOSTRIL[1] + 0.002, y)
+    col = col * (1 - 0.78 * nos[:, None])
     # eyebrows: an arc above each eye, thicker near the nose
     ue = ax - EYE[0]
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * smoothstep(0.01, 0.022, ue)
     half = 0.0034 - 0.0015 * smoothstep(-0.012, 0.02, ue)
     along = smoothstep(-0.022, -0.013, ue) * smoothstep(0.027, 0.016, ue)
-    brow = smoothstep(half + 0.0022, half - 0.0008, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
+    brow = smoothstep(half + 0.0032, half - 0.0016, np.abs(y - centre)) * along * smoothstep(0.02, 0.04, z)
     col = col * (1 - 0.92 * brow[:, None]) + BROW * 0.92 * brow[:, None]
     # lids: a slightly darker, warmer rim around the eye opening
     dq = norm(np.stack([ax, y, z], -1) - EYE)
@@ -51,5 +56,22 @@ def skin_colors(p, phi, th, phi_lip, theta_c):
     # lash line: a dark edge right at the opening
     lash = smoothstep(EYE_R + 0.0016, EYE_R + 0.0002, dq) * (z > 0.03)
     col = col * (1 - 0.55 * lash[:, None])
-    gloss = 0.28 + 0.17 * lip
+    # soft occlusion: skin facing down (under the nose, lower lip, chin and jaw) and the
+    # neck are a little darker, so the jaw line reads against the neck as it does in a photo
+    if normals is not None:
+        down = smoothstep(-0.15, -0.75, normals[:, 1]) * (0.2 + 0.8 * smoothstep(-0.045, -0.060, y))
+        neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
+        col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
+    # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)
+    hair = hair_amount(p)
+    col = col * (1 - hair[:, None]) + HAIR * hair[:, None]
+    gloss = (0.28 + 0.17 * lip) * (1 - 0.5 * hair) * (1 - nos)
     return col, gloss
+
+
+def hair_amount(p):
+    """0 (skin) .. 1 (hair colour) for skin points: the skin under the hair shell (see
+    ``hair``) is painted too, from a few millimetres inside its edge, so none shows through."""
+    az = np.degrees(np.arctan2(p[:, 0], p[:, 2]))
+    line = hairline_y(az) + 0.002
+    return smoothstep(line, line + 0.004, p[:, 1])

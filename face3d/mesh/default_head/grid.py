@@ -23,13 +23,16 @@ def _row_density(phi):
     d = np.degrees(phi)
     return (0.35 + 1.2 * np.exp(-0.5 * ((d + 5) / 32) ** 2)
             + 2.2 * np.exp(-0.5 * ((d - np.degrees(PHI_LIP)) / 2.5) ** 2)
-            + 1.6 * np.exp(-0.5 * ((d - 13) / 6) ** 2))
+            + 1.2 * np.exp(-0.5 * ((d - 15) / 8) ** 2)
+            + 3.0 * np.exp(-0.5 * ((d - 16.5) / 2.5) ** 2)
+            + 2.6 * np.exp(-0.5 * ((d + 17.5) / 2.5) ** 2))
 
 
 def _col_density(theta):
     d = np.degrees(theta)
     return (0.45 + 1.5 * np.exp(-0.5 * (d / 32) ** 2) + 0.6 * np.exp(-0.5 * (d / 12) ** 2)
-            + 0.5 * np.exp(-0.5 * ((np.abs(d) - 26) / 7) ** 2))
+            + 0.5 * np.exp(-0.5 * ((np.abs(d) - 26) / 7) ** 2)
+            + 0.8 * np.exp(-0.5 * ((np.abs(d) - 5) / 2.5) ** 2))
 
 
 def grid_angles():
@@ -138,6 +141,12 @@ def skin_grid() -> SkinGrid:
             if i + 1 == k_lip:
                 c = lower_copy.get(j % nc, c)
                 d = lower_copy.get((j + 1) % nc, d)
-            faces += [(a, b, c), (b, d, c)]
+            # a quad much longer one way (a steep wall, like the upper lid's) is split along
+            # its shorter diagonal, so the wall is cut along its slope on both sides of the
+            # face; the others keep one direction (mirrored splits crease the mid-line)
+            if np.sum((skin[a] - skin[d]) ** 2) * 1.4 < np.sum((skin[b] - skin[c]) ** 2):
+                faces += [(a, b, d), (a, d, c)]
+            else:
+                faces += [(a, b, c), (b, d, c)]
     return SkinGrid(positions=skin, faces=np.array(faces, np.int64), phi=phi_v, theta=th_v, side=side,
                     rows=rows, cols=cols, k_lip=k_lip, c_mid=c_mid, c_l=c_l, c_r=c_r, lower_copy=lower_copy)

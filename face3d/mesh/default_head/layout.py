@@ -6,21 +6,22 @@ import numpy as np
 
 C0 = np.array([0.0, 0.01, 0.0])           # projection centre of the skin grid
 N_COLS = 100                              # azimuth columns of the skin grid (even)
-N_ROWS = 76                               # elevation rows of the skin grid (poles apart)
+N_ROWS = 88                               # elevation rows of the skin grid (poles apart)
 PHI_LIP = np.radians(-29.0)               # elevation (from C0) of the lip line row target
 THETA_CORNER = np.radians(17.5)           # azimuth of the mouth corners (target)
-EYE = np.array([0.0300, 0.025, 0.0595])   # left eyeball centre (+X); right is mirrored
+EYE = np.array([0.0300, 0.025, 0.0620])   # left eyeball centre (+X); right is mirrored
 EYE_R = 0.0118                            # eyeball radius
 JAW_PIVOT = np.array([0.0, -0.025, -0.025])
-JAW_ANGLE = np.radians(19.0)
-JAW_GLIDE = 0.009                         # forward slide of the jaw at full opening
+JAW_ANGLE = np.radians(13.0)
+JAW_GLIDE = 0.006                         # forward slide of the jaw at full opening
 BAG_ROWS = 24                             # profile samples of the mouth bag (+1)
 BAG_TUNNEL = 2                            # of which rows along the inner lip surface, each side
 BAG_LIP = 0.0045                          # depth of the inner lip surface behind the lip edge
 
 SKIN = np.array([0.87, 0.67, 0.56])
 LIP = np.array([0.74, 0.41, 0.39])
-BROW = np.array([0.24, 0.15, 0.10])
+BROW = np.array([0.20, 0.13, 0.09])
+HAIR = np.array([0.21, 0.14, 0.10])
 
 
 def smoothstep(e0, e1, x):

@@ -18,7 +18,7 @@ from face3d.mesh.default_head.layout import EYE, EYE_R, bump, smoothstep
 BETA_TOP = 0.48          # upper rim of the opening (radians about the eye's horizontal axis)
 BETA_BOTTOM = -0.40      # lower rim
 BETA_MEET = -0.20        # where the lids meet
-LID_CLEAR = 0.0014       # closed lids stay this far outside the eyeball
+LID_CLEAR = 0.0018       # closed lids stay this far outside the eyeball
 BROW_LIFT = 0.0045       # metres at full weight
 
 

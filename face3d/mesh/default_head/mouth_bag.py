@@ -99,8 +99,8 @@ def mouth_bag(grid: SkinGrid):
 def bag_colors(bag_s: np.ndarray) -> np.ndarray:
     """Inner-lip pink at the lip edges darkening to a near-black throat."""
     edge = np.minimum(bag_s, 1 - bag_s)
-    dark = np.array([0.16, 0.035, 0.035]) * (1 - smoothstep(0.1, 0.45, edge))[:, None] \
-        + np.array([0.05, 0.012, 0.012]) * smoothstep(0.1, 0.45, edge)[:, None]
+    dark = np.array([0.22, 0.06, 0.06]) * (1 - smoothstep(0.1, 0.45, edge))[:, None] \
+        + np.array([0.10, 0.026, 0.026]) * smoothstep(0.1, 0.45, edge)[:, None]
     lipin = np.array([0.45, 0.18, 0.17])
     t = smoothstep(0.0, 0.08, edge)[:, None]
     return lipin * (1 - t) + dark * t

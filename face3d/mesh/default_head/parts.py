@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.default_head.layout import C0, EYE_R, bump, smoothstep, unit
-from face3d.mesh.default_head.sdf import project
+from face3d.mesh.default_head.sdf import NECK_CUT, neck_radius, project
 
 
 def uv_sphere(center, radii, n_rings, n_cols, axis_rings=None):
@@ -236,15 +236,15 @@ def tongue(y_lip, z_teeth):
     tg = tg * np.array([0.0165, 0.0062, 0.021])
     tg[:, 1] = np.where(tg[:, 1] < 0, tg[:, 1] * 0.5, tg[:, 1])            # flat underside
     tg[:, 1] += 0.0018 * np.exp(-(tg[:, 0] / 0.006) ** 2) * (tg[:, 1] > 0) * -1.0  # centre groove
-    tg = tg + np.array([0.0, y_lip - 0.0115, z_teeth - 0.021])
+    tg = tg + np.array([0.0, y_lip - 0.0097, z_teeth - 0.021])
     tgf = orient_outward(tg, tgf)
     col = np.array([0.55, 0.24, 0.24]) * (1.0 - 0.45 * smoothstep(-0.3, -1.0, tg_local[:, 2]))[:, None]
     return tg, tgf, col
 
 
-def collar(y=-0.168, minor=0.0085, n_around=48, n_tube=12):
+def collar(y=NECK_CUT + 0.011, minor=0.0085, n_around=48, n_tube=12):
     """A soft roll-neck collar (a closed tube) over the cut at the bottom of the neck."""
-    nr = 0.0549 + 0.002                       # the neck's radius there (see sdf.skin_sdf), a little out
+    nr = float(neck_radius(y)) + 0.002          # the neck's radius there, a little out
     a, b = nr, nr * 0.95
     zc = -0.018 + 0.12 * (y + 0.1)
     phi = np.linspace(0.0, 2 * np.pi, n_around, endpoint=False)

@@ -29,6 +29,14 @@ def _cone(p, a, b, ra, rb):
     return norm(pa - ba * h[..., None]) - (ra + (rb - ra) * h)
 
 
+NECK_CUT = -0.178                       # height of the flat cut at the bottom of the neck
+
+
+def neck_radius(y):
+    """Half-width of the neck at height ``y`` (it widens a little toward the shoulders)."""
+    return 0.051 + 0.004 * smoothstep(-0.12, -0.18, y)
+
+
 def _smin(a, b, k):
     h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
     return b * (1.0 - h) + a * h - k * h * (1.0 - h)
@@ -42,12 +50,23 @@ def _y_lip() -> float:
     return C0[1] + 0.094 * np.tan(PHI_LIP)
 
 
+#: left nostril (an opening under the nose tip, reaching up into it): centre and radii
+NOSTRIL = np.array([0.0079, -0.0190, 0.0975])
+NOSTRIL_R = np.array([0.0037, 0.0046, 0.0058])
+
+
+def nostril_depth(p):
+    """How far inside the nostril's ellipsoid a point is (0 at its surface, 1 at its centre)."""
+    q = np.stack([np.abs(p[..., 0]), p[..., 1], p[..., 2]], axis=-1)
+    return np.clip(1.0 - norm((q - NOSTRIL) / NOSTRIL_R), 0.0, 1.0)
+
+
 def _lid_offset(q):
     """Lid shell thickness around the eyeball: negative inside the eye opening (almond)."""
     u = q[..., 0] - EYE[0]                 # + is lateral
     v = q[..., 1] - EYE[1] - 0.10 * u      # outer corner slightly higher
     v = v + 0.0012 * bump(u / 0.016) * (v > 0)  # upper lid arch peaks a little medially
-    b = np.where(v > 0, 0.0054, 0.0046)
+    b = np.where(v > 0, 0.0056, 0.0047)
     d = np.sqrt((u / 0.0138) ** 2 + (v / b) ** 2)
     off = -0.0018 + 0.0033 * smoothstep(0.90, 1.12, d)
     # upper-lid fold a few millimetres above the opening
@@ -61,38 +80,41 @@ def skin_sdf(p):
     q = np.stack([np.abs(x), y, z], axis=-1)     # mirrored: features on +X
     yl = _y_lip()
 
-    cranium = _ell(p, np.array([0.0, 0.026, -0.012]), np.array([0.0760, 0.086, 0.097]))
+    cranium = _ell(p, np.array([0.0, 0.030, -0.012]), np.array([0.0745, 0.086, 0.096]))
     # face mass, narrowing toward the front
-    fx = 1.0 - 0.22 * smoothstep(0.0, 0.09, z)
+    fx = 1.0 - 0.20 * smoothstep(0.0, 0.09, z)
     pf = np.stack([x / fx, y, z], axis=-1)
-    face = _ell(pf, np.array([0.0, -0.018, 0.028]), np.array([0.064, 0.068, 0.064]))
+    face = _ell(pf, np.array([0.0, -0.016, 0.028]), np.array([0.069, 0.068, 0.064]))
     # mandible: a U narrowing to the chin
-    jx = 1.0 - 0.26 * smoothstep(-0.01, 0.085, z)
+    jx = 1.0 - 0.24 * smoothstep(-0.01, 0.085, z)
     pj = np.stack([x / jx, y, z], axis=-1)
-    jaw = _ell(pj, np.array([0.0, -0.056, 0.020]), np.array([0.060, 0.037, 0.066]))
-    chin = _ell(p, np.array([0.0, -0.080, 0.073]), np.array([0.024, 0.015, 0.018]))
+    jaw = _ell(pj, np.array([0.0, -0.051, 0.020]), np.array([0.064, 0.036, 0.066]))
+    chin = _ell(p, np.array([0.0, -0.077, 0.074]), np.array([0.024, 0.015, 0.018]))
     head = _smin(cranium, face, 0.03)
     head = _smin(head, jaw, 0.02)
     head = _smin(head, chin, 0.018)
 
     # neck (elliptic cylinder, flat cut at the bottom)
-    nr = 0.051 + 0.004 * smoothstep(-0.12, -0.18, y)
+    nr = neck_radius(y)
     neck2d = np.sqrt((x / nr) ** 2 + ((z + 0.018 - 0.12 * (y + 0.1)) / (nr * 0.95)) ** 2) - 1.0
-    neck = _smax(neck2d * nr, -(y + 0.180), 0.012)
+    neck = _smax(neck2d * nr, -(y - NECK_CUT), 0.012)
     neck = _smax(neck, y - 0.02, 0.01)
-    head = _smin(head, neck, 0.028)
+    head = _smin(head, neck, 0.020)
 
     # brow ridge and cheekbones
-    brow = _ell(q, np.array([EYE[0] - 0.0035, EYE[1] + 0.018, 0.065]), np.array([0.030, 0.012, 0.016]))
+    brow = _ell(q, np.array([EYE[0] - 0.0045, EYE[1] + 0.021, 0.062]), np.array([0.029, 0.010, 0.0135]))
     head = _smin(head, brow, 0.02)
     cheek = _ell(q, np.array([0.042, 0.005, 0.053]), np.array([0.022, 0.015, 0.018]))
     head = _smin(head, cheek, 0.030)
+    # the soft cheek below the cheekbone (no hollow there)
+    cheek_low = _ell(q, np.array([0.036, -0.026, 0.056]), np.array([0.022, 0.020, 0.020]))
+    head = _smin(head, cheek_low, 0.022)
     # temples slightly hollow
     temple = _ell(q, np.array([0.083, 0.045, 0.030]), np.array([0.016, 0.02, 0.02]))
     head = _smax(head, -temple, 0.012)
 
     # eye sockets and lids wrapped over the eyeball
-    socket = _ell(q, np.array([EYE[0], EYE[1], EYE[2] + 0.011]), np.array([0.0175, 0.0125, 0.014]))
+    socket = _ell(q, np.array([EYE[0] + 0.003, EYE[1] - 0.001, EYE[2] + 0.012]), np.array([0.0155, 0.0095, 0.012]))
     head = _smax(head, -socket, 0.011)
     lid = norm(q - EYE) - (EYE_R + _lid_offset(q))
     head = _smin(head, lid, 0.0035)
@@ -105,13 +127,13 @@ def skin_sdf(p):
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
     # nostrils: small dents under the tip
-    nostril = _ell(q, np.array([0.0082, -0.0215, 0.0985]), np.array([0.0042, 0.0030, 0.0058]))
-    nose = _smax(nose, -nostril, 0.002)
+    nostril = _ell(q, NOSTRIL, NOSTRIL_R)
+    nose = _smax(nose, -nostril, 0.0025)
     head = _smin(head, nose, 0.006)
 
     # lips, philtrum and the groove above the chin
-    ulip = _ell(p, np.array([0.0, yl + 0.0048, 0.0845]), np.array([0.0245, 0.0068, 0.0125]))
-    llip = _ell(p, np.array([0.0, yl - 0.0058, 0.0825]), np.array([0.0225, 0.0078, 0.0125]))
+    ulip = _ell(p, np.array([0.0, yl + 0.0048, 0.0852]), np.array([0.0245, 0.0068, 0.0125]))
+    llip = _ell(p, np.array([0.0, yl - 0.0058, 0.0832]), np.array([0.0225, 0.0078, 0.0125]))
     head = _smin(head, ulip, 0.005)
     head = _smin(head, llip, 0.005)
     philtrum = _ell(p, np.array([0.0, yl + 0.014, 0.0985]), np.array([0.0035, 0.008, 0.0028]))
