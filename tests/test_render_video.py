@@ -259,6 +259,22 @@ def test_interrupted_render_leaves_nothing(speech, tmp_path, sig):
     assert list(outdir.iterdir()) == [], "no output and no temporary file"
 
 
+def test_a_lost_interrupt_still_stops_the_render(tmp_path, default_rig):
+    """A KeyboardInterrupt raised inside a finaliser is printed and dropped by Python; the
+    signal is still noted, and the frame loop stops on it with nothing left behind."""
+    from face3d.commands.render import _Interrupts, render_video
+
+    out = tmp_path / "talk.mp4"
+    weights = np.zeros((40, len(default_rig.names)), np.float32)
+    interrupts = _Interrupts()
+    interrupts.requested = True  # as if the handler ran and its KeyboardInterrupt was swallowed
+    with pytest.raises(KeyboardInterrupt):
+        render_video(default_rig, weights, output=out, fps=FPS, size=SIZE, progress=False, interrupts=interrupts)
+    assert list(tmp_path.iterdir()) == []
+    render_video(default_rig, weights, output=out, fps=FPS, size=SIZE, progress=False, interrupts=_Interrupts())
+    assert out.exists()
+
+
 def _bad(tmp_path, kind, speech):
     path = speech[0]
     out = tmp_path / "out.mp4"

@@ -130,11 +130,12 @@ def track_poses(track, times):
 
 def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(1280, 720), yaw=0.0, pitch=0.0,
                  turntable=False, background=None, codec=None, crf=None, samples=0, audio=None, progress=True,
-                 preset=None, threads=None, poses=None):
+                 preset=None, threads=None, poses=None, interrupts=None):
     """Draw ``weights`` (N, K) on ``rig`` and write them to ``output`` (a video) or ``frames_dir``.
 
     ``audio``: (mono float samples, rate) to mux, or None. Nothing is left at the output
-    path if this fails or is interrupted. Returns the seconds it took.
+    path if this fails or is interrupted. Returns the seconds it took. ``interrupts``: an
+    :class:`_Interrupts` whose noted signal stops the frame loop and the final rename.
     """
     from face3d.fileio import atomic_path
     from face3d.render.encode import (EncodeOptions, EncoderThread, PngSink, VideoSink, atomic_dir,
@@ -172,10 +173,14 @@ def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(
             enc = EncoderThread(sink)
             try:
                 for item in fr.frames(weights, boxes=True, poses=poses):  # (frame, where it changed)
+                    if interrupts is not None:
+                        interrupts.check()
                     enc.put(item)
                     if bar is not None:
                         bar.update(1)
                 enc.finish()
+                if interrupts is not None:
+                    interrupts.check()
             except OSError as exc:
                 enc.abort()
                 raise output_error(target, exc) from None
@@ -190,29 +195,39 @@ def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(
     return time.perf_counter() - t0
 
 
-class _TermAsInterrupt:
-    """SIGTERM raises KeyboardInterrupt in the main thread while rendering (so the
-    temporary output is removed as on Ctrl-C); the old handler comes back after."""
+class _Interrupts:
+    """While rendering, SIGINT and SIGTERM raise KeyboardInterrupt in the main thread (so
+    the temporary output is removed) and stay noted: a KeyboardInterrupt can be lost when
+    it lands inside a finaliser (Python only prints "Exception ignored"), so the frame loop
+    also checks :attr:`requested` and stops then. The old handlers come back after."""
+
+    def __init__(self):
+        self.requested = False
+        self.old = {}
 
     def __enter__(self):
         import signal
 
-        self.old = None
-        try:
-            self.old = signal.signal(signal.SIGTERM, self._handler)
-        except ValueError:  # not the main thread
-            pass
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.old[sig] = signal.signal(sig, self._handler)
+            except ValueError:  # not the main thread
+                pass
         return self
 
-    @staticmethod
-    def _handler(signum, frame):
+    def _handler(self, signum, frame):
+        self.requested = True
         raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
 
     def __exit__(self, *exc):
         import signal
 
-        if self.old is not None:
-            signal.signal(signal.SIGTERM, self.old)
+        for sig, old in self.old.items():
+            signal.signal(sig, old)
         return False
 
 
@@ -327,11 +342,11 @@ def run(args) -> int:
     weights = track_weights(track, rig, times, args.curves or args.audio)
     poses = track_poses(track, times)
     show = not args.no_progress and sys.stderr.isatty()
-    with _TermAsInterrupt():
+    with _Interrupts() as interrupts:
         took = render_video(rig, weights, output=args.output, frames_dir=args.frames, fps=args.fps, size=size,
                             yaw=args.yaw, pitch=args.pitch, turntable=args.turntable, background=background,
                             codec=args.codec, crf=args.crf, samples=args.samples, preset=args.preset, threads=args.threads,
-                            poses=poses,
+                            poses=poses, interrupts=interrupts,
                             audio=audio if args.output is not None else None, progress=show)
     seconds = n / args.fps
     print(f"face3d render: {n} frames ({seconds:.2f} s at {args.fps:g} fps, {size[0]}x{size[1]}) in {took:.1f} s, "
