@@ -40,7 +40,7 @@ from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
 TAPS = (0, 1, 2, 4, 7, 11, 16)
-HIDDEN = 128
+HIDDEN = (128,)
 PROJ = 12
 CACHE = Path("/tmp/face3d-lipsync-data")
 
@@ -135,15 +135,22 @@ def tap_index(lengths):
 
 
 def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512):
-    """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; y = relu(x @ w1 + b1) @ w2 + b2."""
+    """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; h = relu(x @ w1 + b1),
+    then relu(h @ wk + bk) for every further hidden layer; y = h @ wN + bN (linear)."""
     rng = np.random.default_rng(seed + 1)
     mu, sd = F.mean(0), F.std(0) + 1e-3
     Fs = ((F - mu) / sd).astype(np.float32)
     d, nt = F.shape[1], len(TAPS)
-    P = dict(proj=(rng.standard_normal((d, proj)) / np.sqrt(d)).astype(np.float32),
-             w1=(rng.standard_normal((proj * nt, hidden)) / np.sqrt(proj * nt)).astype(np.float32),
-             b1=np.zeros(hidden, np.float32),
-             w2=(rng.standard_normal((hidden, 4)) * 0.1).astype(np.float32), b2=np.zeros(4, np.float32))
+    sizes = [proj * nt, *hidden]
+    P = dict(proj=(rng.standard_normal((d, proj)) / np.sqrt(d)).astype(np.float32))
+    nl = len(hidden) + 1  # layers: the hidden ones and the linear output
+    for k in range(1, nl):
+        fan = sizes[k - 1]
+        gain = 1.0 if k == 1 else np.sqrt(2.0)  # ReLU inputs after the first layer
+        P[f"w{k}"] = (rng.standard_normal((fan, sizes[k])) * gain / np.sqrt(fan)).astype(np.float32)
+        P[f"b{k}"] = np.zeros(sizes[k], np.float32)
+    P[f"w{nl}"] = (rng.standard_normal((sizes[-1], 4)) * 0.1).astype(np.float32)
+    P[f"b{nl}"] = np.zeros(4, np.float32)
     m = {k: np.zeros_like(v) for k, v in P.items()}
     v2 = {k: np.zeros_like(v) for k, v in P.items()}
     b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
@@ -159,9 +166,10 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
             rows = order[s : s + batch]
             fb, y = Fs[idx_all[rows]], Yf[rows]  # (B, taps, d)
             z = fb @ P["proj"]
-            x = z.reshape(len(rows), -1)
-            h = np.maximum(x @ P["w1"] + P["b1"], 0.0)
-            o = h @ P["w2"] + P["b2"]
+            acts = [z.reshape(len(rows), -1)]
+            for k in range(1, nl):
+                acts.append(np.maximum(acts[-1] @ P[f"w{k}"] + P[f"b{k}"], 0.0))
+            o = acts[-1] @ P[f"w{nl}"] + P[f"b{nl}"]
             g = np.empty_like(o)
             g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout
             p = 1 / (1 + np.exp(-o[:, 3]))
@@ -170,10 +178,14 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
             tot += float(np.sum(wout * (o[:, :3] - y[:, :3]) ** 2))
             tot += float(np.sum(-w * (y[:, 3] * np.log(p + 1e-7) + (1 - y[:, 3]) * np.log(1 - p + 1e-7))))
             g /= len(rows)
-            gr = dict(w2=h.T @ g, b2=g.sum(0))
-            gh = (g @ P["w2"].T) * (h > 0)
-            gr["w1"], gr["b1"] = x.T @ gh, gh.sum(0)
-            gz = (gh @ P["w1"].T).reshape(z.shape)
+            gr = {}
+            for k in range(nl, 0, -1):
+                a = acts[k - 1]
+                gr[f"w{k}"], gr[f"b{k}"] = a.T @ g, g.sum(0)
+                g = g @ P[f"w{k}"].T
+                if k > 1:
+                    g *= a > 0
+            gz = g.reshape(z.shape)
             gr["proj"] = np.einsum("btd,btk->dk", fb, gz)
             t += 1
             for k in P:
@@ -189,6 +201,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--utterances", type=int, default=4800, help="sentences to synthesise")
     ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--hidden", default=",".join(map(str, HIDDEN)), help="units per hidden layer, e.g. 128,64")
+    ap.add_argument("--proj", type=int, default=PROJ, help="numbers per frame after the projection")
     ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
     args = ap.parse_args(argv)
@@ -199,7 +213,14 @@ def main(argv=None) -> int:
     F = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
     Y = np.concatenate(T).astype(np.float64)
     print(f"{len(E)} utterances, {len(F)} frames, {F.shape[1]} features per frame ({time.time() - t0:.0f} s)")
-    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs)
+    try:
+        hidden = tuple(int(h) for h in args.hidden.split(","))
+        assert hidden and min(hidden) >= 1 and args.proj >= 1
+    except (ValueError, AssertionError):
+        print(f"train_visemes: --hidden must be positive integers separated by commas, got {args.hidden!r}",
+              file=sys.stderr)
+        return 2
+    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(TAPS), edges=np.array(BAND_EDGES), seed=np.array(args.seed),

@@ -124,7 +124,7 @@ PINNED = np.array([
 
 def test_model_file_loads_and_output_is_pinned():
     m = load_model()
-    assert m.n_in == N_FEATURES and m.w1.shape[0] == m.proj.shape[1] * len(m.taps) and m.w2.shape[1] == 4
+    assert m.n_in == N_FEATURES and m.w1.shape[0] == m.proj.shape[1] * len(m.taps) and m.layers[-1][0].shape[1] == 4
     assert max(m.taps) <= 20  # context: at most 200 ms back
     rng = np.random.default_rng(7)
     e = np.concatenate([np.full((30, 17), -100.0), rng.uniform(-70, -10, (90, 17))]).astype(np.float32)

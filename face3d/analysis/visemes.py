@@ -70,8 +70,8 @@ FLOORS = (0.05, 0.0, 0.0)
 CLOSE_FROM = 0.6
 CLOSE_RANGE = 0.3
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
-_CHUNK = 64
-_LEAKY_CHUNK = 128
+_CHUNK_DECAY = 200.0  # a release chunk spans at most this many e-folds (a**-k stays far from overflow)
+_LEAKY_CHUNK = 1024
 #: Speaker mean assumed before any voice is heard (weighs as SPEAKER_PRIOR_FRAMES frames;
 #: the model was fitted with it, so change both together).
 SHAPE_PRIOR = (0.0,) * len(BANDS)
@@ -124,7 +124,7 @@ def _release(x: np.ndarray, a: float, y0: float) -> tuple[np.ndarray, float]:
                 y = v
             out[i] = y
         return out, y
-    k = _CHUNK
+    k = int(min(1024, max(8, _CHUNK_DECAY / max(-np.log(a), 1e-9))))
     nc = -(-n // k)
     xp = np.zeros(nc * k)
     xp[:n] = x
