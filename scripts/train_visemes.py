@@ -40,8 +40,10 @@ from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
 TAPS = (0, 1, 2, 4, 7, 11, 16)
-HIDDEN = (128,)
+HIDDEN = (128, 64)
 PROJ = 12
+PAUSE_WEIGHT = 2.0
+VTLP = 0.13
 CACHE = Path("/tmp/face3d-lipsync-data")
 
 WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
@@ -80,9 +82,9 @@ def pick_voice(rng):
     return f"espeak:{accent}" + (f"+{variant}" if variant else "")
 
 
-def make_data(seed, utterances, cache=CACHE):
+def make_data(seed, utterances, cache=CACHE, vtlp=VTLP):
     key = hashlib.sha256(repr((seed, utterances, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS,
-                               6)).encode()).hexdigest()[:12]
+                               6) + ((vtlp,) if vtlp != 0.13 else ())).encode()).hexdigest()[:12]
     path = Path(cache) / f"train-{key}.npz"
     if path.exists():
         z = np.load(path, allow_pickle=True)
@@ -97,7 +99,7 @@ def make_data(seed, utterances, cache=CACHE):
         x, rate, ev, cmu = synthesize(voice, text, speed=speed, pitch=pitch)
         for version in range(2):
             if version:
-                y, r, evs, d = augment(x, rate, ev, rng)
+                y, r, evs, d = augment(x, rate, ev, rng, vtlp=vtlp)
             else:
                 y, r, evs, d = x * 10 ** (rng.uniform(-20, -1) / 20) / (np.abs(x).max() + 1e-9), rate, ev, "clean"
             y16 = soxr.resample(y, r, ANALYSIS_RATE) if r != ANALYSIS_RATE else y
@@ -134,7 +136,7 @@ def tap_index(lengths):
     return np.concatenate(out)
 
 
-def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512):
+def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512, pause_weight=PAUSE_WEIGHT):
     """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; h = relu(x @ w1 + b1),
     then relu(h @ wk + bk) for every further hidden layer; y = h @ wN + bN (linear)."""
     rng = np.random.default_rng(seed + 1)
@@ -157,6 +159,8 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
     Yf = Y.astype(np.float32)
     wpos = 3.0  # p/b/m frames are rare: weigh the closure's positives up
     wout = np.array([4.0, 1.0, 1.0], np.float32)  # openness (jaw) weighs most
+    # pause frames (every target 0, no closure) weigh pause_weight in the shape errors
+    wrow = np.where((Yf[:, :3] == 0).all(1) & (Yf[:, 3] == 0), np.float32(pause_weight), np.float32(1))
     n = len(Fs)
     for ep in range(epochs):
         order = rng.permutation(n)
@@ -171,11 +175,11 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
                 acts.append(np.maximum(acts[-1] @ P[f"w{k}"] + P[f"b{k}"], 0.0))
             o = acts[-1] @ P[f"w{nl}"] + P[f"b{nl}"]
             g = np.empty_like(o)
-            g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout
+            g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout * wrow[rows, None]
             p = 1 / (1 + np.exp(-o[:, 3]))
             w = 1 + (wpos - 1) * y[:, 3]
             g[:, 3] = (p - y[:, 3]) * w
-            tot += float(np.sum(wout * (o[:, :3] - y[:, :3]) ** 2))
+            tot += float(np.sum(wout * wrow[rows, None] * (o[:, :3] - y[:, :3]) ** 2))
             tot += float(np.sum(-w * (y[:, 3] * np.log(p + 1e-7) + (1 - y[:, 3]) * np.log(1 - p + 1e-7))))
             g /= len(rows)
             gr = {}
@@ -203,12 +207,14 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--hidden", default=",".join(map(str, HIDDEN)), help="units per hidden layer, e.g. 128,64")
     ap.add_argument("--proj", type=int, default=PROJ, help="numbers per frame after the projection")
+    ap.add_argument("--pause-weight", type=float, default=PAUSE_WEIGHT, help="weight of pause frames in the fit")
+    ap.add_argument("--vtlp", type=float, default=VTLP, help="largest vocal-tract shift (natural log)")
     ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
     args = ap.parse_args(argv)
     t0 = time.time()
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
-    E, T, _ = make_data(args.seed, args.utterances, args.cache)
+    E, T, _ = make_data(args.seed, args.utterances, args.cache, vtlp=args.vtlp)
     ph = placeholder()
     F = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
     Y = np.concatenate(T).astype(np.float64)
@@ -220,7 +226,8 @@ def main(argv=None) -> int:
         print(f"train_visemes: --hidden must be positive integers separated by commas, got {args.hidden!r}",
               file=sys.stderr)
         return 2
-    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj)
+    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj,
+                 pause_weight=args.pause_weight)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(TAPS), edges=np.array(BAND_EDGES), seed=np.array(args.seed),

@@ -18,7 +18,9 @@ Trackers (all causal, so a live stream and a whole file give the same numbers):
 
 Per frame the features are the spectral shape ``s = clip(b - L, -60, 20) / 20`` (every
 band against the voice level), ``s - m``, and ``(L - V) / 20``, ``(L - F) / 30``,
-``gate``, ``loud``, ``recent``; the network sees them at the current frame and at the
+``gate``, ``loud``, ``recent`` and ``heard``, the most ``L`` has stood above the floor
+since the start (up to 60 dB, over 30: before a voice has been heard, a click or hum at
+the start of a file or stream is not yet known to be quiet); the network sees them at the current frame and at the
 frames :attr:`~face3d.analysis.model.VisemeModel.taps` before it (context, causal).
 The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py``) gives
 openness, width, rounding and a p/b/m closure logit ``c``:
@@ -76,7 +78,8 @@ _LEAKY_CHUNK = 1024
 #: the model was fitted with it, so change both together).
 SHAPE_PRIOR = (0.0,) * len(BANDS)
 #: Features per frame.
-N_FEATURES = 2 * len(BANDS) + 5
+N_FEATURES = 2 * len(BANDS) + 6
+HEARD_DB = 60.0
 
 
 def _clip(x):
@@ -206,6 +209,7 @@ class VisemeMapper:
         self._hist = None  # last max(taps) projected frames
         self._y = [0.0, 0.0, 0.0, 0.0]
         self._run = 0  # quiet frames in a row up to the last frame
+        self._heard = 0.0  # the most L has been above the floor so far (dB)
 
     def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance the trackers over new frames: (n, N_FEATURES) per-frame features, voiced, active.
@@ -255,6 +259,10 @@ class VisemeMapper:
         f[:, 2 * nb + 2] = gate
         f[:, 2 * nb + 3] = loud
         f[:, 2 * nb + 4] = recent
+        heard = np.maximum.accumulate(np.maximum(L - F, self._heard))
+        if n:
+            self._heard = float(heard[-1])
+        f[:, 2 * nb + 5] = np.minimum(heard, HEARD_DB) / 30.0
         voiced = _clip((L - F - GATE_DB) / VOICED_WIDTH_DB) * _clip((L - V + REST_DB) / REST_WIDTH_DB)
         # a pause: QUIET_DB below the voice for longer than a stop's closure
         idx = np.arange(n)
