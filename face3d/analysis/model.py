@@ -67,17 +67,21 @@ class VisemeModel:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(n, K * len(taps)) frames in context -> (n, 4) outputs (float32)."""
         x = np.asarray(x, np.float32)
+        if x.shape[0] <= _ROWS:
+            return self._layers(x)
         out = np.empty((x.shape[0], self.layers[-1][0].shape[1]), np.float32)
-        last = len(self.layers) - 1
         for s in range(0, x.shape[0], _ROWS):  # rows in blocks that stay in the cache
-            h = x[s : s + _ROWS]
-            for i, (w, b) in enumerate(self.layers):
-                h = h @ w
-                h += b
-                if i < last:
-                    np.maximum(h, 0.0, out=h)
-            out[s : s + _ROWS] = h
+            out[s : s + _ROWS] = self._layers(x[s : s + _ROWS])
         return out
+
+    def _layers(self, h: np.ndarray) -> np.ndarray:
+        last = len(self.layers) - 1
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w
+            h += b
+            if i < last:
+                np.maximum(h, 0.0, out=h)
+        return h
 
 
 _CACHE: dict = {}
