@@ -172,3 +172,28 @@ def test_breathy_tail_after_a_phrase_rests():
     assert sl.stop - sl.start >= 40
     assert w[sl, 0].max() <= 0.1, w[sl, 0]
     assert w[: int(t0 * FPS), 0].max() > 0.5  # it did speak
+
+
+# ---------------------------------------------------------------- voices kept apart
+
+def test_reserved_and_held_out_voices_never_train():
+    """Flite kal/slt (the independent check) are refused unless asked for, and neither they nor
+    the held-out voices are among the voices the shipped model was fitted on."""
+    from _corpus import HELDOUT_VOICES, RESERVED, TRAIN_VARIANTS, TRAIN_VOICES, synthesize
+
+    for v in RESERVED:
+        with pytest.raises(ValueError, match="reserved"):
+            synthesize(v, "Hello.")
+    fitted = {str(v) for v in np.load(ROOT / "models" / "visemes.npz")["voices"]}
+    assert fitted == set(TRAIN_VOICES)
+    heldout_accents = {v.split("+")[0] for v in HELDOUT_VOICES}
+    assert not (fitted & (set(RESERVED) | heldout_accents | set(HELDOUT_VOICES)))
+    assert not {v.split("+")[1] for v in HELDOUT_VOICES if "+" in v} & set(TRAIN_VARIANTS)
+
+
+@pytest.mark.parametrize("voices", ["flite:kal", "espeak:en-us,flite:slt", "festival:kal", ""])
+def test_lipsync_bench_refuses_reserved_or_unknown_voices(voices):
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "lipsync.py"), "--no-peers", "--voices", voices],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
