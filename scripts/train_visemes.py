@@ -9,8 +9,9 @@ clean and once varied (vocal-tract/pitch shift by resampling, reverberation, noi
 level, band-limiting). Targets: per-phone openness, width, rounding and p/b/m closure from
 the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` computes.
 Model: each frame projected to a few numbers, those at a few past frames side by side
-into a two-layer ReLU network (see ``face3d/analysis/model.py``), fitted with Adam from
-the seed; the same seed and package versions give the same file.
+into a ReLU network (two hidden layers by default; see ``face3d/analysis/model.py``),
+fitted with Adam from the seed (pause frames weigh twice); the same seed and package
+versions give the same file.
 
     .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 4800] [--out models/visemes.npz]
 
