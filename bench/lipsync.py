@@ -302,8 +302,8 @@ def tables(voices, tmp, args, allow_reserved=False):
         if m is None:
             print(f"| {name} | {note} | | | | | | | | |")
             continue
-        print(f"| {name} | {m['jaw_r']:.2f} | {m['worst']:.2f} | {m['lag_ms']:+d} ms | {m['pbm']:.0%} | "
-              f"{m['shut']:.0%} | {m['rest']:.0%} | {m['r_wide']:.2f} | {m['r_round']:.2f} | {note} |")
+        print(f"| {name} | {m['jaw_r']:.3f} | {m['worst']:.3f} | {m['lag_ms']:+d} ms | {m['pbm']:.1%} | "
+              f"{m['shut']:.1%} | {m['rest']:.1%} | {m['r_wide']:.2f} | {m['r_round']:.2f} | {note} |")
     print("\njaw r per voice:")
     print("| system | " + " | ".join(voices) + " |")
     print("|---|" + "---|" * len(voices))
