@@ -45,6 +45,7 @@ HIDDEN = (128, 64)
 PROJ = 12
 PAUSE_WEIGHT = 2.0
 VTLP = 0.13
+CLICKS = 0.0
 CACHE = Path("/tmp/face3d-lipsync-data")
 
 WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
@@ -117,6 +118,31 @@ def make_data(seed, utterances, cache=CACHE, vtlp=VTLP):
     np.savez(tmp, E=np.array(E, dtype=object), T=np.array(T, dtype=object), desc=np.array(D))
     os.replace(tmp, path)
     return E, T, D
+
+
+def add_clicks(E, T, seed, share=CLICKS):
+    """Put a lead-in of quiet before ``share`` of the utterances, with a click in it (a
+    2-6 frame burst of random tilt 15-45 dB below the voice's peak, decaying), and pause
+    targets: microphones click and pop before anyone speaks, and so do some synthesisers;
+    the network should learn to rest through them. Drawn from the seed."""
+    rng = np.random.default_rng(seed + 2)
+    E, T = list(E), list(T)
+    nb = len(BAND_EDGES) - 1
+    for i in range(len(E)):
+        if rng.random() >= share:
+            continue
+        e = np.asarray(E[i], np.float64)
+        L = 10 * np.log10(np.sum(10 ** (e[:, :15] / 10), axis=1))
+        n_pre, burst = int(rng.integers(15, 40)), int(rng.integers(2, 7))
+        at = int(rng.integers(1, n_pre - burst - 5))
+        pre = np.repeat(e[np.argmin(L)][None], n_pre, axis=0)
+        shape = L.max() - rng.uniform(15, 45) - 10 * np.log10(15) + rng.uniform(-1.0, 0.5) * (np.arange(nb) - 7)
+        for k in range(burst):
+            b = shape - rng.uniform(2, 8) * k
+            pre[at + k] = 10 * np.log10(10 ** (pre[at + k] / 10) + 10 ** (b / 10))
+        E[i] = np.concatenate([pre, e]).astype(np.float32)
+        T[i] = np.concatenate([np.zeros((n_pre, T[i].shape[1]), np.float32), T[i]])
+    return E, T
 
 
 def placeholder():
@@ -210,12 +236,14 @@ def main(argv=None) -> int:
     ap.add_argument("--proj", type=int, default=PROJ, help="numbers per frame after the projection")
     ap.add_argument("--pause-weight", type=float, default=PAUSE_WEIGHT, help="weight of pause frames in the fit")
     ap.add_argument("--vtlp", type=float, default=VTLP, help="largest vocal-tract shift (natural log)")
+    ap.add_argument("--clicks", type=float, default=CLICKS, help="share of utterances given a click before them")
     ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
     args = ap.parse_args(argv)
     t0 = time.time()
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
     E, T, _ = make_data(args.seed, args.utterances, args.cache, vtlp=args.vtlp)
+    E, T = add_clicks(E, T, args.seed, args.clicks)
     ph = placeholder()
     F = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
     Y = np.concatenate(T).astype(np.float64)
