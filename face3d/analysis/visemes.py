@@ -20,8 +20,9 @@ Per frame the features are the spectral shape ``s = clip(b - L, -60, 20) / 20`` 
 band against the voice level), ``s - m``, and ``(L - V) / 20``, ``(L - F) / 30``,
 ``gate``, ``loud``, ``recent`` and ``heard``, the most ``L`` has stood above the floor
 since the start (up to 60 dB, over 30: before a voice has been heard, a click or hum at
-the start of a file or stream is not yet known to be quiet); the network sees them at the current frame and at the
-frames :attr:`~face3d.analysis.model.VisemeModel.taps` before it (context, causal).
+the start of a file or stream is not yet known to be quiet); the network sees them at
+the current frame and at the frames :attr:`~face3d.analysis.model.VisemeModel.taps`
+before it (context, causal).
 The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py``) gives
 openness, width, rounding and a p/b/m closure logit ``c``:
 
