@@ -167,12 +167,14 @@ def n_frames(n_samples: int, rate: int) -> int:
 
 # ------------------------------------------------------------------ augmentation
 
-def augment(x: np.ndarray, rate: int, events, rng: np.random.Generator, strength: float = 1.0):
-    """A randomly varied copy: (samples, rate, events, description)."""
+def augment(x: np.ndarray, rate: int, events, rng: np.random.Generator, strength: float = 1.0,
+            vtlp: float = 0.13):
+    """A randomly varied copy: (samples, rate, events, description). ``vtlp``: the largest
+    vocal-tract/pitch shift by resampling, as a natural log (0.13: about 14 %)."""
     import soxr
 
     desc = []
-    f = float(np.exp(rng.uniform(-0.13, 0.13) * strength))  # vocal tract length / pitch by resampling
+    f = float(np.exp(rng.uniform(-vtlp, vtlp) * strength))  # vocal tract length / pitch by resampling
     if abs(f - 1) > 0.01:
         x = soxr.resample(x, rate, int(round(rate * f))).astype(np.float32)
         events = [(t * f, ph) for t, ph in events]

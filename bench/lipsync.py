@@ -26,7 +26,12 @@ method; opening = aa + 0.6 oh + 0.4 ee + 0.3 ih + 0.2 ou, width = ee + 0.6 ih, r
 ou + 0.5 oh; no closure channel). A peer that cannot be found or run gets a row saying
 so. ``--live`` adds face3d's streaming path (10 ms blocks through ``StreamAnalyzer``).
 
-    .venv/bin/python bench/lipsync.py [--peers /tmp/peers] [--voices V,V] [--keep DIR]
+``--reserved`` adds a second, separate table on the same sentences spoken by voices that
+were never used for training or for choosing anything (Flite's ``kal`` and ``slt``, and
+Festival's voices when its ``text2wave`` is installed; see :data:`RESERVED_CHECK`): an
+independent check, run once, never to tune on.
+
+    .venv/bin/python bench/lipsync.py [--peers /tmp/peers] [--voices V,V] [--reserved] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -49,7 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import soundfile as sf  # noqa: E402
 
 import face3d  # noqa: E402
-from _corpus import FPS, HELDOUT_VOICES, n_frames, synthesize, targets  # noqa: E402
+from _corpus import FPS, HELDOUT_VOICES, RESERVED, n_frames, synthesize, targets  # noqa: E402
+
+#: The independent check's voices (``--reserved``): never used for training or tuning.
+RESERVED_CHECK = ("flite:kal", "flite:slt")
 
 SENTENCES = [
     "Father saw a large dark barn on the far farm.",
@@ -250,11 +258,11 @@ def score(curves, refs, voices, max_lag=15):
     )
 
 
-def corpus(voices, tmp):
+def corpus(voices, tmp, allow_reserved=False):
     paths, refs, vo = [], [], []
     for voice in voices:
         for i, text in enumerate(SENTENCES):
-            x, rate, events, cmu = synthesize(voice, text, speed=150 + (i * 7) % 50)
+            x, rate, events, cmu = synthesize(voice, text, speed=150 + (i * 7) % 50, allow_reserved=allow_reserved)
             p = tmp / f"{voice.replace(':', '_').replace('+', '_')}_{i:02d}.wav"
             sf.write(str(p), x, rate, subtype="PCM_16")
             paths.append(p)
@@ -263,20 +271,9 @@ def corpus(voices, tmp):
     return paths, refs, vo
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--peers", default=os.environ.get("FACE3D_PEERS", "/tmp/peers"),
-                    help="virtualenv holding openfacefx and pylipsync")
-    ap.add_argument("--voices", default=",".join(HELDOUT_VOICES), help="comma-separated voices (bench/_corpus.py)")
-    ap.add_argument("--no-peers", action="store_true", help="score face3d only")
-    ap.add_argument("--live", action="store_true", help="also score the streaming (microphone) path")
-    ap.add_argument("--keep", default=None, help="keep the synthesised WAVs and peer outputs in this folder")
-    args = ap.parse_args(argv)
-
-    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="lipsync"))
-    tmp.mkdir(parents=True, exist_ok=True)
-    voices = [v for v in args.voices.split(",") if v]
-    paths, refs, vo = corpus(voices, tmp)
+def tables(voices, tmp, args, allow_reserved=False):
+    """Synthesise the sentences with ``voices``, score every system, print the two tables."""
+    paths, refs, vo = corpus(voices, tmp, allow_reserved)
     total_s = sum(sf.info(str(p)).duration for p in paths)
     n_pbm = sum(1 for r in refs for s in r["segs"] if s[2] == "pbm" and s[1] - s[0] >= 3)
     print(f"{len(paths)} utterances ({len(SENTENCES)} sentences x {len(voices)} voices: {', '.join(voices)}), "
@@ -305,14 +302,46 @@ def main(argv=None) -> int:
         if m is None:
             print(f"| {name} | {note} | | | | | | | | |")
             continue
-        print(f"| {name} | {m['jaw_r']:.2f} | {m['worst']:.2f} | {m['lag_ms']:+d} ms | {m['pbm']:.0%} | "
-              f"{m['shut']:.0%} | {m['rest']:.0%} | {m['r_wide']:.2f} | {m['r_round']:.2f} | {note} |")
+        print(f"| {name} | {m['jaw_r']:.3f} | {m['worst']:.3f} | {m['lag_ms']:+d} ms | {m['pbm']:.1%} | "
+              f"{m['shut']:.1%} | {m['rest']:.1%} | {m['r_wide']:.2f} | {m['r_round']:.2f} | {note} |")
     print("\njaw r per voice:")
     print("| system | " + " | ".join(voices) + " |")
     print("|---|" + "---|" * len(voices))
     for name, m, _ in rows:
         if m is not None:
             print(f"| {name} | " + " | ".join(f"{m['per_voice'][v]:.2f}" for v in voices) + " |")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--peers", default=os.environ.get("FACE3D_PEERS", "/tmp/peers"),
+                    help="virtualenv holding openfacefx and pylipsync")
+    ap.add_argument("--voices", default=",".join(HELDOUT_VOICES), help="comma-separated voices (bench/_corpus.py)")
+    ap.add_argument("--no-peers", action="store_true", help="score face3d only")
+    ap.add_argument("--live", action="store_true", help="also score the streaming (microphone) path")
+    ap.add_argument("--reserved", action="store_true",
+                    help="also score the reserved voices (Flite kal, slt) in a separate table: an independent check")
+    ap.add_argument("--keep", default=None, help="keep the synthesised WAVs and peer outputs in this folder")
+    args = ap.parse_args(argv)
+
+    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="lipsync"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    voices = [v for v in args.voices.split(",") if v]
+    bad = [v for v in voices if not v.startswith(("espeak:", "flite:"))]
+    if bad or not voices:
+        print(f"lipsync: voices look like espeak:NAME[+VARIANT] or flite:NAME, got {args.voices!r}", file=sys.stderr)
+        return 2
+    if any(v in RESERVED for v in voices):
+        print(f"lipsync: {', '.join(RESERVED)} are kept for --reserved, the independent check", file=sys.stderr)
+        return 2
+    tables(voices, tmp, args)
+    if args.reserved:
+        print("\n## Independent check: reserved voices, never used for training or for choosing anything\n")
+        if shutil.which("text2wave") is None:
+            print("(Festival's text2wave is not installed: no Festival voice scored)\n")
+        sub = tmp / "reserved"
+        sub.mkdir(exist_ok=True)
+        tables(list(RESERVED_CHECK), sub, args, allow_reserved=True)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

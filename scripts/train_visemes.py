@@ -9,8 +9,9 @@ clean and once varied (vocal-tract/pitch shift by resampling, reverberation, noi
 level, band-limiting). Targets: per-phone openness, width, rounding and p/b/m closure from
 the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` computes.
 Model: each frame projected to a few numbers, those at a few past frames side by side
-into a two-layer ReLU network (see ``face3d/analysis/model.py``), fitted with Adam from
-the seed; the same seed and package versions give the same file.
+into a ReLU network (two hidden layers by default; see ``face3d/analysis/model.py``),
+fitted with Adam from the seed (pause frames weigh twice); the same seed and package
+versions give the same file.
 
     .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 4800] [--out models/visemes.npz]
 
@@ -40,8 +41,11 @@ from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
 TAPS = (0, 1, 2, 4, 7, 11, 16)
-HIDDEN = 128
+HIDDEN = (128, 64)
 PROJ = 12
+PAUSE_WEIGHT = 2.0
+VTLP = 0.13
+CLICKS = 0.0
 CACHE = Path("/tmp/face3d-lipsync-data")
 
 WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
@@ -80,9 +84,9 @@ def pick_voice(rng):
     return f"espeak:{accent}" + (f"+{variant}" if variant else "")
 
 
-def make_data(seed, utterances, cache=CACHE):
+def make_data(seed, utterances, cache=CACHE, vtlp=VTLP):
     key = hashlib.sha256(repr((seed, utterances, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS,
-                               6)).encode()).hexdigest()[:12]
+                               6) + ((vtlp,) if vtlp != 0.13 else ())).encode()).hexdigest()[:12]
     path = Path(cache) / f"train-{key}.npz"
     if path.exists():
         z = np.load(path, allow_pickle=True)
@@ -97,7 +101,7 @@ def make_data(seed, utterances, cache=CACHE):
         x, rate, ev, cmu = synthesize(voice, text, speed=speed, pitch=pitch)
         for version in range(2):
             if version:
-                y, r, evs, d = augment(x, rate, ev, rng)
+                y, r, evs, d = augment(x, rate, ev, rng, vtlp=vtlp)
             else:
                 y, r, evs, d = x * 10 ** (rng.uniform(-20, -1) / 20) / (np.abs(x).max() + 1e-9), rate, ev, "clean"
             y16 = soxr.resample(y, r, ANALYSIS_RATE) if r != ANALYSIS_RATE else y
@@ -114,6 +118,31 @@ def make_data(seed, utterances, cache=CACHE):
     np.savez(tmp, E=np.array(E, dtype=object), T=np.array(T, dtype=object), desc=np.array(D))
     os.replace(tmp, path)
     return E, T, D
+
+
+def add_clicks(E, T, seed, share=CLICKS):
+    """Put a lead-in of quiet before ``share`` of the utterances, with a click in it (a
+    2-6 frame burst of random tilt 15-45 dB below the voice's peak, decaying), and pause
+    targets: microphones click and pop before anyone speaks, and so do some synthesisers;
+    the network should learn to rest through them. Drawn from the seed."""
+    rng = np.random.default_rng(seed + 2)
+    E, T = list(E), list(T)
+    nb = len(BAND_EDGES) - 1
+    for i in range(len(E)):
+        if rng.random() >= share:
+            continue
+        e = np.asarray(E[i], np.float64)
+        L = 10 * np.log10(np.sum(10 ** (e[:, :15] / 10), axis=1))
+        n_pre, burst = int(rng.integers(15, 40)), int(rng.integers(2, 7))
+        at = int(rng.integers(1, n_pre - burst - 5))
+        pre = np.repeat(e[np.argmin(L)][None], n_pre, axis=0)
+        shape = L.max() - rng.uniform(15, 45) - 10 * np.log10(15) + rng.uniform(-1.0, 0.5) * (np.arange(nb) - 7)
+        for k in range(burst):
+            b = shape - rng.uniform(2, 8) * k
+            pre[at + k] = 10 * np.log10(10 ** (pre[at + k] / 10) + 10 ** (b / 10))
+        E[i] = np.concatenate([pre, e]).astype(np.float32)
+        T[i] = np.concatenate([np.zeros((n_pre, T[i].shape[1]), np.float32), T[i]])
+    return E, T
 
 
 def placeholder():
@@ -134,22 +163,31 @@ def tap_index(lengths):
     return np.concatenate(out)
 
 
-def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512):
-    """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; y = relu(x @ w1 + b1) @ w2 + b2."""
+def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512, pause_weight=PAUSE_WEIGHT):
+    """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; h = relu(x @ w1 + b1),
+    then relu(h @ wk + bk) for every further hidden layer; y = h @ wN + bN (linear)."""
     rng = np.random.default_rng(seed + 1)
     mu, sd = F.mean(0), F.std(0) + 1e-3
     Fs = ((F - mu) / sd).astype(np.float32)
     d, nt = F.shape[1], len(TAPS)
-    P = dict(proj=(rng.standard_normal((d, proj)) / np.sqrt(d)).astype(np.float32),
-             w1=(rng.standard_normal((proj * nt, hidden)) / np.sqrt(proj * nt)).astype(np.float32),
-             b1=np.zeros(hidden, np.float32),
-             w2=(rng.standard_normal((hidden, 4)) * 0.1).astype(np.float32), b2=np.zeros(4, np.float32))
+    sizes = [proj * nt, *hidden]
+    P = dict(proj=(rng.standard_normal((d, proj)) / np.sqrt(d)).astype(np.float32))
+    nl = len(hidden) + 1  # layers: the hidden ones and the linear output
+    for k in range(1, nl):
+        fan = sizes[k - 1]
+        gain = 1.0 if k == 1 else np.sqrt(2.0)  # ReLU inputs after the first layer
+        P[f"w{k}"] = (rng.standard_normal((fan, sizes[k])) * gain / np.sqrt(fan)).astype(np.float32)
+        P[f"b{k}"] = np.zeros(sizes[k], np.float32)
+    P[f"w{nl}"] = (rng.standard_normal((sizes[-1], 4)) * 0.1).astype(np.float32)
+    P[f"b{nl}"] = np.zeros(4, np.float32)
     m = {k: np.zeros_like(v) for k, v in P.items()}
     v2 = {k: np.zeros_like(v) for k, v in P.items()}
     b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
     Yf = Y.astype(np.float32)
     wpos = 3.0  # p/b/m frames are rare: weigh the closure's positives up
     wout = np.array([4.0, 1.0, 1.0], np.float32)  # openness (jaw) weighs most
+    # pause frames (every target 0, no closure) weigh pause_weight in the shape errors
+    wrow = np.where((Yf[:, :3] == 0).all(1) & (Yf[:, 3] == 0), np.float32(pause_weight), np.float32(1))
     n = len(Fs)
     for ep in range(epochs):
         order = rng.permutation(n)
@@ -159,21 +197,26 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
             rows = order[s : s + batch]
             fb, y = Fs[idx_all[rows]], Yf[rows]  # (B, taps, d)
             z = fb @ P["proj"]
-            x = z.reshape(len(rows), -1)
-            h = np.maximum(x @ P["w1"] + P["b1"], 0.0)
-            o = h @ P["w2"] + P["b2"]
+            acts = [z.reshape(len(rows), -1)]
+            for k in range(1, nl):
+                acts.append(np.maximum(acts[-1] @ P[f"w{k}"] + P[f"b{k}"], 0.0))
+            o = acts[-1] @ P[f"w{nl}"] + P[f"b{nl}"]
             g = np.empty_like(o)
-            g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout
+            g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout * wrow[rows, None]
             p = 1 / (1 + np.exp(-o[:, 3]))
             w = 1 + (wpos - 1) * y[:, 3]
             g[:, 3] = (p - y[:, 3]) * w
-            tot += float(np.sum(wout * (o[:, :3] - y[:, :3]) ** 2))
+            tot += float(np.sum(wout * wrow[rows, None] * (o[:, :3] - y[:, :3]) ** 2))
             tot += float(np.sum(-w * (y[:, 3] * np.log(p + 1e-7) + (1 - y[:, 3]) * np.log(1 - p + 1e-7))))
             g /= len(rows)
-            gr = dict(w2=h.T @ g, b2=g.sum(0))
-            gh = (g @ P["w2"].T) * (h > 0)
-            gr["w1"], gr["b1"] = x.T @ gh, gh.sum(0)
-            gz = (gh @ P["w1"].T).reshape(z.shape)
+            gr = {}
+            for k in range(nl, 0, -1):
+                a = acts[k - 1]
+                gr[f"w{k}"], gr[f"b{k}"] = a.T @ g, g.sum(0)
+                g = g @ P[f"w{k}"].T
+                if k > 1:
+                    g *= a > 0
+            gz = g.reshape(z.shape)
             gr["proj"] = np.einsum("btd,btk->dk", fb, gz)
             t += 1
             for k in P:
@@ -189,17 +232,31 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--utterances", type=int, default=4800, help="sentences to synthesise")
     ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--hidden", default=",".join(map(str, HIDDEN)), help="units per hidden layer, e.g. 128,64")
+    ap.add_argument("--proj", type=int, default=PROJ, help="numbers per frame after the projection")
+    ap.add_argument("--pause-weight", type=float, default=PAUSE_WEIGHT, help="weight of pause frames in the fit")
+    ap.add_argument("--vtlp", type=float, default=VTLP, help="largest vocal-tract shift (natural log)")
+    ap.add_argument("--clicks", type=float, default=CLICKS, help="share of utterances given a click before them")
     ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
     args = ap.parse_args(argv)
     t0 = time.time()
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
-    E, T, _ = make_data(args.seed, args.utterances, args.cache)
+    E, T, _ = make_data(args.seed, args.utterances, args.cache, vtlp=args.vtlp)
+    E, T = add_clicks(E, T, args.seed, args.clicks)
     ph = placeholder()
     F = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
     Y = np.concatenate(T).astype(np.float64)
     print(f"{len(E)} utterances, {len(F)} frames, {F.shape[1]} features per frame ({time.time() - t0:.0f} s)")
-    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs)
+    try:
+        hidden = tuple(int(h) for h in args.hidden.split(","))
+        assert hidden and min(hidden) >= 1 and args.proj >= 1
+    except (ValueError, AssertionError):
+        print(f"train_visemes: --hidden must be positive integers separated by commas, got {args.hidden!r}",
+              file=sys.stderr)
+        return 2
+    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj,
+                 pause_weight=args.pause_weight)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(TAPS), edges=np.array(BAND_EDGES), seed=np.array(args.seed),

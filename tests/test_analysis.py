@@ -164,14 +164,14 @@ def test_streaming_equals_offline(speech, block):
     se, sw = np.concatenate(es), np.concatenate(ws)
     assert se.shape == whole_e.shape and sw.shape == whole_w.shape
     np.testing.assert_allclose(se, whole_e, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(sw, whole_w, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(sw, whole_w, rtol=0, atol=1e-5)  # float32 network: rounding varies with block size by a few 1e-6
 
 
 def test_stream_analyzer_matches_analyze_samples(speech):
     x = speech[0][: 2 * R]
     sa = StreamAnalyzer(R)
     parts = [sa.feed(x[i : i + 441]) for i in range(0, len(x), 441)] + [sa.flush()]
-    np.testing.assert_allclose(np.concatenate(parts), analyze_samples(x, R).values, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate(parts), analyze_samples(x, R).values, atol=1e-5)
 
 
 def test_mapper_frames_in_blocks_equal_whole(speech):
@@ -179,7 +179,7 @@ def test_mapper_frames_in_blocks_equal_whole(speech):
     whole = map_energies(e)
     vm = VisemeMapper()
     parts = [vm.process(e[i : i + 7]) for i in range(0, len(e), 7)]
-    np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-5)
 
 
 # ---------------------------------------------------------------- API

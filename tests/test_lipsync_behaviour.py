@@ -113,18 +113,18 @@ def test_ee_is_wider_and_oo_is_rounder(voice):
 
 # regenerate with the snippet in the test below when the model file is refitted
 PINNED = np.array([
-    [0.21427, 0.31698, 0.15943, 0.00000],
-    [0.19803, 0.22794, 0.19507, 1.00000],
-    [0.39783, 0.18218, 0.08927, 0.03287],
-    [0.39602, 0.11173, 0.11960, 0.36788],
-    [0.22969, 0.13264, 0.19683, 0.36788],
-    [0.37366, 0.29334, 0.16411, 0.13534],
+    [0.03979, 0.36201, 0.05334, 0.00000],
+    [0.16799, 0.22243, 0.15862, 0.00000],
+    [0.21941, 0.10957, 0.14880, 0.17714],
+    [0.29811, 0.17076, 0.08110, 0.00012],
+    [0.56686, 0.29138, 0.07595, 0.36164],
+    [0.77416, 0.43362, 0.21941, 0.00064],
 ])
 
 
 def test_model_file_loads_and_output_is_pinned():
     m = load_model()
-    assert m.n_in == N_FEATURES and m.w1.shape[0] == m.proj.shape[1] * len(m.taps) and m.w2.shape[1] == 4
+    assert m.n_in == N_FEATURES and m.w1.shape[0] == m.proj.shape[1] * len(m.taps) and m.layers[-1][0].shape[1] == 4
     assert max(m.taps) <= 20  # context: at most 200 ms back
     rng = np.random.default_rng(7)
     e = np.concatenate([np.full((30, 17), -100.0), rng.uniform(-70, -10, (90, 17))]).astype(np.float32)
@@ -172,3 +172,28 @@ def test_breathy_tail_after_a_phrase_rests():
     assert sl.stop - sl.start >= 40
     assert w[sl, 0].max() <= 0.1, w[sl, 0]
     assert w[: int(t0 * FPS), 0].max() > 0.5  # it did speak
+
+
+# ---------------------------------------------------------------- voices kept apart
+
+def test_reserved_and_held_out_voices_never_train():
+    """Flite kal/slt (the independent check) are refused unless asked for, and neither they nor
+    the held-out voices are among the voices the shipped model was fitted on."""
+    from _corpus import HELDOUT_VOICES, RESERVED, TRAIN_VARIANTS, TRAIN_VOICES, synthesize
+
+    for v in RESERVED:
+        with pytest.raises(ValueError, match="reserved"):
+            synthesize(v, "Hello.")
+    fitted = {str(v) for v in np.load(ROOT / "models" / "visemes.npz")["voices"]}
+    assert fitted == set(TRAIN_VOICES)
+    heldout_accents = {v.split("+")[0] for v in HELDOUT_VOICES}
+    assert not (fitted & (set(RESERVED) | heldout_accents | set(HELDOUT_VOICES)))
+    assert not {v.split("+")[1] for v in HELDOUT_VOICES if "+" in v} & set(TRAIN_VARIANTS)
+
+
+@pytest.mark.parametrize("voices", ["flite:kal", "espeak:en-us,flite:slt", "festival:kal", ""])
+def test_lipsync_bench_refuses_reserved_or_unknown_voices(voices):
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "lipsync.py"), "--no-peers", "--voices", voices],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr

@@ -1,15 +1,17 @@
-"""The fitted viseme model: a small two-layer network in numpy, read from ``models/visemes.npz``.
+"""The fitted viseme model: a small ReLU network in numpy, read from ``models/visemes.npz``.
 
 The file is written by ``scripts/train_visemes.py`` (reproducible from its seed, on
 speech it synthesises itself; see the README). It holds the per-frame feature
 standardisation (``mu``, ``sd``), a projection of each frame to a few numbers (``proj``),
-the context ``taps`` (frames back), the weights (``w1``, ``b1``, ``w2``, ``b2``) and the
-band edges it was fitted on (checked against :data:`~face3d.analysis.bands.BAND_EDGES`).
+the context ``taps`` (frames back), the layers' weights (``w1``, ``b1``, ``w2``, ``b2``
+and, with a second hidden layer, ``w3``, ``b3``) and the band edges it was fitted on
+(checked against :data:`~face3d.analysis.bands.BAND_EDGES`).
 
 Per frame ``z[t] = ((f[t] - mu) / sd) @ proj``; then ``x[t]`` is ``z[t - k]`` for every
-tap ``k``, side by side, and ``y = max(x @ w1 + b1, 0) @ w2 + b2`` with four outputs:
-openness, width, rounding (regressions onto per-phone targets) and a closure logit
-(p/b/m). Projecting before the context keeps the work per frame small.
+tap ``k``, side by side, and ``h1 = max(x @ w1 + b1, 0)``, ``h2 = max(h1 @ w2 + b2, 0)``,
+..., the last layer linear, with four outputs: openness, width, rounding (regressions
+onto per-phone targets) and a closure logit (p/b/m). Projecting before the context keeps
+the work per frame small; inference runs in float32 (the fit does too).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from face3d.analysis.bands import BAND_EDGES
 
 MODEL_FILE = "visemes.npz"
+_ROWS = 1024
 _KEYS = ("mu", "sd", "proj", "w1", "b1", "w2", "b2", "taps", "edges")
 
 
@@ -38,29 +41,47 @@ class VisemeModel:
         # fold the standardisation into the projection: (f - mu) / sd @ P = f @ P' + c
         self.proj = proj / sd[:, None]
         self.proj_b = -(mu / sd) @ proj
-        self.w1 = np.asarray(arrays["w1"], np.float64)
-        self.b1 = np.asarray(arrays["b1"], np.float64)
-        self.w2 = np.asarray(arrays["w2"], np.float64)
-        self.b2 = np.asarray(arrays["b2"], np.float64)
+        self.layers = []
+        k = 1
+        while f"w{k}" in arrays:
+            w = np.asarray(arrays[f"w{k}"], np.float32)
+            b = np.asarray(arrays[f"b{k}"], np.float32)
+            if w.ndim != 2 or b.shape != (w.shape[1],) or (self.layers and self.layers[-1][0].shape[1] != w.shape[0]):
+                raise ValueError(f"viseme model: w{k} or b{k} has the wrong shape")
+            self.layers.append((w, b))
+            k += 1
+        self.w1 = self.layers[0][0]
         self.n_in = self.proj.shape[0]
         if self.w1.shape[0] != self.proj.shape[1] * len(self.taps):
             raise ValueError("viseme model: w1 does not match proj and taps")
+        if self.layers[-1][0].shape[1] != 4:
+            raise ValueError("viseme model: the last layer must give 4 outputs")
         self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
 
     def project(self, f: np.ndarray) -> np.ndarray:
-        """(n, D) per-frame features -> (n, K) projected frames."""
+        """(n, D) per-frame features -> (n, K) projected frames (float32)."""
         z = f @ self.proj
         z += self.proj_b
-        return z
+        return z.astype(np.float32)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """(n, K * len(taps)) frames in context -> (n, 4) outputs."""
-        h = x @ self.w1
-        h += self.b1
-        np.maximum(h, 0.0, out=h)
-        y = h @ self.w2
-        y += self.b2
-        return y
+        """(n, K * len(taps)) frames in context -> (n, 4) outputs (float32)."""
+        x = np.asarray(x, np.float32)
+        if x.shape[0] <= _ROWS:
+            return self._layers(x)
+        out = np.empty((x.shape[0], self.layers[-1][0].shape[1]), np.float32)
+        for s in range(0, x.shape[0], _ROWS):  # rows in blocks that stay in the cache
+            out[s : s + _ROWS] = self._layers(x[s : s + _ROWS])
+        return out
+
+    def _layers(self, h: np.ndarray) -> np.ndarray:
+        last = len(self.layers) - 1
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w
+            h += b
+            if i < last:
+                np.maximum(h, 0.0, out=h)
+        return h
 
 
 _CACHE: dict = {}

@@ -18,8 +18,11 @@ Trackers (all causal, so a live stream and a whole file give the same numbers):
 
 Per frame the features are the spectral shape ``s = clip(b - L, -60, 20) / 20`` (every
 band against the voice level), ``s - m``, and ``(L - V) / 20``, ``(L - F) / 30``,
-``gate``, ``loud``, ``recent``; the network sees them at the current frame and at the
-frames :attr:`~face3d.analysis.model.VisemeModel.taps` before it (context, causal).
+``gate``, ``loud``, ``recent`` and ``heard``, the most ``L`` has stood above the floor
+since the start (up to 60 dB, over 30: before a voice has been heard, a click or hum at
+the start of a file or stream is not yet known to be quiet); the network sees them at
+the current frame and at the frames :attr:`~face3d.analysis.model.VisemeModel.taps`
+before it (context, causal).
 The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py``) gives
 openness, width, rounding and a p/b/m closure logit ``c``:
 
@@ -70,13 +73,14 @@ FLOORS = (0.05, 0.0, 0.0)
 CLOSE_FROM = 0.6
 CLOSE_RANGE = 0.3
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
-_CHUNK = 64
-_LEAKY_CHUNK = 128
+_CHUNK_DECAY = 200.0  # a release chunk spans at most this many e-folds (a**-k stays far from overflow)
+_LEAKY_CHUNK = 1024
 #: Speaker mean assumed before any voice is heard (weighs as SPEAKER_PRIOR_FRAMES frames;
 #: the model was fitted with it, so change both together).
 SHAPE_PRIOR = (0.0,) * len(BANDS)
 #: Features per frame.
-N_FEATURES = 2 * len(BANDS) + 5
+N_FEATURES = 2 * len(BANDS) + 6
+HEARD_DB = 60.0
 
 
 def _clip(x):
@@ -124,7 +128,7 @@ def _release(x: np.ndarray, a: float, y0: float) -> tuple[np.ndarray, float]:
                 y = v
             out[i] = y
         return out, y
-    k = _CHUNK
+    k = int(min(1024, max(8, _CHUNK_DECAY / max(-np.log(a), 1e-9))))
     nc = -(-n // k)
     xp = np.zeros(nc * k)
     xp[:n] = x
@@ -194,6 +198,9 @@ class VisemeMapper:
         self._wv = max(1, int(round(VOICE_WINDOW_S / self.hop_s)))
         self._wr = max(1, int(round(RECENT_WINDOW_S / self.hop_s)))
         self._a = tuple(float(np.exp(-self.hop_s / r)) for r in RELEASE_S)
+        self._av = np.array(self._a)
+        self._floors = np.array(FLOORS)
+        self._prior = SPEAKER_PRIOR_FRAMES * np.asarray(SHAPE_PRIOR, np.float64)
         self._as = float(np.exp(-self.hop_s / SPEAKER_TAU_S))
         self._taps = self.model.taps
         self.reset()
@@ -204,8 +211,9 @@ class VisemeMapper:
         self._hr = np.zeros(self._wr - 1)  # last loud values (recent)
         self._acc = np.zeros(len(BANDS) + 1)  # speaker mean: leaky sums of gate * s and of gate
         self._hist = None  # last max(taps) projected frames
-        self._y = [0.0, 0.0, 0.0, 0.0]
+        self._y = np.zeros(4)  # the release followers' last values
         self._run = 0  # quiet frames in a row up to the last frame
+        self._heard = 0.0  # the most L has been above the floor so far (dB)
 
     def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance the trackers over new frames: (n, N_FEATURES) per-frame features, voiced, active.
@@ -230,7 +238,8 @@ class VisemeMapper:
         V = _sliding(zv, self._wv, np.maximum)
         self._hv = zv[zv.shape[0] - (self._wv - 1):] if self._wv > 1 else self._hv
         V = np.maximum(V, F + VOICE_MIN_SNR_DB)
-        gate = _clip((L - F - GATE_DB) / GATE_WIDTH_DB)
+        LF = L - F
+        gate = _clip((LF - GATE_DB) / GATE_WIDTH_DB)
         loud = _clip(1.0 - (V - L) / LOUD_RANGE_DB) * gate
         zr = np.concatenate([self._hr, loud])
         recent = _sliding(zr, self._wr, np.maximum)
@@ -247,15 +256,19 @@ class VisemeMapper:
         g[:, nb] = gate
         acc, self._acc = _leaky(g, self._as, self._acc)
         num = acc[:, :nb]
-        num += SPEAKER_PRIOR_FRAMES * np.asarray(SHAPE_PRIOR)
+        num += self._prior
         num /= acc[:, nb:] + SPEAKER_PRIOR_FRAMES
         np.subtract(shape, num, out=f[:, nb : 2 * nb])
         f[:, 2 * nb] = np.maximum((L - V) / 20.0, -3.0)
-        f[:, 2 * nb + 1] = np.minimum((L - F) / 30.0, 3.0)
+        f[:, 2 * nb + 1] = np.minimum(LF / 30.0, 3.0)
         f[:, 2 * nb + 2] = gate
         f[:, 2 * nb + 3] = loud
         f[:, 2 * nb + 4] = recent
-        voiced = _clip((L - F - GATE_DB) / VOICED_WIDTH_DB) * _clip((L - V + REST_DB) / REST_WIDTH_DB)
+        heard = np.maximum.accumulate(np.maximum(LF, self._heard))
+        if n:
+            self._heard = float(heard[-1])
+        f[:, 2 * nb + 5] = np.minimum(heard, HEARD_DB) / 30.0
+        voiced = _clip((LF - GATE_DB) / VOICED_WIDTH_DB) * _clip((L - V + REST_DB) / REST_WIDTH_DB)
         # a pause: QUIET_DB below the voice for longer than a stop's closure
         idx = np.arange(n)
         loud_at = np.maximum.accumulate(np.where(L >= V - QUIET_DB, idx, -1 - self._run))
@@ -282,12 +295,21 @@ class VisemeMapper:
         f, voiced, active = self.features(e)
         y = self.model.forward(self._context(self.model.project(f)))
         n = f.shape[0]
-        close = _clip((1.0 / (1.0 + np.exp(-y[:, 3])) - CLOSE_FROM) / CLOSE_RANGE) * active
+        v = np.empty((n, 4))
+        v[:, :3] = _clip((y[:, :3] - self._floors) / (1.0 - self._floors))
+        v[:, 3] = _clip((1.0 / (1.0 + np.exp(-y[:, 3].astype(np.float64))) - CLOSE_FROM) / CLOSE_RANGE) * active
+        if n <= 8:  # a few frames (live input): the release recursion on all four at once
+            ys = self._y
+            for t in range(n):
+                ys = np.maximum(v[t], self._av * ys)
+                v[t] = ys
+            self._y = ys
+        else:
+            for i in range(4):
+                v[:, i], self._y[i] = _release(v[:, i], self._a[i], float(self._y[i]))
         out = np.empty((n, 4), np.float32)
-        for i in (3, 0, 1, 2):
-            v = close if i == 3 else _clip((y[:, i] - FLOORS[i]) / (1.0 - FLOORS[i]))
-            v, self._y[i] = _release(v, self._a[i], self._y[i])
-            out[:, i] = v if i == 3 else v * voiced
+        out[:, :3] = v[:, :3] * voiced[:, None]
+        out[:, 3] = v[:, 3]
         out[:, 0] *= 1.0 - JAW_LIFT * out[:, 3]
         np.clip(out, 0.0, 1.0, out=out)
         return out
