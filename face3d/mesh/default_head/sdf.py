@@ -51,8 +51,8 @@ def _y_lip() -> float:
 
 
 #: left nostril (an opening under the nose tip, reaching up into it): centre and radii
-NOSTRIL = np.array([0.0079, -0.0190, 0.0975])
-NOSTRIL_R = np.array([0.0037, 0.0046, 0.0058])
+NOSTRIL = np.array([0.0062, -0.0188, 0.0985])
+NOSTRIL_R = np.array([0.0030, 0.0044, 0.0054])
 
 
 def nostril_depth(p):
@@ -120,10 +120,10 @@ def skin_sdf(p):
     head = _smin(head, lid, 0.0035)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
-    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0064, 0.0088)
-    nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.015, 0.020, 0.014]))
-    tip = _ell(p, np.array([0.0, -0.0115, 0.1075]), np.array([0.0105, 0.0095, 0.0105]))
-    ala = _ell(q, np.array([0.0135, -0.0165, 0.0935]), np.array([0.0082, 0.0072, 0.0085]))
+    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0055, 0.0076)
+    nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.0125, 0.020, 0.014]))
+    tip = _ell(p, np.array([0.0, -0.0125, 0.1070]), np.array([0.0090, 0.0095, 0.0100]))
+    ala = _ell(q, np.array([0.0113, -0.0165, 0.0930]), np.array([0.0063, 0.0068, 0.0078]))
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
     # nostrils: small dents under the tip
