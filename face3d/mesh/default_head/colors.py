@@ -62,7 +62,7 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # nose, where it drew a shadow band) and the
     # neck are a little darker, so the jaw line reads against the neck as it does in a photo
     if normals is not None:
-        down = smoothstep(-0.15, -0.75, normals[:, 1]) * smoothstep(-0.040, -0.060, y)
+        down = smoothstep(-0.15, -0.75, normals[:, 1]) * smoothstep(-0.060, -0.078, y)
         neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
         col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
     # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)

@@ -86,13 +86,13 @@ def skin_sdf(p):
     pf = np.stack([x / fx, y, z], axis=-1)
     face = _ell(pf, np.array([0.0, -0.016, 0.028]), np.array([0.069, 0.068, 0.064]))
     # mandible: a U narrowing to the chin
-    jx = 1.0 - 0.24 * smoothstep(-0.01, 0.085, z)
+    jx = 1.0 - 0.30 * smoothstep(-0.01, 0.085, z)
     pj = np.stack([x / jx, y, z], axis=-1)
     jaw = _ell(pj, np.array([0.0, -0.051, 0.020]), np.array([0.064, 0.036, 0.066]))
-    chin = _ell(p, np.array([0.0, -0.077, 0.074]), np.array([0.024, 0.015, 0.018]))
+    chin = _ell(p, np.array([0.0, -0.077, 0.074]), np.array([0.027, 0.015, 0.018]))
     head = _smin(cranium, face, 0.03)
     head = _smin(head, jaw, 0.02)
-    head = _smin(head, chin, 0.018)
+    head = _smin(head, chin, 0.026)
 
     # neck (elliptic cylinder, flat cut at the bottom)
     nr = neck_radius(y)
@@ -107,8 +107,8 @@ def skin_sdf(p):
     cheek = _ell(q, np.array([0.042, 0.005, 0.053]), np.array([0.022, 0.015, 0.018]))
     head = _smin(head, cheek, 0.030)
     # the soft cheek below the cheekbone (no hollow there)
-    cheek_low = _ell(q, np.array([0.036, -0.026, 0.056]), np.array([0.022, 0.020, 0.020]))
-    head = _smin(head, cheek_low, 0.022)
+    cheek_low = _ell(q, np.array([0.035, -0.026, 0.056]), np.array([0.020, 0.020, 0.020]))
+    head = _smin(head, cheek_low, 0.030)
     # temples slightly hollow
     temple = _ell(q, np.array([0.083, 0.045, 0.030]), np.array([0.016, 0.02, 0.02]))
     head = _smax(head, -temple, 0.012)
@@ -138,8 +138,8 @@ def skin_sdf(p):
     head = _smin(head, llip, 0.005)
     philtrum = _ell(p, np.array([0.0, yl + 0.014, 0.0985]), np.array([0.0035, 0.008, 0.0028]))
     head = _smax(head, -philtrum, 0.003)
-    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.0955]), np.array([0.022, 0.0045, 0.006]))
-    head = _smax(head, -sulcus, 0.006)
+    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.0945]), np.array([0.020, 0.0045, 0.0045]))
+    head = _smax(head, -sulcus, 0.008)
     return head
 
 
