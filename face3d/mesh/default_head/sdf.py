@@ -138,8 +138,8 @@ def skin_sdf(p):
     head = _smin(head, llip, 0.005)
     philtrum = _ell(p, np.array([0.0, yl + 0.014, 0.0985]), np.array([0.0035, 0.008, 0.0028]))
     head = _smax(head, -philtrum, 0.003)
-    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.0945]), np.array([0.020, 0.0045, 0.0045]))
-    head = _smax(head, -sulcus, 0.008)
+    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.0985]), np.array([0.026, 0.0050, 0.0045]))
+    head = _smax(head, -sulcus, 0.010)
     return head
 
 
