@@ -171,6 +171,27 @@ def test_lower_face_is_smooth_and_light(head):
         assert 0.002 < groove < 0.005, (x, groove)                # (first redesign: 6.0 mm)
 
 
+def test_lips_stand_out_in_profile():
+    """Lips that read in profile: on the midline both lips stand in front of the line from
+    the base of the nose to the front of the chin (upper 6.1 mm, lower 4.2 mm; the first
+    redesign's 4.4 / 2.9 looked small from the side)."""
+    from face3d.mesh.default_head.sdf import _y_lip
+
+    ys = np.arange(-0.02, -0.095, -0.0002)
+    zs = np.arange(0.13, 0.03, -0.0001)
+    pts = np.stack(np.broadcast_arrays(0.0, ys[:, None], zs[None, :]), -1)
+    z = zs[np.argmax(skin_sdf(pts) < 0, axis=1)]                   # the profile
+    yl = _y_lip()
+    sn = np.where((ys < -0.021) & (ys > yl + 0.004))[0]
+    sn = sn[np.argmin(z[sn])]                                      # the base of the nose
+    ch = np.where(ys < -0.065)[0]
+    ch = ch[np.argmax(z[ch])]                                      # the front of the chin
+    line = z[sn] + (z[ch] - z[sn]) * (ys - ys[sn]) / (ys[ch] - ys[sn])
+    upper = (z - line)[(ys > yl) & (ys < ys[sn])].max()
+    lower = (z - line)[(ys < yl) & (ys > ys[ch])].max()
+    assert upper > 0.005 and lower > 0.0035, (upper, lower)
+
+
 def test_hair_is_a_still_shell_with_a_smooth_hairline(head):
     hair = _part(head, "hair")
     assert len(hair) > 500

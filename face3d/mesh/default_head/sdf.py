@@ -132,13 +132,13 @@ def skin_sdf(p):
     head = _smin(head, nose, 0.006)
 
     # lips, philtrum and the groove above the chin
-    ulip = _ell(p, np.array([0.0, yl + 0.0048, 0.0852]), np.array([0.0245, 0.0068, 0.0125]))
-    llip = _ell(p, np.array([0.0, yl - 0.0058, 0.0832]), np.array([0.0225, 0.0078, 0.0125]))
+    ulip = _ell(p, np.array([0.0, yl + 0.0050, 0.0866]), np.array([0.0245, 0.0072, 0.0135]))
+    llip = _ell(p, np.array([0.0, yl - 0.0062, 0.0844]), np.array([0.0225, 0.0082, 0.0135]))
     head = _smin(head, ulip, 0.005)
     head = _smin(head, llip, 0.005)
     philtrum = _ell(p, np.array([0.0, yl + 0.014, 0.0985]), np.array([0.0035, 0.008, 0.0028]))
     head = _smax(head, -philtrum, 0.003)
-    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.0985]), np.array([0.026, 0.0050, 0.0045]))
+    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.1015]), np.array([0.026, 0.0050, 0.0045]))
     head = _smax(head, -sulcus, 0.010)
     return head
 
