@@ -122,7 +122,7 @@ def skin_sdf(p):
     # nose: bridge, tip, wings, with a wider base blending into the face
     bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0055, 0.0076)
     nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.0125, 0.020, 0.014]))
-    tip = _ell(p, np.array([0.0, -0.0125, 0.1070]), np.array([0.0090, 0.0095, 0.0100]))
+    tip = _ell(p, np.array([0.0, -0.0125, 0.1070]), np.array([0.0082, 0.0095, 0.0100]))
     ala = _ell(q, np.array([0.0113, -0.0165, 0.0930]), np.array([0.0063, 0.0068, 0.0078]))
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
