@@ -36,12 +36,14 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # the inner, rolled part of the lips is a touch darker
     roll = smoothstep(0.0025, 0.0, np.abs(s)) * (np.abs(u) < 1.0) * (z > 0.04)
     col = col * (1 - 0.25 * roll[:, None])
-    # nostrils
-    # nostrils: the skin inside the carved opening is dark, its rim a soft shadow
+    # nostrils: only the skin inside the carved opening is dark (no paint on the skin
+    # around it, which from the front read as a moustache-shaped smudge under the nose)
     q = np.stack([ax, y, z], -1)
     rim = norm((q - NOSTRIL) / NOSTRIL_R)
-    nos = smoothstep(1.30, 0.75, rim) * smoothstep(NOSTRIL[1] + 0.006, NOSTRIL[1] + 0.002, y)
-    col = col * (1 - 0.78 * nos[:, None])
+    nos = smoothstep(1.05, 0.85, rim) * smoothstep(NOSTRIL[1] + 0.007, NOSTRIL[1] + 0.004, y)
+    if normals is not None:                 # the walls seen from below, not from the front
+        nos = nos * smoothstep(-0.2, -0.6, normals[:, 1])
+    col = col * (1 - 0.85 * nos[:, None])
     # eyebrows: an arc above each eye, thicker near the nose
     ue = ax - EYE[0]
     centre = EYE[1] + 0.0185 + 0.0035 * (1 - ((ue - 0.003) / 0.021) ** 2) - 0.002 * smoothstep(0.01, 0.022, ue)
@@ -56,10 +58,11 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # lash line: a dark edge right at the opening
     lash = smoothstep(EYE_R + 0.0016, EYE_R + 0.0002, dq) * (z > 0.03)
     col = col * (1 - 0.55 * lash[:, None])
-    # soft occlusion: skin facing down (under the nose, lower lip, chin and jaw) and the
+    # soft occlusion: skin facing down (under the lower lip, chin and jaw; not under the
+    # nose, where it drew a shadow band) and the
     # neck are a little darker, so the jaw line reads against the neck as it does in a photo
     if normals is not None:
-        down = smoothstep(-0.15, -0.75, normals[:, 1]) * (0.2 + 0.8 * smoothstep(-0.045, -0.060, y))
+        down = smoothstep(-0.15, -0.75, normals[:, 1]) * smoothstep(-0.060, -0.078, y)
         neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
         col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
     # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)

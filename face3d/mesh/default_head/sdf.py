@@ -51,8 +51,8 @@ def _y_lip() -> float:
 
 
 #: left nostril (an opening under the nose tip, reaching up into it): centre and radii
-NOSTRIL = np.array([0.0079, -0.0190, 0.0975])
-NOSTRIL_R = np.array([0.0037, 0.0046, 0.0058])
+NOSTRIL = np.array([0.0062, -0.0188, 0.0985])
+NOSTRIL_R = np.array([0.0030, 0.0044, 0.0054])
 
 
 def nostril_depth(p):
@@ -86,13 +86,13 @@ def skin_sdf(p):
     pf = np.stack([x / fx, y, z], axis=-1)
     face = _ell(pf, np.array([0.0, -0.016, 0.028]), np.array([0.069, 0.068, 0.064]))
     # mandible: a U narrowing to the chin
-    jx = 1.0 - 0.24 * smoothstep(-0.01, 0.085, z)
+    jx = 1.0 - 0.30 * smoothstep(-0.01, 0.085, z)
     pj = np.stack([x / jx, y, z], axis=-1)
     jaw = _ell(pj, np.array([0.0, -0.051, 0.020]), np.array([0.064, 0.036, 0.066]))
-    chin = _ell(p, np.array([0.0, -0.077, 0.074]), np.array([0.024, 0.015, 0.018]))
+    chin = _ell(p, np.array([0.0, -0.077, 0.074]), np.array([0.027, 0.015, 0.018]))
     head = _smin(cranium, face, 0.03)
     head = _smin(head, jaw, 0.02)
-    head = _smin(head, chin, 0.018)
+    head = _smin(head, chin, 0.026)
 
     # neck (elliptic cylinder, flat cut at the bottom)
     nr = neck_radius(y)
@@ -107,8 +107,8 @@ def skin_sdf(p):
     cheek = _ell(q, np.array([0.042, 0.005, 0.053]), np.array([0.022, 0.015, 0.018]))
     head = _smin(head, cheek, 0.030)
     # the soft cheek below the cheekbone (no hollow there)
-    cheek_low = _ell(q, np.array([0.036, -0.026, 0.056]), np.array([0.022, 0.020, 0.020]))
-    head = _smin(head, cheek_low, 0.022)
+    cheek_low = _ell(q, np.array([0.035, -0.026, 0.056]), np.array([0.020, 0.020, 0.020]))
+    head = _smin(head, cheek_low, 0.030)
     # temples slightly hollow
     temple = _ell(q, np.array([0.083, 0.045, 0.030]), np.array([0.016, 0.02, 0.02]))
     head = _smax(head, -temple, 0.012)
@@ -120,10 +120,10 @@ def skin_sdf(p):
     head = _smin(head, lid, 0.0035)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
-    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0064, 0.0088)
-    nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.015, 0.020, 0.014]))
-    tip = _ell(p, np.array([0.0, -0.0115, 0.1075]), np.array([0.0105, 0.0095, 0.0105]))
-    ala = _ell(q, np.array([0.0135, -0.0165, 0.0935]), np.array([0.0082, 0.0072, 0.0085]))
+    bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0055, 0.0076)
+    nbase = _ell(p, np.array([0.0, -0.008, 0.088]), np.array([0.0125, 0.020, 0.014]))
+    tip = _ell(p, np.array([0.0, -0.0125, 0.1070]), np.array([0.0082, 0.0095, 0.0100]))
+    ala = _ell(q, np.array([0.0113, -0.0165, 0.0930]), np.array([0.0063, 0.0068, 0.0078]))
     nose = _smin(_smin(bridge, tip, 0.006), nbase, 0.008)
     nose = _smin(nose, ala, 0.004)
     # nostrils: small dents under the tip
@@ -132,14 +132,14 @@ def skin_sdf(p):
     head = _smin(head, nose, 0.006)
 
     # lips, philtrum and the groove above the chin
-    ulip = _ell(p, np.array([0.0, yl + 0.0048, 0.0852]), np.array([0.0245, 0.0068, 0.0125]))
-    llip = _ell(p, np.array([0.0, yl - 0.0058, 0.0832]), np.array([0.0225, 0.0078, 0.0125]))
+    ulip = _ell(p, np.array([0.0, yl + 0.0050, 0.0866]), np.array([0.0245, 0.0072, 0.0135]))
+    llip = _ell(p, np.array([0.0, yl - 0.0062, 0.0844]), np.array([0.0225, 0.0082, 0.0135]))
     head = _smin(head, ulip, 0.005)
     head = _smin(head, llip, 0.005)
     philtrum = _ell(p, np.array([0.0, yl + 0.014, 0.0985]), np.array([0.0035, 0.008, 0.0028]))
     head = _smax(head, -philtrum, 0.003)
-    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.0955]), np.array([0.022, 0.0045, 0.006]))
-    head = _smax(head, -sulcus, 0.006)
+    sulcus = _ell(p, np.array([0.0, yl - 0.0205, 0.1015]), np.array([0.026, 0.0050, 0.0045]))
+    head = _smax(head, -sulcus, 0.010)
     return head
 
 
