@@ -10,7 +10,9 @@
   width and rounding; :func:`targets` turns timed phones into per-frame curves at 100
   frames per second and the segments the scorer needs (p/b/m, vowels, pauses).
 * Augmentation (:func:`augment`): vocal-tract/pitch shift by resampling, added noise,
-  room reverberation, level and band-limiting, drawn from a seeded generator.
+  room reverberation, level and band-limiting, drawn from a seeded generator; and
+  (:func:`change_gender`, training only, needs ``praat-parselmouth``) new voices made by
+  Praat's "Change gender": formants, pitch median and pitch range moved independently.
 """
 
 from __future__ import annotations
@@ -209,3 +211,31 @@ def augment(x: np.ndarray, rate: int, events, rng: np.random.Generator, strength
         x = x + nz.astype(np.float32)
         desc.append(f"snr{snr:.0f}")
     return x.astype(np.float32), rate, events, "+".join(desc) or "clean"
+
+
+def change_gender(x: np.ndarray, rate: int, rng: np.random.Generator, formant=(0.8, 1.25),
+                  pitch=(70.0, 300.0), pitch_range=(0.5, 1.5)):
+    """Another voice from the same utterance, through Praat's "Change gender" (the
+    ``praat-parselmouth`` package, a training-only dependency): formant shift ratio drawn
+    log-uniform from ``formant``, a new pitch median log-uniform from ``pitch`` (Hz) and a
+    pitch range factor uniform from ``pitch_range``; duration factor 1, so the phone
+    timings stand. -> (samples at ``rate``, description). A clip Praat cannot analyse
+    (e.g. no voiced frame) comes back unchanged."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    fr = float(np.exp(rng.uniform(*np.log(formant))))
+    f0 = float(np.exp(rng.uniform(*np.log(pitch))))
+    pr = float(rng.uniform(*pitch_range))
+    try:
+        snd = parselmouth.Sound(np.asarray(x, np.float64), sampling_frequency=float(rate))
+        out = call(snd, "Change gender", 75, 600, fr, f0, pr, 1.0)
+        y = np.asarray(out.values[0], np.float32)
+        if out.sampling_frequency != rate:
+            import soxr
+
+            y = soxr.resample(y, out.sampling_frequency, rate).astype(np.float32)
+    except parselmouth.PraatError:
+        return np.asarray(x, np.float32), "cg-failed"
+    y = y[: len(x)] if len(y) >= len(x) else np.concatenate([y, np.zeros(len(x) - len(y), np.float32)])
+    return y, f"cg{fr:.2f}/{f0:.0f}/{pr:.1f}"

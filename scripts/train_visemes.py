@@ -6,7 +6,9 @@ Speech: random sentences (seeded), each spoken by a random training voice of
 held-out accents, variants and voice the benchmark scores, never Festival or Flite
 ``kal``/``slt``), at random rates and pitches, each once
 clean and once varied (vocal-tract/pitch shift by resampling, reverberation, noise,
-level, band-limiting). Targets: per-phone openness, width, rounding and p/b/m closure from
+level, band-limiting; with ``--gender S``, a share S of the varied copies first gets a
+new voice from Praat's "Change gender": formants, pitch median and range; needs the
+``train`` extra, ``praat-parselmouth``). Targets: per-phone openness, width, rounding and p/b/m closure from
 the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` computes.
 Model: each frame projected to a few numbers, those at a few past frames side by side
 into a ReLU network (two hidden layers by default; see ``face3d/analysis/model.py``),
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
 
-from _corpus import TRAIN_ACCENTS, TRAIN_FLITE, TRAIN_VARIANTS, augment, synthesize, targets  # noqa: E402
+from _corpus import TRAIN_ACCENTS, TRAIN_FLITE, TRAIN_VARIANTS, augment, change_gender, synthesize, targets  # noqa: E402
 from face3d.analysis.bands import ANALYSIS_RATE, BAND_EDGES, band_energies  # noqa: E402
 from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
@@ -46,6 +48,7 @@ PROJ = 12
 PAUSE_WEIGHT = 2.0
 VTLP = 0.13
 CLICKS = 0.0
+GENDER = 0.0
 CACHE = Path("/tmp/face3d-lipsync-data")
 
 WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
@@ -84,9 +87,10 @@ def pick_voice(rng):
     return f"espeak:{accent}" + (f"+{variant}" if variant else "")
 
 
-def make_data(seed, utterances, cache=CACHE, vtlp=VTLP):
+def make_data(seed, utterances, cache=CACHE, vtlp=VTLP, gender=GENDER):
     key = hashlib.sha256(repr((seed, utterances, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS,
-                               6) + ((vtlp,) if vtlp != 0.13 else ())).encode()).hexdigest()[:12]
+                               6) + ((vtlp,) if vtlp != 0.13 else ())
+                              + (("gender", gender) if gender else ())).encode()).hexdigest()[:12]
     path = Path(cache) / f"train-{key}.npz"
     if path.exists():
         z = np.load(path, allow_pickle=True)
@@ -94,6 +98,7 @@ def make_data(seed, utterances, cache=CACHE, vtlp=VTLP):
     import soxr
 
     rng = np.random.default_rng(seed)
+    grng = np.random.default_rng(seed + 3)  # its own stream: the rest of the data stay as without it
     E, T, D = [], [], []
     for i, text in enumerate(sentences(rng, utterances)):
         voice = pick_voice(rng)
@@ -101,7 +106,12 @@ def make_data(seed, utterances, cache=CACHE, vtlp=VTLP):
         x, rate, ev, cmu = synthesize(voice, text, speed=speed, pitch=pitch)
         for version in range(2):
             if version:
-                y, r, evs, d = augment(x, rate, ev, rng, vtlp=vtlp)
+                xv, dg = x, ""
+                if gender and grng.random() < gender:
+                    xv, dg = change_gender(x, rate, grng)
+                    dg += "+"
+                y, r, evs, d = augment(xv, rate, ev, rng, vtlp=vtlp)
+                d = dg + d
             else:
                 y, r, evs, d = x * 10 ** (rng.uniform(-20, -1) / 20) / (np.abs(x).max() + 1e-9), rate, ev, "clean"
             y16 = soxr.resample(y, r, ANALYSIS_RATE) if r != ANALYSIS_RATE else y
@@ -237,12 +247,35 @@ def main(argv=None) -> int:
     ap.add_argument("--pause-weight", type=float, default=PAUSE_WEIGHT, help="weight of pause frames in the fit")
     ap.add_argument("--vtlp", type=float, default=VTLP, help="largest vocal-tract shift (natural log)")
     ap.add_argument("--clicks", type=float, default=CLICKS, help="share of utterances given a click before them")
+    ap.add_argument("--gender", type=float, default=GENDER,
+                    help="share of the varied copies given a new voice by Praat's Change gender (needs the train extra)")
+    ap.add_argument("--leave-out", default="", help="comma-separated training voices to leave out of the fit "
+                    "(e.g. flite:awb, to check generalisation to a synthesiser not in the fit)")
     ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
     args = ap.parse_args(argv)
     t0 = time.time()
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
-    E, T, _ = make_data(args.seed, args.utterances, args.cache, vtlp=args.vtlp)
+    if not 0 <= args.gender <= 1:
+        print(f"train_visemes: --gender must be a share from 0 to 1, got {args.gender}", file=sys.stderr)
+        return 2
+    if args.gender:
+        try:
+            import parselmouth  # noqa: F401
+        except ImportError:
+            print("train_visemes: --gender needs praat-parselmouth (pip install -e '.[train]')", file=sys.stderr)
+            return 2
+    voices = [f"espeak:{a}" for a in TRAIN_ACCENTS] + [f"flite:{v}" for v in TRAIN_FLITE]
+    left = [v for v in args.leave_out.split(",") if v]
+    if any(v not in voices for v in left):
+        print(f"train_visemes: --leave-out takes voices from {', '.join(voices)}, got {args.leave_out!r}",
+              file=sys.stderr)
+        return 2
+    E, T, D = make_data(args.seed, args.utterances, args.cache, vtlp=args.vtlp, gender=args.gender)
+    if left:  # a description starts with the voice, e.g. "espeak:en-gb+m3 vtlp1.05"
+        keep = [i for i, d in enumerate(D) if d.split(" ")[0].split("+")[0] not in left]
+        E, T = [E[i] for i in keep], [T[i] for i in keep]
+        voices = [v for v in voices if v not in left]
     E, T = add_clicks(E, T, args.seed, args.clicks)
     ph = placeholder()
     F = np.concatenate([VisemeMapper(model=ph).features(e)[0] for e in E])
@@ -260,7 +293,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(TAPS), edges=np.array(BAND_EDGES), seed=np.array(args.seed),
-             voices=np.array([f"espeak:{a}" for a in TRAIN_ACCENTS] + [f"flite:{v}" for v in TRAIN_FLITE]))
+             voices=np.array(voices))
     os.replace(tmp, out)
     print(f"wrote {out} ({out.stat().st_size // 1024} KiB) in {time.time() - t0:.0f} s")
     return 0

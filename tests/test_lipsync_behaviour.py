@@ -150,6 +150,74 @@ def test_training_is_reproducible(tmp_path):
     assert load_model(tmp_path / "m0.npz").n_in == outs[0]["proj"].shape[0]
 
 
+def _train(tmp_path, *args):
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "train_visemes.py"), "--utterances", "6",
+                           "--epochs", "1", "--cache", str(tmp_path / "c"), *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_training_gender_and_leave_out(tmp_path):
+    """--gender 1 gives every varied copy a Praat "Change gender" voice (when
+    praat-parselmouth is installed); --leave-out drops a voice's utterances from the fit and
+    from the voices the model lists; bad values are one-line errors."""
+    need_espeak()
+    try:
+        import parselmouth  # noqa: F401
+        gender = ["--gender", "1"]
+    except ImportError:
+        gender = []
+    r = _train(tmp_path, *gender, "--out", str(tmp_path / "all.npz"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    (cache,) = (tmp_path / "c").glob("train-*.npz")
+    desc = [str(d) for d in np.load(cache, allow_pickle=True)["desc"]]
+    if gender:
+        assert all(d.split(" ")[1].startswith("cg") for d in desc[1::2]), desc
+        assert not any("cg" in d for d in desc[0::2]), desc
+    voice = desc[0].split(" ")[0].split("+")[0]  # e.g. espeak:en-gb
+    r2 = _train(tmp_path, *gender, "--leave-out", voice, "--out", str(tmp_path / "less.npz"))
+    assert r2.returncode == 0, r2.stderr[-2000:]
+    n_all, n_less = (int(x.stdout.split(" utterances,")[0].split()[-1]) for x in (r, r2))
+    n_voice = sum(d.split(" ")[0].split("+")[0] == voice for d in desc)
+    assert n_voice > 0 and n_less == n_all - n_voice
+    listed = {str(v) for v in np.load(tmp_path / "less.npz")["voices"]}
+    assert voice not in listed and len(listed) == len(np.load(tmp_path / "all.npz")["voices"]) - 1
+    for bad in (["--leave-out", "flite:kal"], ["--gender", "1.5"]):
+        r3 = _train(tmp_path, *bad, "--out", str(tmp_path / "x.npz"))
+        assert r3.returncode == 2 and r3.stderr.count("\n") == 1 and "Traceback" not in r3.stderr, r3.stderr
+
+
+def test_change_gender_keeps_timing_and_moves_formants():
+    """Praat's Change gender (training augmentation) keeps the length and the timing of the
+    utterance and moves the spectrum up for a formant ratio above 1, down below 1."""
+    pytest.importorskip("parselmouth")
+    from _corpus import change_gender
+
+    x, rate, _ = speak_timed("Father saw a large dark barn, please keep it.")
+    hop = rate // 100
+
+    def env(z):
+        n = len(z) // hop
+        return 10 * np.log10(np.mean(z[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-10)
+
+    def centroid(z):
+        s = np.abs(np.fft.rfft(z)) ** 2
+        f = np.fft.rfftfreq(len(z), 1 / rate)
+        keep = f < 5000
+        return float(np.sum(f[keep] * s[keep]) / np.sum(s[keep]))
+
+    cents = []
+    for ratio in (0.8, 1.25):
+        y, d = change_gender(x, rate, np.random.default_rng(0), formant=(ratio, ratio), pitch=(120, 120))
+        assert len(y) == len(x) and d.startswith(f"cg{ratio:.2f}/120"), d
+        a, b = env(x), env(y)
+        lags = range(-5, 6)
+        cs = [np.corrcoef(a[10:-10], np.roll(b, k)[10:-10])[0, 1] for k in lags]
+        assert list(lags)[int(np.argmax(cs))] == 0 and max(cs) > 0.8, cs
+        cents.append(centroid(y))
+    c0 = centroid(x)
+    assert cents[0] < 0.95 * c0 < 0.95 * 0.95 * cents[1], (cents, c0)
+
+
 def test_breathy_tail_after_a_phrase_rests():
     """A quiet hiss after a phrase (about 33 dB below the voice, far above the silence
     before it) is a pause: the jaw rests once it has lasted longer than a stop's closure."""
