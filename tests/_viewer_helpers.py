@@ -143,11 +143,13 @@ def xvfb_display(size="1280x800x24"):
 
 def start_xvfb(size="1280x800x24"):
     """Start Xvfb on a display it picks itself (-displayfd: no race with other X servers);
-    returns (display, process)."""
+    returns (display, process). ``-noreset``: by default an X server resets when its last
+    client disconnects (each xdotool call is one), and a client that connects during the
+    reset is dropped before it is answered: a viewer started then saw "cannot connect"."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
     r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", size, "-nolisten", "tcp"],
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", size, "-nolisten", "tcp", "-noreset"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(w,))
     os.close(w)
     text = b""
