@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
-from face3d.mesh.jaw import geometric_jaw_weights, inside_mouth, jaw_weights
+from face3d.mesh.jaw import geometric_jaw_weights, inside_mouth, jaw_weights, mouth_cavity
 from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips, shade_cavity
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.synth import synthesise
@@ -49,7 +49,7 @@ def match_scale(mesh: RigMesh, synth: dict, marks: dict, missing: list) -> float
 
 def _shade_own_mouth(mesh: RigMesh, marks: dict, info: dict) -> RigMesh:
     """The inside of a mouth the head opens with its own jawOpen, shaded as a cavity."""
-    inside, depth = inside_mouth(mesh.positions, mesh.faces, marks, with_depth=True)
+    inside, depth = mouth_cavity(mesh.positions, mesh.faces, marks)
     info["mouth_inside_vertices"] = int(inside.sum())
     return shade_cavity(mesh, inside, depth, marks["mouth_width"])
 

@@ -9,11 +9,10 @@ spherical piece per eye) has the cap that looks forward painted as an iris with 
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from face3d.mesh.geometry import components, edge_list
+from face3d.mesh.names import name_has_word
 
 EYE_WORDS = ("sclera", "eyeball")
 IRIS_COLOR = (0.30, 0.22, 0.16)
@@ -23,8 +22,7 @@ IRIS_DEG, PUPIL_DEG = 30.0, 13.0
 
 
 def is_eyeball(name: str) -> bool:
-    key = re.sub(r"[^a-z]", "", str(name).lower())
-    return any(w in key for w in EYE_WORDS)
+    return name_has_word(name, EYE_WORDS)
 
 
 def paint_irises(positions: np.ndarray, faces: np.ndarray, face_group, groups, colors):

@@ -62,12 +62,17 @@ def mouth_zone(p: np.ndarray, marks: dict) -> np.ndarray:
     return (r < 1.0) & (p[:, 2] > m[2] - 0.7 * mw)
 
 
-def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict, with_depth: bool = False):
+def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict) -> np.ndarray:
     """(V,) bool: the inside of the mouth (inner lips, mouth bag, teeth, tongue): vertices
     hidden behind the face's front surface around the mouth, joined to the mouth through
     other hidden vertices (so the inside of the nostrils, seen at rest, is not part of it).
-    Seen only when the mouth opens. ``with_depth``: also (V,) how far each vertex lies
-    behind that front surface (0 outside the mouth's box)."""
+    Seen only when the mouth opens."""
+    return mouth_cavity(p, faces, marks)[0]
+
+
+def mouth_cavity(p: np.ndarray, faces: np.ndarray, marks: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, depth): :func:`inside_mouth`, and (V,) how far each vertex lies behind the
+    front surface around the mouth (0 outside the mouth's box)."""
     from face3d.mesh.geometry import components
     from face3d.mesh.normalize import surface_samples
 
@@ -78,9 +83,8 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict, with_depth: bool
     f = np.asarray(faces, np.int64)
     c = p[f].mean(1)
     near = (c[:, 0] > x0 - 0.1 * mw) & (c[:, 0] < x1 + 0.1 * mw) & (c[:, 1] > y0 - 0.1 * mw) & (c[:, 1] < y1 + 0.1 * mw)
-    none = np.zeros(len(p), bool)
     if not box.any() or not near.any():
-        return (none, np.zeros(len(p))) if with_depth else none
+        return np.zeros(len(p), bool), np.zeros(len(p))
     # A dense depth map of the front surface (only the triangles around the mouth are
     # sampled, so every cell is covered).
     pts = surface_samples(p, f[near], 80000, seed=2)
@@ -99,7 +103,7 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict, with_depth: bool
     # Keep the hidden parts that reach the mouth itself.
     idx = np.flatnonzero(hidden)
     if not len(idx):
-        return (hidden, depth) if with_depth else hidden
+        return hidden, depth
     local = np.full(len(p), -1)
     local[idx] = np.arange(len(idx))
     e = edge_list(local[f])
@@ -110,7 +114,7 @@ def inside_mouth(p: np.ndarray, faces: np.ndarray, marks: dict, with_depth: bool
     keep = np.isin(labels, np.unique(labels[seed]))
     out = np.zeros(len(p), bool)
     out[idx[keep]] = True
-    return (out, depth) if with_depth else out
+    return out, depth
 
 
 def relax_on_mesh(w0: np.ndarray, faces: np.ndarray, free: np.ndarray, weld=None,

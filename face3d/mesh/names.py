@@ -68,6 +68,13 @@ ALL_SHAPES = SHAPES + FACE_SHAPES
 _PREFIXES = ("fclmth", "viseme", "vrcv", "mth", "v")
 
 
+def name_has_word(name, words) -> bool:
+    """Whether a material / object name contains one of ``words`` (lower-case letters),
+    ignoring case, digits and punctuation: 'M_EyeLashes' has 'lash'."""
+    key = re.sub(r"[^a-z]", "", str(name).lower())
+    return any(w in key for w in words)
+
+
 def normalise_name(name: str) -> str:
     """'blendShape1.mouthStretch_L' -> 'mouthstretchl'; 'viseme_aa' -> 'aa'; 'Fcl_MTH_A' -> 'a'."""
     n = str(name).split(".")[-1] if "." in str(name) and not str(name).startswith("vrc.") else str(name)

@@ -11,10 +11,9 @@ name and left out; the load info names them (``info['hidden_surfaces']``).
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
+from face3d.mesh.names import name_has_word
 from face3d.mesh.raw import RawMesh
 
 #: Words in a material / object name that mark a see-through helper surface.
@@ -26,8 +25,7 @@ MAX_HIDDEN_SHARE = 0.2
 
 
 def is_overlay(name: str) -> bool:
-    key = re.sub(r"[^a-z]", "", str(name).lower())
-    return any(w in key for w in OVERLAY_WORDS)
+    return name_has_word(name, OVERLAY_WORDS)
 
 
 def hide_overlays(raw: RawMesh) -> list[str]:
