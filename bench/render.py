@@ -10,7 +10,6 @@ pass alone through transform feedback (no rasterisation).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path

@@ -193,6 +193,7 @@ def test_export_csv_round_trip_with_the_new_columns(wav, tmp_path):
     assert r2.returncode == 0, r2.stderr
     assert (tmp_path / "d.csv").read_text() != out.read_text()
     r3 = run_cli("export", wav, "-o", tmp_path / "e.csv", "--seed", "3")
+    assert r3.returncode == 0, r3.stderr
     assert (tmp_path / "e.csv").read_text() == out.read_text()
 
 

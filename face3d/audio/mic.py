@@ -15,8 +15,6 @@ import queue
 import threading
 import time
 
-import numpy as np
-
 from face3d.errors import DeviceError
 
 
