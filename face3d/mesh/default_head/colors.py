@@ -11,7 +11,7 @@ from face3d.mesh.default_head.sdf import NOSTRIL, NOSTRIL_R
 from face3d.mesh.default_head.layout import BROW, EYE, EYE_R, HAIR, LIP, SKIN, norm, smoothstep
 
 
-def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
+def skin_colors(p, phi, th, phi_lip, theta_c, normals):
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     ax = np.abs(x)
     col = np.tile(SKIN, (len(p), 1))
@@ -41,8 +41,7 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     q = np.stack([ax, y, z], -1)
     rim = norm((q - NOSTRIL) / NOSTRIL_R)
     nos = smoothstep(1.05, 0.85, rim) * smoothstep(NOSTRIL[1] + 0.007, NOSTRIL[1] + 0.004, y)
-    if normals is not None:                 # the walls seen from below, not from the front
-        nos = nos * smoothstep(-0.2, -0.6, normals[:, 1])
+    nos = nos * smoothstep(-0.2, -0.6, normals[:, 1])   # the walls seen from below, not from the front
     col = col * (1 - 0.85 * nos[:, None])
     # eyebrows: an arc above each eye, thicker near the nose
     ue = ax - EYE[0]
@@ -61,10 +60,9 @@ def skin_colors(p, phi, th, phi_lip, theta_c, normals=None):
     # soft occlusion: skin facing down (under the lower lip, chin and jaw; not under the
     # nose, where it drew a shadow band) and the
     # neck are a little darker, so the jaw line reads against the neck as it does in a photo
-    if normals is not None:
-        down = smoothstep(-0.15, -0.75, normals[:, 1]) * smoothstep(-0.060, -0.078, y)
-        neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
-        col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
+    down = smoothstep(-0.15, -0.75, normals[:, 1]) * smoothstep(-0.060, -0.078, y)
+    neck = smoothstep(-0.085, -0.12, y) * (1 - 0.5 * smoothstep(0.0, 0.05, z))
+    col = col * (1 - 0.22 * down - 0.10 * neck)[:, None]
     # short hair painted on the cranium above a hairline (front, temples, sideburns, nape)
     hair = hair_amount(p)
     col = col * (1 - hair[:, None]) + HAIR * hair[:, None]
