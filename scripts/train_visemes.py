@@ -89,7 +89,7 @@ def pick_voice(rng):
 
 def make_data(seed, utterances, cache=CACHE, vtlp=VTLP, gender=GENDER):
     key = hashlib.sha256(repr((seed, utterances, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS,
-                               6) + ((vtlp,) if vtlp != 0.13 else ())
+                               6) + ((vtlp,) if vtlp != VTLP else ())
                               + (("gender", gender) if gender else ())).encode()).hexdigest()[:12]
     path = Path(cache) / f"train-{key}.npz"
     if path.exists():
