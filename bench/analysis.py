@@ -4,7 +4,8 @@ Offline: ``band_energies`` + ``map_energies`` on 10 minutes of 16 kHz speech-lik
 (espeak-ng sentences repeated, with pauses), in-process, best of several runs, and the
 same including the file read + soxr resampling of a 22.05 kHz WAV (``analyze(path)``).
 Streaming: one 160-sample block at a time through ``BandAnalyzer.feed`` and
-``VisemeMapper.process`` (what a live microphone does), median and 99th percentile.
+``VisemeMapper(live=True).process`` (what a live microphone does: the live model, 10 ms
+of look-ahead), median and 99th percentile.
 Peers (in their own virtualenv, default /tmp/peers) are timed in the same run on the
 same audio, in their own process: openfacefx's audio-only energy mode
 (``generate_from_energy``) and pylipsync's ``extract_phoneme_segments``; the ratio
@@ -123,7 +124,7 @@ def main(argv=None) -> int:
         tp, _ = best_of(lambda: prosody(x16))
         ta, _ = best_of(lambda: alive_curves(pr), n=3)
         tfull, tfull_med = best_of(lambda: track_from_samples(x16, alive=True), n=3)
-        an = StreamAnalyzer(alive=True)
+        an = StreamAnalyzer(alive=True, live=True)
         nfull = min(len(x16) // 160, 60 * 100)
         for i in range(100):
             an.feed(x16[i * 160 : (i + 1) * 160])
@@ -135,7 +136,7 @@ def main(argv=None) -> int:
             full_costs[i - 100] = time.perf_counter() - t0
 
         # streaming: 10 ms blocks (after a warm-up second)
-        ba, vm = BandAnalyzer(), VisemeMapper()
+        ba, vm = BandAnalyzer(), VisemeMapper(live=True)
         hop = ba.hop
         nblk = min(len(x16) // hop, 60 * 100)
         for i in range(100):

@@ -109,7 +109,7 @@ def run_face3d_live(paths):
     out = []
     for p in paths:
         x, rate = sf.read(str(p), dtype="float32")
-        sa = StreamAnalyzer(rate)
+        sa = StreamAnalyzer(rate, live=True)
         hop = rate // 100
         parts = [sa.feed(x[i : i + hop]) for i in range(0, len(x), hop)] + [sa.flush()]
         out.append(_fit(np.concatenate(parts).astype(np.float64), _n_frames(p)))

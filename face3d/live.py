@@ -14,8 +14,9 @@ Delay from sound entering the input callback to the weights that show it (see
 * block: ``BLOCK_S`` = 5 ms of samples are gathered before PortAudio calls the callback
   (at whatever rate the device was opened: 80 frames at 16 kHz, 240 at 48 kHz);
 * analysis: a 25 ms Hann window every 10 ms hop; a frame comes out the moment its window
-  is complete, so a sound onset shows within the first frame whose window covers it, and
-  reaches half of its full weight about 10 ms after it starts;
+  is complete, and its weights one frame later, once the live viseme model has seen the
+  frame after it (10 ms of look-ahead): a sound onset reaches half of its full weight
+  about 20 ms after the callback that carries it;
 * smoothing: instant attack (the release only smooths decays), so it adds no onset delay;
 * processing: tens of microseconds a block on the worker thread.
 
@@ -36,6 +37,7 @@ from collections import deque
 import numpy as np
 
 from face3d.analysis import ALIVE_NAMES, HOP_S, NAMES, StreamAnalyzer
+from face3d.analysis.model import load_model
 from face3d.analysis.bands import WIN_S
 from face3d.errors import DeviceError
 
@@ -43,7 +45,7 @@ BLOCK_S = 0.005
 RATE = 16000
 #: Measured by :func:`measure_step_delay` (and checked by the tests): from the callback that
 #: delivers a sound onset to the weight frame that reaches half of its response.
-ANALYSIS_DELAY_MS = 10.0
+ANALYSIS_DELAY_MS = 20.0
 #: How long :meth:`LiveSource.close` waits for the worker to analyse what is left.
 CLOSE_TIMEOUT_S = 10.0
 
@@ -54,6 +56,7 @@ def latency_budget(block_s: float = BLOCK_S) -> dict:
         "block_ms": block_s * 1000.0,
         "window_half_ms": WIN_S * 500.0,
         "hop_ms": HOP_S * 1000.0,
+        "lookahead_ms": load_model(live=True).lookahead * HOP_S * 1000.0,
         "smoothing_attack_ms": 0.0,
     }
 
@@ -68,7 +71,7 @@ def measure_step_delay(block: int = int(RATE * BLOCK_S), rate: int = RATE, seed:
     t = np.arange(int(0.6 * rate)) / rate
     vowel = sum(np.sin(2 * np.pi * f * t) * a for f, a in ((140, 0.3), (700, 0.5), (1200, 0.3), (2500, 0.1)))
     x = np.concatenate([rng.normal(0, 1e-4, n_pre), 0.3 * vowel]).astype(np.float32)
-    an = StreamAnalyzer(rate)
+    an = StreamAnalyzer(rate, live=True)
     jaw = []                # (sample index at the end of the block, jawOpen of the newest frame)
     last = 0.0
     proc = []
@@ -148,7 +151,7 @@ class LiveSource:
     def start(self) -> "LiveSource":
         self.mic.start()
         try:
-            self._an = StreamAnalyzer(self.mic.rate, alive=self.alive, seed=self.seed)
+            self._an = StreamAnalyzer(self.mic.rate, alive=self.alive, seed=self.seed, live=True)
         except BaseException:
             self.mic.stop()
             raise

@@ -10,12 +10,12 @@ level, band-limiting; with ``--gender S``, a share S of the varied copies first 
 new voice from Praat's "Change gender": formants, pitch median and range; needs the
 ``train`` extra, ``praat-parselmouth``). Targets: per-phone openness, width, rounding and p/b/m closure from
 the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` computes.
-Model: each frame projected to a few numbers, those at a few past frames side by side
-into a ReLU network (two hidden layers by default; see ``face3d/analysis/model.py``),
+Model: each frame projected to a few numbers, those at a few frames around it (up to
+160 ms back and 100 ms ahead; with ``--live``, 10 ms ahead) side by side into a ReLU network (two hidden layers by default; see ``face3d/analysis/model.py``),
 fitted with Adam from the seed (pause frames weigh twice); the same seed and package
 versions give the same file.
 
-    .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 4800] [--out models/visemes.npz]
+    .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 4800] [--live] [--out FILE]
 
 Synthesised data are cached under /tmp/face3d-lipsync-data (never committed).
 """
@@ -42,7 +42,10 @@ from face3d.analysis.bands import ANALYSIS_RATE, BAND_EDGES, band_energies  # no
 from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
-TAPS = (0, 1, 2, 4, 7, 11, 16)
+#: Context frames (back; negative: ahead) of the file-mode model (100 ms of look-ahead) and
+#: of the live model (10 ms, inside the microphone's 30 ms delay budget).
+TAPS = (-10, -7, -4, -2, -1, 0, 1, 2, 4, 7, 11, 16)
+LIVE_TAPS = (-1, 0, 1, 2, 4, 7, 11, 16)
 HIDDEN = (128, 64)
 PROJ = 12
 PAUSE_WEIGHT = 2.0
@@ -157,29 +160,31 @@ def add_clicks(E, T, seed, share=CLICKS):
 
 def placeholder():
     d = N_FEATURES
-    return VisemeModel(dict(mu=np.zeros(d), sd=np.ones(d), proj=np.zeros((d, 1)), w1=np.zeros((len(TAPS), 1)),
-                            b1=np.zeros(1), w2=np.zeros((1, 4)), b2=np.zeros(4), taps=np.array(TAPS),
+    return VisemeModel(dict(mu=np.zeros(d), sd=np.ones(d), proj=np.zeros((d, 1)), w1=np.zeros((1, 1)),
+                            b1=np.zeros(1), w2=np.zeros((1, 4)), b2=np.zeros(4), taps=np.array([0]),
                             edges=np.array(BAND_EDGES)))
 
 
-def tap_index(lengths):
-    """(N, len(TAPS)) row of each frame's tap frames, clamped at its utterance's first frame
-    (the mapper fills the history before the first frame with the first frame)."""
+def tap_index(lengths, taps=TAPS):
+    """(N, len(taps)) row of each frame's tap frames, clamped to its utterance (the mapper
+    repeats the first frame before the start and the last one past the end)."""
     out, o = [], 0
     for n in lengths:
         j = np.arange(n)
-        out.append(np.stack([o + np.maximum(j - t, 0) for t in TAPS], axis=1))
+        out.append(np.stack([o + np.clip(j - t, 0, n - 1) for t in taps], axis=1))
         o += n
     return np.concatenate(out)
 
 
-def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512, pause_weight=PAUSE_WEIGHT):
+def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512, pause_weight=PAUSE_WEIGHT,
+        dropout=0.0):
     """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; h = relu(x @ w1 + b1),
-    then relu(h @ wk + bk) for every further hidden layer; y = h @ wN + bN (linear)."""
+    then relu(h @ wk + bk) for every further hidden layer; y = h @ wN + bN (linear).
+    ``dropout``: the share of hidden units dropped at random in each step of the fit."""
     rng = np.random.default_rng(seed + 1)
     mu, sd = F.mean(0), F.std(0) + 1e-3
     Fs = ((F - mu) / sd).astype(np.float32)
-    d, nt = F.shape[1], len(TAPS)
+    d, nt = F.shape[1], idx_all.shape[1]
     sizes = [proj * nt, *hidden]
     P = dict(proj=(rng.standard_normal((d, proj)) / np.sqrt(d)).astype(np.float32))
     nl = len(hidden) + 1  # layers: the hidden ones and the linear output
@@ -208,8 +213,13 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
             fb, y = Fs[idx_all[rows]], Yf[rows]  # (B, taps, d)
             z = fb @ P["proj"]
             acts = [z.reshape(len(rows), -1)]
+            masks = []
             for k in range(1, nl):
-                acts.append(np.maximum(acts[-1] @ P[f"w{k}"] + P[f"b{k}"], 0.0))
+                h = np.maximum(acts[-1] @ P[f"w{k}"] + P[f"b{k}"], 0.0)
+                if dropout:
+                    masks.append((rng.random(h.shape) >= dropout).astype(np.float32) / np.float32(1 - dropout))
+                    h *= masks[-1]
+                acts.append(h)
             o = acts[-1] @ P[f"w{nl}"] + P[f"b{nl}"]
             g = np.empty_like(o)
             g[:, :3] = 2 * (o[:, :3] - y[:, :3]) * wout * wrow[rows, None]
@@ -226,6 +236,8 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
                 g = g @ P[f"w{k}"].T
                 if k > 1:
                     g *= a > 0
+                    if dropout:
+                        g *= masks[k - 2]
             gz = g.reshape(z.shape)
             gr["proj"] = np.einsum("btd,btk->dk", fb, gz)
             t += 1
@@ -251,7 +263,10 @@ def main(argv=None) -> int:
                     help="share of the varied copies given a new voice by Praat's Change gender (needs the train extra)")
     ap.add_argument("--leave-out", default="", help="comma-separated training voices to leave out of the fit "
                     "(e.g. flite:awb, to check generalisation to a synthesiser not in the fit)")
-    ap.add_argument("--out", default=str(ROOT / "models" / "visemes.npz"))
+    ap.add_argument("--live", action="store_true",
+                    help="fit the live model (10 ms of look-ahead; default out models/visemes_live.npz)")
+    ap.add_argument("--out", default=None, help="where to write the model (default models/visemes.npz, "
+                    "or models/visemes_live.npz with --live)")
     ap.add_argument("--cache", default=str(CACHE), help="where synthesised training data are kept")
     args = ap.parse_args(argv)
     t0 = time.time()
@@ -288,11 +303,12 @@ def main(argv=None) -> int:
         print(f"train_visemes: --hidden must be positive integers separated by commas, got {args.hidden!r}",
               file=sys.stderr)
         return 2
-    params = fit(F, tap_index([len(e) for e in E]), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj,
+    taps = LIVE_TAPS if args.live else TAPS
+    params = fit(F, tap_index([len(e) for e in E], taps), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj,
                  pause_weight=args.pause_weight)
-    out = Path(args.out)
+    out = Path(args.out or ROOT / "models" / ("visemes_live.npz" if args.live else "visemes.npz"))
     tmp = out.with_suffix(".tmp.npz")
-    np.savez(tmp, **params, taps=np.array(TAPS), edges=np.array(BAND_EDGES), seed=np.array(args.seed),
+    np.savez(tmp, **params, taps=np.array(taps), edges=np.array(BAND_EDGES), seed=np.array(args.seed),
              voices=np.array(voices))
     os.replace(tmp, out)
     print(f"wrote {out} ({out.stat().st_size // 1024} KiB) in {time.time() - t0:.0f} s")

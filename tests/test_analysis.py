@@ -144,12 +144,13 @@ def test_sample_rates_give_consistent_curves(speech, tmp_path, file_rate):
 
 # ---------------------------------------------------------------- streaming == offline
 
+@pytest.mark.parametrize("live", [False, True], ids=["file-model", "live-model"])
 @pytest.mark.parametrize("block", [1, 37, 160, 1000, 4096, "random"])
-def test_streaming_equals_offline(speech, block):
+def test_streaming_equals_offline(speech, block, live):
     x = speech[0][: 3 * R]
     whole_e = band_energies(x, rate=R)
-    whole_w = map_energies(whole_e)
-    ba, vm = BandAnalyzer(R), VisemeMapper()
+    whole_w = map_energies(whole_e, live=live)
+    ba, vm = BandAnalyzer(R), VisemeMapper(live=live)
     rng = np.random.default_rng(5)
     es, ws, i = [], [], 0
     while i < len(x):
@@ -161,6 +162,7 @@ def test_streaming_equals_offline(speech, block):
     e = ba.flush()
     es.append(e)
     ws.append(vm.process(e))
+    ws.append(vm.flush())
     se, sw = np.concatenate(es), np.concatenate(ws)
     assert se.shape == whole_e.shape and sw.shape == whole_w.shape
     np.testing.assert_allclose(se, whole_e, rtol=0, atol=1e-6)
@@ -172,14 +174,39 @@ def test_stream_analyzer_matches_analyze_samples(speech):
     sa = StreamAnalyzer(R)
     parts = [sa.feed(x[i : i + 441]) for i in range(0, len(x), 441)] + [sa.flush()]
     np.testing.assert_allclose(np.concatenate(parts), analyze_samples(x, R).values, atol=1e-5)
+    live = StreamAnalyzer(R, live=True)
+    parts = [live.feed(x[i : i + 441]) for i in range(0, len(x), 441)] + [live.flush()]
+    np.testing.assert_allclose(np.concatenate(parts), map_energies(band_energies(x, rate=R), live=True), atol=1e-5)
 
 
-def test_mapper_frames_in_blocks_equal_whole(speech):
+@pytest.mark.parametrize("live", [False, True], ids=["file-model", "live-model"])
+def test_mapper_frames_in_blocks_equal_whole(speech, live):
     e = band_energies(speech[0], rate=R)
-    whole = map_energies(e)
-    vm = VisemeMapper()
-    parts = [vm.process(e[i : i + 7]) for i in range(0, len(e), 7)]
+    whole = map_energies(e, live=live)
+    vm = VisemeMapper(live=live)
+    ahead = vm.model.lookahead
+    assert ahead == (1 if live else 10)  # 10 ms for a microphone, 100 ms for a file
+    parts = []
+    for i in range(0, len(e), 7):
+        parts.append(vm.process(e[i : i + 7]))
+        # a frame's weights wait for the frames of its look-ahead, and no longer
+        assert sum(len(p) for p in parts) == max(0, min(i + 7, len(e)) - ahead)
+    parts.append(vm.flush())
+    assert len(parts[-1]) == ahead and len(vm.flush()) == 0
     np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-5)
+
+
+def test_the_file_model_uses_what_comes_next(speech):
+    """Anticipation: with the look-ahead, the weights of a frame depend on the frames after
+    it (the file model sees 100 ms ahead, the live one 10 ms), never on the ones past that."""
+    e = band_energies(speech[0], rate=R)[:300]
+    for live, ahead in ((False, 10), (True, 1)):
+        base = map_energies(e, live=live)
+        changed = e.copy()
+        changed[200:] += 30.0 * np.sin(np.arange(17))  # a different sound from frame 200 on
+        w = map_energies(changed, live=live)
+        assert np.abs(w[200 - ahead : 200] - base[200 - ahead : 200]).max() > 1e-3, live
+        np.testing.assert_array_equal(w[: 200 - ahead], base[: 200 - ahead])
 
 
 # ---------------------------------------------------------------- API

@@ -19,7 +19,7 @@ from face3d.analysis.visemes import N_FEATURES, VisemeMapper
 sys.path.insert(0, str(ROOT / "bench"))
 
 FPS = 100
-VOICES = ["en-us", "en-gb-x-rp+f3"]
+VOICES = ["en-us", "en-gb-x-rp+f3", "en-gb-x-rp+f2"]
 
 
 def speak_timed(text, voice="en-us", speed=150):
@@ -111,28 +111,48 @@ def test_ee_is_wider_and_oo_is_rounder(voice):
 
 # ---------------------------------------------------------------- the model file
 
-# regenerate with the snippet in the test below when the model file is refitted
-PINNED = np.array([
-    [0.03979, 0.36201, 0.05334, 0.00000],
-    [0.16799, 0.22243, 0.15862, 0.00000],
-    [0.21941, 0.10957, 0.14880, 0.17714],
-    [0.29811, 0.17076, 0.08110, 0.00012],
-    [0.56686, 0.29138, 0.07595, 0.36164],
-    [0.77416, 0.43362, 0.21941, 0.00064],
-])
+# regenerate with ``print(np.array2string(_pinned_rows(live), precision=5, separator=", "))``
+# when a model file is refitted
+PINNED = {
+    False: np.array([
+        [0.18035, 0.09644, 0.03856, 0.00000],
+        [0.48770, 0.21006, 0.47019, 0.00000],
+        [0.24587, 0.12514, 0.11392, 0.04979],
+        [0.39765, 0.45472, 0.03705, 0.00000],
+        [0.07950, 0.07855, 0.12945, 1.00000],
+        [0.41136, 0.18259, 0.21437, 0.00248],
+    ]),
+    True: np.array([
+        [0.30625, 0.30401, 0.00091, 0.00000],
+        [0.38216, 0.08022, 0.12076, 0.01627],
+        [0.39310, 0.09749, 0.86568, 0.13534],
+        [0.30671, 0.08554, 0.38584, 0.00001],
+        [0.07983, 0.06730, 0.09130, 1.00000],
+        [0.42204, 0.14460, 0.17631, 0.03110],
+    ]),
+}
 
 
-def test_model_file_loads_and_output_is_pinned():
-    m = load_model()
-    assert m.n_in == N_FEATURES and m.w1.shape[0] == m.proj.shape[1] * len(m.taps) and m.layers[-1][0].shape[1] == 4
-    assert max(m.taps) <= 20  # context: at most 200 ms back
+def _pinned_rows(live):
     rng = np.random.default_rng(7)
     e = np.concatenate([np.full((30, 17), -100.0), rng.uniform(-70, -10, (90, 17))]).astype(np.float32)
-    w = VisemeMapper().process(e)
-    assert w.shape == (120, 4) and w.dtype == np.float32
-    assert np.all(w[:30] == 0.0)  # digital silence
-    got = w[30::15].astype(np.float64)
-    np.testing.assert_allclose(got, PINNED, atol=1e-4)
+    vm = VisemeMapper(live=live)
+    w = vm.process(e)
+    ahead = vm.model.lookahead
+    assert w.shape == (120 - ahead, 4) and w.dtype == np.float32  # the last frames wait for their look-ahead
+    w = np.concatenate([w, vm.flush()])
+    assert w.shape == (120, 4)
+    assert np.all(w[:30 - ahead] == 0.0)  # digital silence
+    return w[30::15].astype(np.float64)
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["file-model", "live-model"])
+def test_model_file_loads_and_output_is_pinned(live):
+    m = load_model(live=live)
+    assert m.n_in == N_FEATURES and m.w1.shape[0] == m.proj.shape[1] * len(m.taps) and m.layers[-1][0].shape[1] == 4
+    assert max(m.taps) <= 20  # context: at most 200 ms back
+    assert m.lookahead == (1 if live else 10)  # 10 ms ahead for a microphone, 100 ms for a file
+    np.testing.assert_allclose(_pinned_rows(live), PINNED[live], atol=1e-4)
 
 
 def test_training_is_reproducible(tmp_path):
@@ -148,6 +168,15 @@ def test_training_is_reproducible(tmp_path):
     for k in ("proj", "w1", "b1", "w2", "b2", "mu", "sd"):
         np.testing.assert_array_equal(outs[0][k], outs[1][k])
     assert load_model(tmp_path / "m0.npz").n_in == outs[0]["proj"].shape[0]
+    assert load_model(tmp_path / "m0.npz").lookahead == 10
+
+
+def test_training_the_live_model(tmp_path):
+    """--live fits the model with 10 ms of look-ahead (written to --out here)."""
+    r = _train(tmp_path, "--live", "--out", str(tmp_path / "live.npz"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = load_model(tmp_path / "live.npz")
+    assert m.lookahead == 1 and m.history == 16
 
 
 def _train(tmp_path, *args):
@@ -252,10 +281,11 @@ def test_reserved_and_held_out_voices_never_train():
     for v in RESERVED:
         with pytest.raises(ValueError, match="reserved"):
             synthesize(v, "Hello.")
-    fitted = {str(v) for v in np.load(ROOT / "models" / "visemes.npz")["voices"]}
-    assert fitted == set(TRAIN_VOICES)
-    heldout_accents = {v.split("+")[0] for v in HELDOUT_VOICES}
-    assert not (fitted & (set(RESERVED) | heldout_accents | set(HELDOUT_VOICES)))
+    for name in ("visemes.npz", "visemes_live.npz"):
+        fitted = {str(v) for v in np.load(ROOT / "models" / name)["voices"]}
+        assert fitted == set(TRAIN_VOICES), name
+        heldout_accents = {v.split("+")[0] for v in HELDOUT_VOICES}
+        assert not (fitted & (set(RESERVED) | heldout_accents | set(HELDOUT_VOICES))), name
     assert not {v.split("+")[1] for v in HELDOUT_VOICES if "+" in v} & set(TRAIN_VARIANTS)
 
 

@@ -53,14 +53,16 @@ class StreamAnalyzer:
     Blocks may be any size; all feeds plus :meth:`flush` equal :func:`track_from_samples`
     on the whole signal (at the analysis rate). Other input rates are resampled with a
     streaming soxr resampler (then the numbers match only to resampler accuracy).
-    ``alive``: rows carry the :data:`ALIVE_NAMES` columns too, (n, 14).
+    ``alive``: rows carry the :data:`ALIVE_NAMES` columns too, (n, 14). ``live``: use the
+    live viseme model (10 ms of look-ahead instead of 100 ms: a frame's weights come one
+    frame later instead of ten; the whole-signal equal is then ``map_energies(e, live=True)``).
     """
 
-    def __init__(self, rate: int = ANALYSIS_RATE, alive: bool = False, seed: int = 0):
+    def __init__(self, rate: int = ANALYSIS_RATE, alive: bool = False, seed: int = 0, live: bool = False):
         self.rate = int(rate)
         self.names = NAMES + (ALIVE_NAMES if alive else ())
         self._bands = BandAnalyzer(ANALYSIS_RATE)
-        self._map = VisemeMapper()
+        self._map = VisemeMapper(live=live)
         self._pros = ProsodyTracker(ANALYSIS_RATE) if alive else None
         self._alive = AliveGenerator(seed) if alive else None
         self._mouth = np.zeros((0, len(NAMES)), np.float32)    # mouth rows waiting for their prosody
@@ -97,6 +99,9 @@ class StreamAnalyzer:
         e = self._bands.feed(x)
         e = np.concatenate([e, self._bands.flush()]) if e.size else self._bands.flush()
         w = self._map.process(e)
+        rest = self._map.flush()
+        if len(rest):
+            w = np.concatenate([w, rest])
         if self._pros is not None:
             total = self.frames + len(self._mouth) + w.shape[0]
             w = self._join(w, self._pros.flush(total))

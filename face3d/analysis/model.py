@@ -3,12 +3,14 @@
 The file is written by ``scripts/train_visemes.py`` (reproducible from its seed, on
 speech it synthesises itself; see the README). It holds the per-frame feature
 standardisation (``mu``, ``sd``), a projection of each frame to a few numbers (``proj``),
-the context ``taps`` (frames back), the layers' weights (``w1``, ``b1``, ``w2``, ``b2``
+the context ``taps`` (frames back; a negative tap is a frame ahead, a look-ahead), the
+layers' weights (``w1``, ``b1``, ``w2``, ``b2``
 and, with a second hidden layer, ``w3``, ``b3``) and the band edges it was fitted on
 (checked against :data:`~face3d.analysis.bands.BAND_EDGES`).
 
 Per frame ``z[t] = ((f[t] - mu) / sd) @ proj``; then ``x[t]`` is ``z[t - k]`` for every
-tap ``k``, side by side, and ``h1 = max(x @ w1 + b1, 0)``, ``h2 = max(h1 @ w2 + b2, 0)``,
+tap ``k``, side by side (frames before the first repeat the first, frames past the last
+repeat the last), and ``h1 = max(x @ w1 + b1, 0)``, ``h2 = max(h1 @ w2 + b2, 0)``,
 ..., the last layer linear, with four outputs: openness, width, rounding (regressions
 onto per-phone targets) and a closure logit (p/b/m). Projecting before the context keeps
 the work per frame small; inference runs in float32 (the fit does too).
@@ -20,7 +22,10 @@ import numpy as np
 
 from face3d.analysis.bands import BAND_EDGES
 
+#: File mode: 100 ms of look-ahead (the whole signal is there).
 MODEL_FILE = "visemes.npz"
+#: Live input (microphone, stdin): 10 ms of look-ahead, inside the 30 ms delay budget.
+LIVE_MODEL_FILE = "visemes_live.npz"
 _ROWS = 1024
 _KEYS = ("mu", "sd", "proj", "w1", "b1", "w2", "b2", "taps", "edges")
 
@@ -35,6 +40,9 @@ class VisemeModel:
         if tuple(np.asarray(arrays["edges"], float)) != tuple(BAND_EDGES):
             raise ValueError("viseme model was fitted on other band edges; rerun scripts/train_visemes.py")
         self.taps = tuple(int(t) for t in np.asarray(arrays["taps"]).ravel())
+        #: frames of look-ahead (the newest frame's output waits for this many more) and history
+        self.lookahead = max(0, -min(self.taps))
+        self.history = max(0, max(self.taps))
         mu = np.asarray(arrays["mu"], np.float64)
         sd = np.asarray(arrays["sd"], np.float64)
         proj = np.asarray(arrays["proj"], np.float64)
@@ -87,13 +95,15 @@ class VisemeModel:
 _CACHE: dict = {}
 
 
-def load_model(path=None) -> VisemeModel:
-    """The shipped model (cached), or the one in ``path`` (for the training script)."""
+def load_model(path=None, live: bool = False) -> VisemeModel:
+    """A shipped model (cached): the file-mode one, or with ``live`` the one for live input
+    (short look-ahead); or the one in ``path`` (for the training script)."""
     if path is None:
-        if "default" not in _CACHE:
+        name = LIVE_MODEL_FILE if live else MODEL_FILE
+        if name not in _CACHE:
             from face3d.assets import model_path
 
-            _CACHE["default"] = load_model(model_path(MODEL_FILE))
-        return _CACHE["default"]
+            _CACHE[name] = load_model(model_path(name))
+        return _CACHE[name]
     with np.load(path) as z:
         return VisemeModel({k: z[k] for k in z.files})

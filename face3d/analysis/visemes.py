@@ -22,17 +22,22 @@ band against the voice level), ``s - m``, and ``(L - V) / 20``, ``(L - F) / 30``
 since the start (up to 60 dB, over 30: before a voice has been heard, a click or hum at
 the start of a file or stream is not yet known to be quiet); the network sees them at
 the current frame and at the frames :attr:`~face3d.analysis.model.VisemeModel.taps`
-before it (context, causal).
+around it: up to 160 ms back and, with look-ahead, ahead: the file-mode model sees 100 ms
+ahead (it knows what comes next: the lips anticipate a p, the jaw a vowel; a silence that
+goes on is a pause, one that ends in a burst a stop), the live model 10 ms (one frame of
+delay inside the microphone's 30 ms budget). So a frame's weights come out once the frames
+of its look-ahead have arrived; :meth:`VisemeMapper.flush` gives the last ones at the end.
 The network (:mod:`face3d.analysis.model`, fitted by ``scripts/train_visemes.py``) gives
 openness, width, rounding and a p/b/m closure logit ``c``:
 
-* **jawOpen** ``= clip((y - 0.05) / 0.95) * voiced`` (the network's hedges below 0.05
-  are rest), **mouthWide**, **mouthPucker** ``= clip(y) * voiced``, with
-  ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)`` (a steeper gate): at rest
-  in silence, noise and a pause's breath or hum; also at rest once the sound has stayed
-  30 dB or more below the voice for longer than a stop's closure (from 40 ms on, fully
-  after 60 ms: a breathy tail after a phrase). The jaw also rises with the lips'
-  closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does for p, b, m;
+* **jawOpen**, **mouthWide**, **mouthPucker** ``= clip((y - 0.05) / 0.95) * voiced``
+  (the network's hedges below 0.05 are rest), with ``voiced``
+  falling to 0 once the sound has been quiet (30 dB or more below the voice, or within
+  6 dB of the floor) for longer than a stop's closure (from 40 ms on, fully after 60 ms):
+  at rest in silence, steady noise, a pause's breath or hum and a breathy tail after a
+  phrase, while the closure of a t or k keeps the jaw where the network puts it. The jaw
+  also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does
+  for p, b, m;
 * **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
   on p, b and m, during speech or just after it (never in steady noise or a long pause).
 
@@ -46,7 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from face3d.analysis.bands import BANDS, HOP_S, VOICE_BANDS
+from face3d.analysis.bands import BANDS, FLOOR_DB, HOP_S, VOICE_BANDS
 from face3d.analysis.model import VisemeModel, load_model
 from face3d.track import MOUTH_NAMES
 
@@ -62,14 +67,11 @@ GATE_DB = 6.0
 GATE_WIDTH_DB = 10.0
 VOICE_MIN_SNR_DB = 25.0
 LOUD_RANGE_DB = 20.0
-REST_DB = 40.0
-REST_WIDTH_DB = 10.0
-VOICED_WIDTH_DB = 4.0
 QUIET_DB = 30.0
 QUIET_FRAMES = 3
 QUIET_RAMP = 3
 JAW_LIFT = 0.5
-FLOORS = (0.05, 0.0, 0.0)
+FLOORS = (0.05, 0.05, 0.05)
 CLOSE_FROM = 0.6
 CLOSE_RANGE = 0.3
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
@@ -81,6 +83,8 @@ SHAPE_PRIOR = (0.0,) * len(BANDS)
 #: Features per frame.
 N_FEATURES = 2 * len(BANDS) + 6
 HEARD_DB = 60.0
+#: The voice level of digital silence (every voice band at the analysis floor), and a hair above.
+_SILENT_L = FLOOR_DB + 10.0 * np.log10(VOICE_BANDS) + 0.01
 
 
 def _clip(x):
@@ -191,9 +195,9 @@ class VisemeMapper:
 
     names = NAMES
 
-    def __init__(self, hop_s: float = HOP_S, model: VisemeModel | None = None):
+    def __init__(self, hop_s: float = HOP_S, model: VisemeModel | None = None, live: bool = False):
         self.hop_s = float(hop_s)
-        self.model = model if model is not None else load_model()
+        self.model = model if model is not None else load_model(live=live)
         self._wf = max(1, int(round(FLOOR_WINDOW_S / self.hop_s)))
         self._wv = max(1, int(round(VOICE_WINDOW_S / self.hop_s)))
         self._wr = max(1, int(round(RECENT_WINDOW_S / self.hop_s)))
@@ -210,7 +214,10 @@ class VisemeMapper:
         self._hv = np.full(self._wv - 1, -np.inf)  # last L values (voice)
         self._hr = np.zeros(self._wr - 1)  # last loud values (recent)
         self._acc = np.zeros(len(BANDS) + 1)  # speaker mean: leaky sums of gate * s and of gate
-        self._hist = None  # last max(taps) projected frames
+        self._hist = None  # the projected frames the next ones need: history, then those waiting
+        self._pending = 0  # frames seen whose weights wait for their look-ahead
+        self._wait_v = np.zeros(0)  # their voiced and active values
+        self._wait_a = np.zeros(0)
         self._y = np.zeros(4)  # the release followers' last values
         self._run = 0  # quiet frames in a row up to the last frame
         self._heard = 0.0  # the most L has been above the floor so far (dB)
@@ -218,13 +225,11 @@ class VisemeMapper:
     def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance the trackers over new frames: (n, N_FEATURES) per-frame features, voiced, active.
 
-        ``voiced = clip((L - F - 6) / 4) * clip((L - V + 40) / 10)``: 0 in silence, steady
-        noise and sound more than 40 dB below the voice's peaks (a pause's breath and hum),
-        where the mouth rests; it opens over 4 dB (the gate over 10), so that a file that
-        starts with speech (the floor not yet seen) is not held shut. It also falls to 0
-        once ``L`` has stayed ``QUIET_DB`` below ``V`` for more than ``QUIET_FRAMES`` frames
-        (a pause, not a stop's closure). ``active = max(gate,
-        recent)``: speech now or within 150 ms."""
+        ``voiced``: 1 while there is sound, falling to 0 once the sound has been quiet
+        (``QUIET_DB`` or more below the voice, or within ``GATE_DB`` of the noise floor) for
+        more than ``QUIET_FRAMES`` frames in a row: a pause, silence or steady noise, not a
+        stop's closure, and from the first frame in a stream that starts in digital silence.
+        ``active = max(gate, recent)``: speech now or within 150 ms."""
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim != 2 or e.shape[1] != len(BANDS):
             raise ValueError(f"energies must be (frames, {len(BANDS)}), got {e.shape}")
@@ -268,33 +273,67 @@ class VisemeMapper:
         if n:
             self._heard = float(heard[-1])
         f[:, 2 * nb + 5] = np.minimum(heard, HEARD_DB) / 30.0
-        voiced = _clip((LF - GATE_DB) / VOICED_WIDTH_DB) * _clip((L - V + REST_DB) / REST_WIDTH_DB)
-        # a pause: QUIET_DB below the voice for longer than a stop's closure
+        # a pause: quiet (QUIET_DB below the voice, or within GATE_DB of the floor) for
+        # longer than a stop's closure
         idx = np.arange(n)
-        loud_at = np.maximum.accumulate(np.where(L >= V - QUIET_DB, idx, -1 - self._run))
+        loud_at = np.maximum.accumulate(np.where((L >= V - QUIET_DB) & (LF >= GATE_DB), idx, -1 - self._run))
         run = idx - loud_at
         if n:
             self._run = int(run[-1])
-        voiced *= 1.0 - _clip((run - QUIET_FRAMES) / QUIET_RAMP)
+        voiced = 1.0 - _clip((run - QUIET_FRAMES) / QUIET_RAMP)
+        # a stream that starts in digital silence rests from its first frame
+        voiced[(L <= _SILENT_L) & (heard < GATE_DB)] = 0.0
         return f, voiced, np.maximum(gate, recent)
 
-    def _context(self, z: np.ndarray) -> np.ndarray:
-        """(n, K) projected frames -> (n, K * len(taps)): each frame with the ones ``taps`` back."""
-        n = z.shape[0]
-        back = max(self._taps)
+    def _context(self, z: np.ndarray, final: bool = False) -> np.ndarray:
+        """New projected frames (n, K) -> the context rows (m, K * len(taps)) of the frames
+        whose look-ahead is now complete (all but the last ``lookahead`` seen; with ``final``,
+        every frame not yet given, the frames past the end repeating the last one)."""
+        back, ahead = self.model.history, self.model.lookahead
         if self._hist is None:  # before the first frame: as if it had always been there
+            if not len(z):
+                return np.zeros((0, len(self._taps) * self.model.proj.shape[1]), np.float32)
             self._hist = np.repeat(z[:1], back, axis=0)
         zz = np.concatenate([self._hist, z])
-        self._hist = zz[zz.shape[0] - back:]
-        return np.concatenate([zz[back - t : back - t + n] for t in self._taps], axis=1)
+        avail = zz.shape[0] - back  # frames not yet given
+        if final:
+            m = avail
+            zz = np.concatenate([zz, np.repeat(zz[-1:], ahead, axis=0)])
+        else:
+            m = max(0, avail - ahead)
+        self._pending = avail - m
+        keep = zz.shape[0] - (ahead if final else 0) - back - self._pending
+        self._hist = zz[keep: zz.shape[0] - (ahead if final else 0)]
+        return np.concatenate([zz[back - t : back - t + m] for t in self._taps], axis=1)
 
     def process(self, energies) -> np.ndarray:
+        """New band-energy frames -> the weights of the frames now complete: with a model
+        that looks ahead, the newest ``lookahead`` frames wait for the frames after them
+        (:meth:`flush` gives them at the end)."""
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim == 2 and e.shape[0] == 0:
             return np.zeros((0, 4), np.float32)
         f, voiced, active = self.features(e)
-        y = self.model.forward(self._context(self.model.project(f)))
-        n = f.shape[0]
+        return self._weights(self._context(self.model.project(f)), voiced, active)
+
+    def flush(self) -> np.ndarray:
+        """The weights of the frames still waiting for their look-ahead (the end of the
+        signal: the frames past it count as the last one)."""
+        if self._hist is None or not self._pending:
+            return np.zeros((0, 4), np.float32)
+        k = self.model.proj.shape[1]
+        return self._weights(self._context(np.zeros((0, k), np.float32), final=True), np.zeros(0), np.zeros(0))
+
+    def _weights(self, x: np.ndarray, voiced: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """Context rows of the next frames -> their weights (network, release, gates)."""
+        voiced = np.concatenate([self._wait_v, voiced])
+        active = np.concatenate([self._wait_a, active])
+        n = x.shape[0]
+        self._wait_v, self._wait_a = voiced[n:], active[n:]
+        voiced, active = voiced[:n], active[:n]
+        if n == 0:
+            return np.zeros((0, 4), np.float32)
+        y = self.model.forward(x)
         v = np.empty((n, 4))
         v[:, :3] = _clip((y[:, :3] - self._floors) / (1.0 - self._floors))
         v[:, 3] = _clip((1.0 / (1.0 + np.exp(-y[:, 3].astype(np.float64))) - CLOSE_FROM) / CLOSE_RANGE) * active
@@ -315,6 +354,10 @@ class VisemeMapper:
         return out
 
 
-def map_energies(energies) -> np.ndarray:
-    """Whole-signal mapping: (T, B) band energies in dB -> (T, 4) float32 weights."""
-    return VisemeMapper().process(energies)
+def map_energies(energies, live: bool = False) -> np.ndarray:
+    """Whole-signal mapping: (T, B) band energies in dB -> (T, 4) float32 weights
+    (``live``: with the live model, as the microphone path gives them)."""
+    m = VisemeMapper(live=live)
+    w = m.process(energies)
+    rest = m.flush()
+    return np.concatenate([w, rest]) if len(rest) else w
