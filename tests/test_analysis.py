@@ -222,6 +222,14 @@ def test_analyze_api(speech):
     np.testing.assert_allclose(tr2.values, tr.values, atol=1e-5)
     stereo = np.stack([x, x], axis=1)
     np.testing.assert_allclose(face3d.analyze(stereo, rate=rate).values, tr.values, atol=1e-5)
+    # live=True: what the microphone path gives (the live model), not the file model
+    from face3d.audio.files import resample
+
+    lv = face3d.analyze(x, rate=rate, fps=None, live=True)
+    np.testing.assert_allclose(lv.values, map_energies(band_energies(resample(x, rate, R), rate=R), live=True), atol=1e-5)
+    assert np.abs(lv.values - face3d.analyze(x, rate=rate, fps=None).values).max() > 0.05
+    np.testing.assert_allclose(face3d.analyze(str(path), fps=60, live=True).values, lv.resample(60).values[: len(tr)],
+                               atol=1e-3)
     with pytest.raises(UsageError):
         face3d.analyze(x)
     with pytest.raises(AudioError):

@@ -29,15 +29,16 @@ __all__ = [
 ]
 
 
-def track_from_samples(x, alive: bool = False, seed: int = 0) -> WeightTrack:
+def track_from_samples(x, alive: bool = False, seed: int = 0, live: bool = False) -> WeightTrack:
     """Mono float samples at :data:`ANALYSIS_RATE` -> the 100 Hz weight track.
 
     The samples must already be checked (finite, non-empty) and resampled; reading and
     resampling are :mod:`face3d.pipeline`'s job. ``alive``: add the :data:`ALIVE_NAMES`
     columns (blinks, brows, gaze and head angles; ``seed`` picks their random choices).
+    ``live``: the live viseme model (10 ms of look-ahead) instead of the file model.
     """
     x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
-    w = map_energies(band_energies(x, rate=ANALYSIS_RATE))
+    w = map_energies(band_energies(x, rate=ANALYSIS_RATE), live=live)
     names = NAMES
     if alive:
         a = AliveGenerator(seed).process(prosody(x, ANALYSIS_RATE, n_frames=w.shape[0]))
