@@ -296,14 +296,12 @@ class VisemeMapper:
             self._hist = np.repeat(z[:1], back, axis=0)
         zz = np.concatenate([self._hist, z])
         avail = zz.shape[0] - back  # frames not yet given
-        if final:
-            m = avail
-            zz = np.concatenate([zz, np.repeat(zz[-1:], ahead, axis=0)])
-        else:
-            m = max(0, avail - ahead)
+        m = avail if final else max(0, avail - ahead)
         self._pending = avail - m
-        keep = zz.shape[0] - (ahead if final else 0) - back - self._pending
-        self._hist = zz[keep: zz.shape[0] - (ahead if final else 0)]
+        # what the next call needs: the history of the first frame still waiting, and those waiting
+        self._hist = zz[zz.shape[0] - back - self._pending:]
+        if final:
+            zz = np.concatenate([zz, np.repeat(zz[-1:], ahead, axis=0)])
         return np.concatenate([zz[back - t : back - t + m] for t in self._taps], axis=1)
 
     def process(self, energies) -> np.ndarray:
