@@ -15,7 +15,7 @@ Model: each frame projected to a few numbers, those at a few frames around it (u
 fitted with Adam from the seed (pause frames weigh twice); the same seed and package
 versions give the same file.
 
-    .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 4800] [--live] [--out FILE]
+    .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 9600] [--live] [--out FILE]
 
 Synthesised data are cached under /tmp/face3d-lipsync-data (never committed).
 """
@@ -252,7 +252,7 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--utterances", type=int, default=4800, help="sentences to synthesise")
+    ap.add_argument("--utterances", type=int, default=9600, help="sentences to synthesise")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--hidden", default=",".join(map(str, HIDDEN)), help="units per hidden layer, e.g. 128,64")
     ap.add_argument("--proj", type=int, default=PROJ, help="numbers per frame after the projection")

@@ -38,8 +38,11 @@ openness, width, rounding and a p/b/m closure logit ``c``:
   phrase, while the closure of a t or k keeps the jaw where the network puts it. The jaw
   also rises with the lips' closure (``jawOpen *= 1 - 0.5 * mouthClose``), as it does
   for p, b, m;
-* **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent)``: the lips press
-  on p, b and m, during speech or just after it (never in steady noise or a long pause).
+* **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent) * after``: the
+  lips press on p, b and m, during speech or just after it (never in steady noise or a
+  long pause); ``after`` rises from 0 to 1 between 60 and 90 ms after a pause of more
+  than 150 ms (or the start): after a pause the lips are already together at rest, and the onset of a vowel
+  there must not read as a closure.
 
 Smoothing: each network output goes through an instant-attack, exponential-release
 follower, ``y[t] = max(x[t], a * y[t-1])`` with a release time constant of 20 ms (10 ms
@@ -73,6 +76,9 @@ QUIET_RAMP = 3
 JAW_LIFT = 0.5
 FLOORS = (0.05, 0.05, 0.05)
 CLOSE_FROM = 0.6
+CLOSE_AFTER_PAUSE = 6
+#: Quiet frames in a row that make a pause for the lips (longer than any stop's closure).
+PAUSE_FRAMES = 15
 CLOSE_RANGE = 0.3
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
 _CHUNK_DECAY = 200.0  # a release chunk spans at most this many e-folds (a**-k stays far from overflow)
@@ -220,6 +226,7 @@ class VisemeMapper:
         self._wait_a = np.zeros(0)
         self._y = np.zeros(4)  # the release followers' last values
         self._run = 0  # quiet frames in a row up to the last frame
+        self._since = 0  # frames since the last pause frame (the start counts as one)
         self._heard = 0.0  # the most L has been above the floor so far (dB)
 
     def features(self, energies) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -229,7 +236,9 @@ class VisemeMapper:
         (``QUIET_DB`` or more below the voice, or within ``GATE_DB`` of the noise floor) for
         more than ``QUIET_FRAMES`` frames in a row: a pause, silence or steady noise, not a
         stop's closure, and from the first frame in a stream that starts in digital silence.
-        ``active = max(gate, recent)``: speech now or within 150 ms."""
+        ``active = max(gate, recent) * after``: speech now or within 150 ms, and more than
+        ``CLOSE_AFTER_PAUSE`` frames (fully ``QUIET_RAMP`` more) since a pause (over
+        ``PAUSE_FRAMES`` quiet frames) or the start."""
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim != 2 or e.shape[1] != len(BANDS):
             raise ValueError(f"energies must be (frames, {len(BANDS)}), got {e.shape}")
@@ -283,7 +292,16 @@ class VisemeMapper:
         voiced = 1.0 - _clip((run - QUIET_FRAMES) / QUIET_RAMP)
         # a stream that starts in digital silence rests from its first frame
         voiced[(L <= _SILENT_L) & (heard < GATE_DB)] = 0.0
-        return f, voiced, np.maximum(gate, recent)
+        # frames since the last frame of a pause (quiet for more than PAUSE_FRAMES frames: longer
+        # than a stop's closure; the start of the stream counts as one):
+        # after a pause the lips are already together at rest, so they do not press again
+        # until the sound has gone on a while (an "ah" after a pause never closes them)
+        paused_at = np.maximum.accumulate(np.where(run > PAUSE_FRAMES, idx, -1 - self._since))
+        since = idx - paused_at
+        if n:
+            self._since = int(since[-1])
+        after = _clip((since - CLOSE_AFTER_PAUSE) / QUIET_RAMP)
+        return f, voiced, np.maximum(gate, recent) * after
 
     def _context(self, z: np.ndarray, final: bool = False) -> np.ndarray:
         """New projected frames (n, K) -> the context rows (m, K * len(taps)) of the frames
