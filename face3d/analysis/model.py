@@ -18,6 +18,8 @@ the work per frame small; inference runs in float32 (the fit does too).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from face3d.analysis.bands import BAND_EDGES
@@ -68,19 +70,21 @@ class VisemeModel:
 
     def project(self, f: np.ndarray) -> np.ndarray:
         """(n, D) per-frame features -> (n, K) projected frames (float32)."""
-        z = f @ self.proj
+        with _one_blas_thread(f.shape[0]):
+            z = f @ self.proj
         z += self.proj_b
         return z.astype(np.float32)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(n, K * len(taps)) frames in context -> (n, 4) outputs (float32)."""
         x = np.asarray(x, np.float32)
-        if x.shape[0] <= _ROWS:
-            return self._layers(x)
-        out = np.empty((x.shape[0], self.layers[-1][0].shape[1]), np.float32)
-        for s in range(0, x.shape[0], _ROWS):  # rows in blocks that stay in the cache
-            out[s : s + _ROWS] = self._layers(x[s : s + _ROWS])
-        return out
+        with _one_blas_thread(x.shape[0]):
+            if x.shape[0] <= _ROWS:
+                return self._layers(x)
+            out = np.empty((x.shape[0], self.layers[-1][0].shape[1]), np.float32)
+            for s in range(0, x.shape[0], _ROWS):  # rows in blocks that stay in the cache
+                out[s : s + _ROWS] = self._layers(x[s : s + _ROWS])
+            return out
 
     def _layers(self, h: np.ndarray) -> np.ndarray:
         last = len(self.layers) - 1
@@ -93,6 +97,21 @@ class VisemeModel:
 
 
 _CACHE: dict = {}
+_BLAS: list = []
+
+
+def _one_blas_thread(rows: int):
+    """One BLAS thread for a product over many rows: a threaded BLAS splits the work
+    differently for each thread count, and the last bits of the sums follow, so the same
+    sound would give curves (and videos) that differ in the last bits between a machine,
+    a process pool and a Dask worker. Small products (live input) never thread."""
+    if rows <= 64:
+        return contextlib.nullcontext()
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 def load_model(path=None, live: bool = False) -> VisemeModel:
