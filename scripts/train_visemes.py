@@ -11,9 +11,10 @@ new voice from Praat's "Change gender": formants, pitch median and range; needs 
 ``train`` extra, ``praat-parselmouth``). Targets: per-phone openness, width, rounding and p/b/m closure from
 the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` computes.
 Model: each frame projected to a few numbers, those at a few frames around it (up to
-160 ms back and 100 ms ahead; with ``--live``, 10 ms ahead) side by side into a ReLU network (two hidden layers by default; see ``face3d/analysis/model.py``),
-fitted with Adam from the seed (pause frames weigh twice); the same seed and package
-versions give the same file.
+160 ms back and 100 ms ahead; with ``--live``, 10 ms ahead) side by side into a ReLU
+network (two hidden layers by default; see ``face3d/analysis/model.py``), fitted with
+Adam from the seed (pause frames weigh twice); the same seed and package versions give
+the same file.
 
     .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 9600] [--live] [--out FILE]
 
@@ -259,6 +260,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pause-weight", type=float, default=PAUSE_WEIGHT, help="weight of pause frames in the fit")
     ap.add_argument("--vtlp", type=float, default=VTLP, help="largest vocal-tract shift (natural log)")
     ap.add_argument("--clicks", type=float, default=CLICKS, help="share of utterances given a click before them")
+    ap.add_argument("--dropout", type=float, default=0.0, help="share of hidden units dropped in each step of the fit")
     ap.add_argument("--gender", type=float, default=GENDER,
                     help="share of the varied copies given a new voice by Praat's Change gender (needs the train extra)")
     ap.add_argument("--leave-out", default="", help="comma-separated training voices to leave out of the fit "
@@ -273,6 +275,9 @@ def main(argv=None) -> int:
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
     if not 0 <= args.gender <= 1:
         print(f"train_visemes: --gender must be a share from 0 to 1, got {args.gender}", file=sys.stderr)
+        return 2
+    if not 0 <= args.dropout < 1:
+        print(f"train_visemes: --dropout must be a share from 0 to just under 1, got {args.dropout}", file=sys.stderr)
         return 2
     if args.gender:
         try:
@@ -305,7 +310,7 @@ def main(argv=None) -> int:
         return 2
     taps = LIVE_TAPS if args.live else TAPS
     params = fit(F, tap_index([len(e) for e in E], taps), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj,
-                 pause_weight=args.pause_weight)
+                 pause_weight=args.pause_weight, dropout=args.dropout)
     out = Path(args.out or ROOT / "models" / ("visemes_live.npz" if args.live else "visemes.npz"))
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(taps), edges=np.array(BAND_EDGES), seed=np.array(args.seed),

@@ -179,6 +179,18 @@ def test_training_the_live_model(tmp_path):
     assert m.lookahead == 1 and m.history == 16
 
 
+def test_training_with_dropout_changes_the_fit(tmp_path):
+    """--dropout drops hidden units in the fit: the same seed gives other weights."""
+    outs = []
+    for args in ([], ["--dropout", "0.3"]):
+        out = tmp_path / f"m{len(outs)}.npz"
+        r = _train(tmp_path, *args, "--out", str(out))
+        assert r.returncode == 0, r.stderr[-2000:]
+        outs.append(np.load(out))
+    assert not np.array_equal(outs[0]["w1"], outs[1]["w1"])
+    assert outs[0]["w1"].shape == outs[1]["w1"].shape
+
+
 def _train(tmp_path, *args):
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "train_visemes.py"), "--utterances", "6",
                            "--epochs", "1", "--cache", str(tmp_path / "c"), *args],
@@ -210,7 +222,7 @@ def test_training_gender_and_leave_out(tmp_path):
     assert n_voice > 0 and n_less == n_all - n_voice
     listed = {str(v) for v in np.load(tmp_path / "less.npz")["voices"]}
     assert voice not in listed and len(listed) == len(np.load(tmp_path / "all.npz")["voices"]) - 1
-    for bad in (["--leave-out", "flite:kal"], ["--gender", "1.5"]):
+    for bad in (["--leave-out", "flite:kal"], ["--gender", "1.5"], ["--dropout", "1"]):
         r3 = _train(tmp_path, *bad, "--out", str(tmp_path / "x.npz"))
         assert r3.returncode == 2 and r3.stderr.count("\n") == 1 and "Traceback" not in r3.stderr, r3.stderr
 

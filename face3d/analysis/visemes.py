@@ -41,8 +41,8 @@ openness, width, rounding and a p/b/m closure logit ``c``:
 * **mouthClose** ``= clip((sigmoid(c) - 0.6) / 0.3) * max(gate, recent) * after``: the
   lips press on p, b and m, during speech or just after it (never in steady noise or a
   long pause); ``after`` rises from 0 to 1 between 60 and 90 ms after a pause of more
-  than 150 ms (or the start): after a pause the lips are already together at rest, and the onset of a vowel
-  there must not read as a closure.
+  than 150 ms (or the start): after a pause the lips are already together at rest, and
+  the onset of a vowel there must not read as a closure.
 
 Smoothing: each network output goes through an instant-attack, exponential-release
 follower, ``y[t] = max(x[t], a * y[t-1])`` with a release time constant of 20 ms (10 ms
@@ -76,10 +76,11 @@ QUIET_RAMP = 3
 JAW_LIFT = 0.5
 FLOORS = (0.05, 0.05, 0.05)
 CLOSE_FROM = 0.6
-CLOSE_AFTER_PAUSE = 6
-#: Quiet frames in a row that make a pause for the lips (longer than any stop's closure).
-PAUSE_FRAMES = 15
 CLOSE_RANGE = 0.3
+#: Quiet frames in a row that make a pause for the lips (longer than any stop's closure),
+#: and frames after it before the lips press again.
+PAUSE_FRAMES = 15
+CLOSE_AFTER_PAUSE = 6
 RELEASE_S = (0.020, 0.020, 0.020, 0.010)
 _CHUNK_DECAY = 200.0  # a release chunk spans at most this many e-folds (a**-k stays far from overflow)
 _LEAKY_CHUNK = 1024
@@ -221,8 +222,7 @@ class VisemeMapper:
         self._hr = np.zeros(self._wr - 1)  # last loud values (recent)
         self._acc = np.zeros(len(BANDS) + 1)  # speaker mean: leaky sums of gate * s and of gate
         self._hist = None  # the projected frames the next ones need: history, then those waiting
-        self._pending = 0  # frames seen whose weights wait for their look-ahead
-        self._wait_v = np.zeros(0)  # their voiced and active values
+        self._wait_v = np.zeros(0)  # voiced and active of the frames waiting for their look-ahead
         self._wait_a = np.zeros(0)
         self._y = np.zeros(4)  # the release followers' last values
         self._run = 0  # quiet frames in a row up to the last frame
@@ -315,9 +315,8 @@ class VisemeMapper:
         zz = np.concatenate([self._hist, z])
         avail = zz.shape[0] - back  # frames not yet given
         m = avail if final else max(0, avail - ahead)
-        self._pending = avail - m
         # what the next call needs: the history of the first frame still waiting, and those waiting
-        self._hist = zz[zz.shape[0] - back - self._pending:]
+        self._hist = zz[zz.shape[0] - back - (avail - m):]
         if final:
             zz = np.concatenate([zz, np.repeat(zz[-1:], ahead, axis=0)])
         return np.concatenate([zz[back - t : back - t + m] for t in self._taps], axis=1)
@@ -335,7 +334,7 @@ class VisemeMapper:
     def flush(self) -> np.ndarray:
         """The weights of the frames still waiting for their look-ahead (the end of the
         signal: the frames past it count as the last one)."""
-        if self._hist is None or not self._pending:
+        if not len(self._wait_v):
             return np.zeros((0, 4), np.float32)
         k = self.model.proj.shape[1]
         return self._weights(self._context(np.zeros((0, k), np.float32), final=True), np.zeros(0), np.zeros(0))
