@@ -9,6 +9,8 @@ import itertools
 
 import numpy as np
 
+from conftest import uv_grid_faces
+
 
 def rotations():
     """The 24 proper rotations that map axes onto axes (rows: where +X, +Y, +Z go)."""
@@ -28,12 +30,7 @@ def ellipsoid(centre, radii, rows=30, cols=40):
     th, ph = np.meshgrid(np.linspace(0.05, np.pi - 0.05, rows), np.linspace(0, 2 * np.pi, cols, endpoint=False),
                          indexing="ij")
     e = np.stack([np.sin(th) * np.sin(ph), np.cos(th), np.sin(th) * np.cos(ph)], -1).reshape(-1, 3)
-    faces = []
-    for i in range(rows - 1):
-        for j in range(cols):
-            a, b = i * cols + j, i * cols + (j + 1) % cols
-            faces += [(a, a + cols, b), (b, a + cols, b + cols)]
-    return e * radii + centre, np.asarray(faces)
+    return e * radii + centre, uv_grid_faces(rows, cols)
 
 
 def box(lo, hi):

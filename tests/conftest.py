@@ -47,6 +47,16 @@ def run_cli(*args, cwd=None, env=None, timeout=120):
     )
 
 
+def uv_grid_faces(rows, cols) -> np.ndarray:
+    """Triangles of a ``rows`` x ``cols`` grid of vertices (row-major) closed around each row."""
+    faces = []
+    for r in range(rows - 1):
+        for c in range(cols):
+            a, b = r * cols + c, r * cols + (c + 1) % cols
+            faces += [(a, a + cols, b), (b, a + cols, b + cols)]
+    return np.array(faces)
+
+
 def sphere_rig(n_shapes=6, rows=24, cols=32, seed=0):
     """A UV sphere with ``n_shapes`` smooth random blendshapes moving its front half only."""
     from face3d.mesh.rig import Rig, vertex_normals
@@ -55,12 +65,7 @@ def sphere_rig(n_shapes=6, rows=24, cols=32, seed=0):
     phi = np.linspace(0, 2 * np.pi, cols, endpoint=False)
     t, p = np.meshgrid(theta, phi, indexing="ij")
     pos = np.stack([np.sin(t) * np.sin(p), np.cos(t), np.sin(t) * np.cos(p)], -1).reshape(-1, 3)
-    faces = []
-    for r in range(rows - 1):
-        for c in range(cols):
-            a, b = r * cols + c, r * cols + (c + 1) % cols
-            faces += [(a, a + cols, b), (b, a + cols, b + cols)]
-    faces = np.array(faces)
+    faces = uv_grid_faces(rows, cols)
     rng = np.random.default_rng(seed)
     front = np.clip(pos[:, 2], 0, None)[:, None]
     targets = {}
@@ -69,6 +74,20 @@ def sphere_rig(n_shapes=6, rows=24, cols=32, seed=0):
         freq = rng.normal(size=3) * 3
         targets[f"shape{k}"] = pos + front * np.sin(pos @ freq)[:, None] * d
     return Rig.from_targets(pos, faces, targets, normals=vertex_normals(pos, faces))
+
+
+@pytest.fixture(scope="session")
+def head():
+    """The default head as its generator builds it now (not the committed file)."""
+    from face3d.mesh.default_head import build_default_head
+
+    return build_default_head()
+
+
+def part(rig, name) -> np.ndarray:
+    """Vertex indices of one named part of the default head (``rig.info['parts']``)."""
+    a, b = rig.info["parts"][name]
+    return np.arange(a, b)
 
 
 @pytest.fixture(scope="session")

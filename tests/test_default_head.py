@@ -5,24 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from face3d.mesh.default_head import build_default_head, write_obj
 from face3d.mesh.default_head.build import FACE_SHAPES
-from face3d.mesh.rig import SHAPES, Rig
+from face3d.mesh.rig import SHAPES
+
+from conftest import part
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "models" / "default_head.npz"
-
-
-@pytest.fixture(scope="module")
-def head() -> Rig:
-    return build_default_head()
-
-
-def _part(rig, name):
-    a, b = rig.info["parts"][name]
-    return np.arange(a, b)
 
 
 def _posed(rig, **weights):
@@ -99,18 +90,18 @@ def test_parts_and_colours(head):
     for name in ("skin", "mouth_bag", "teeth_upper", "teeth_lower", "tongue",
                  "eye_left", "eye_right", "ear_left", "ear_right"):
         assert name in parts
-    eye = _part(head, "eye_left")
+    eye = part(head, "eye_left")
     lum = head.colors[eye].mean(axis=1)
     assert lum.max() > 0.85 and lum.min() < 0.05          # white sclera and a black pupil
     assert head.gloss[eye].min() > 0.9
-    bag = _part(head, "mouth_bag")
+    bag = part(head, "mouth_bag")
     assert np.median(head.colors[bag].mean(axis=1)) < 0.1  # dark mouth interior
     assert head.gloss[bag].max() < 0.05
-    teeth = _part(head, "teeth_upper")
+    teeth = part(head, "teeth_upper")
     assert head.colors[teeth].mean(axis=1).max() > 0.8
     lm = head.info["landmarks"]
     lip = head.colors[lm["upper_lip_center"]]
-    skin = head.colors[_part(head, "skin")]
+    skin = head.colors[part(head, "skin")]
     # lips redder than skin (hue, not brightness: the lip edge is shaded darker)
     assert lip[0] / lip[1] > 1.2 * np.median(skin[:, 0] / skin[:, 1])
 
@@ -121,7 +112,7 @@ def _still_regions(rig):
     skin = np.zeros(rig.n_vertices, bool)
     a, b = rig.info["parts"]["skin"]
     skin[a:b] = True
-    eye_y = p[_part(rig, "eye_left"), 1].mean()
+    eye_y = p[part(rig, "eye_left"), 1].mean()
     regions = {
         "forehead": skin & (p[:, 1] > eye_y + 0.022) & (p[:, 2] > 0.0),
         "back of head": skin & (p[:, 2] < -0.04) & (p[:, 1] > -0.03),
@@ -129,7 +120,7 @@ def _still_regions(rig):
     }
     for name in ("eye_left", "eye_right", "ear_left", "ear_right", "teeth_upper"):
         m = np.zeros(rig.n_vertices, bool)
-        m[_part(rig, name)] = True
+        m[part(rig, name)] = True
         regions[name] = m
     return regions
 
@@ -166,7 +157,7 @@ def test_jaw_open(head):
     assert p1[lm["chin"], 1] < p0[lm["chin"], 1] - 0.015
     assert p1[lm["lower_lip_center"], 1] < p0[lm["lower_lip_center"], 1] - 0.02
     assert abs(p1[lm["upper_lip_center"], 1] - p0[lm["upper_lip_center"], 1]) < 0.002
-    lower = _part(head, "teeth_lower")
+    lower = part(head, "teeth_lower")
     assert (p1[lower, 1] - p0[lower, 1]).mean() < -0.01
     gap = p1[lm["upper_lip_center"], 1] - p1[lm["lower_lip_center"], 1]
     assert gap > 0.025, f"mouth opens only {gap * 1000:.1f} mm"
@@ -220,7 +211,7 @@ def test_blink_and_brow_shapes_move_only_their_region(head):
     a, b = head.info["parts"]["skin"]
     skin = np.zeros(head.n_vertices, bool)
     skin[a:b] = True
-    eye_y = p[_part(head, "eye_left"), 1].mean()
+    eye_y = p[part(head, "eye_left"), 1].mean()
     for shape in FACE_SHAPES:
         d = np.linalg.norm(head.deltas[head.names.index(shape)], axis=1)
         assert d[~skin].max() == 0.0, shape                       # eyes, teeth, ears stay

@@ -5,23 +5,11 @@ with a smooth hairline that no shape moves."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from face3d.mesh.default_head import build_default_head
+from conftest import part
 from face3d.mesh.default_head.hair import hairline_y
 from face3d.mesh.default_head.layout import EYE
 from face3d.mesh.default_head.sdf import NOSTRIL, NOSTRIL_R, _lid_offset, skin_sdf
-from face3d.mesh.rig import Rig
-
-
-@pytest.fixture(scope="module")
-def head() -> Rig:
-    return build_default_head()
-
-
-def _part(rig, name):
-    a, b = rig.info["parts"][name]
-    return np.arange(a, b)
 
 
 def _eye_opening_width() -> float:
@@ -43,7 +31,7 @@ def test_human_proportions(head):
     mouth = p[lm["mouth_corner_left"], 0] - p[lm["mouth_corner_right"], 0]
     assert 0.8 < mouth / (2 * EYE[0]) < 1.1, mouth
     # facial thirds: brow to the base of the nose ~ the base of the nose to the chin
-    skin = _part(head, "skin")
+    skin = part(head, "skin")
     mid = skin[(np.abs(p[skin, 0]) < 0.002) & (p[skin, 2] > 0.05)]
     nose_base = NOSTRIL[1] - NOSTRIL_R[1]
     brow = EYE[1] + 0.0185
@@ -91,7 +79,7 @@ def test_skin_is_seen_once_from_the_grid_centre():
 
 def test_nostrils_are_openings(head):
     p = head.positions.astype(np.float64)
-    skin = _part(head, "skin")
+    skin = part(head, "skin")
     lum = head.colors.mean(axis=1)
     n = head.normals.astype(np.float64)
     skin_lum = np.median(lum[skin])
@@ -119,7 +107,7 @@ def test_no_shadow_band_under_the_nose(head):
     """The skin between the nose and the upper lip is not painted darker (a painted band
     there read as a moustache from the front)."""
     p = head.positions.astype(np.float64)
-    skin = _part(head, "skin")
+    skin = part(head, "skin")
     lum = head.colors.mean(axis=1)
     below = skin[(np.abs(p[skin, 0]) < 0.014) & (p[skin, 1] < NOSTRIL[1] - NOSTRIL_R[1])
                  & (p[skin, 1] > NOSTRIL[1] - NOSTRIL_R[1] - 0.006) & (p[skin, 2] > 0.08)]
@@ -154,7 +142,7 @@ def test_lower_face_is_smooth_and_light(head):
     down reached up there and read as swollen jowls), and a shallow groove above the chin
     rather than a dimple: at most 5 mm behind the line from the lower lip to the chin."""
     p = head.positions.astype(np.float64)
-    skin = _part(head, "skin")
+    skin = part(head, "skin")
     lum = head.colors.mean(axis=1)
     low = skin[(p[skin, 2] > 0.04) & (np.abs(p[skin, 0]) < 0.05) & (p[skin, 1] > -0.065) & (p[skin, 1] < -0.055)]
     assert len(low) >= 50
@@ -193,7 +181,7 @@ def test_lips_stand_out_in_profile():
 
 
 def test_hair_is_a_still_shell_with_a_smooth_hairline(head):
-    hair = _part(head, "hair")
+    hair = part(head, "hair")
     assert len(hair) > 500
     p = head.positions[hair].astype(np.float64)
     assert np.median(head.colors[hair].mean(axis=1)) < 0.3          # dark hair
