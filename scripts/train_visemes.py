@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 
 from _corpus import TRAIN_ACCENTS, TRAIN_FLITE, TRAIN_VARIANTS, augment, change_gender, synthesize, targets  # noqa: E402
 from face3d.analysis.bands import ANALYSIS_RATE, BAND_EDGES, band_energies  # noqa: E402
-from face3d.analysis.model import VisemeModel  # noqa: E402
+from face3d.analysis.model import VisemeModel, load_model  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
 #: Context frames (back; negative: ahead) of the file-mode model (100 ms of look-ahead) and
@@ -53,6 +53,7 @@ PAUSE_WEIGHT = 2.0
 VTLP = 0.13
 CLICKS = 0.0
 GENDER = 0.0
+TEACHERS = 0
 CACHE = Path("/tmp/face3d-lipsync-data")
 
 WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
@@ -177,11 +178,27 @@ def tap_index(lengths, taps=TAPS):
     return np.concatenate(out)
 
 
+def teacher_outputs(models, F, idx_all, rows=65536):
+    """The mean outputs of fitted networks (``VisemeModel``) over the training frames:
+    openness, width, rounding, and the closure's probability (the logit's sigmoid)."""
+    out = np.zeros((len(F), 4), np.float32)
+    for m in models:
+        z = m.project(F)
+        for s in range(0, len(F), rows):
+            ix = idx_all[s : s + rows]
+            o = m.forward(z[ix].reshape(len(ix), -1))
+            o[:, 3] = 1 / (1 + np.exp(-o[:, 3]))
+            out[s : s + rows] += o
+    return out / len(models)
+
+
 def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512, pause_weight=PAUSE_WEIGHT,
-        dropout=0.0):
+        dropout=0.0, soft=None):
     """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; h = relu(x @ w1 + b1),
     then relu(h @ wk + bk) for every further hidden layer; y = h @ wN + bN (linear).
-    ``dropout``: the share of hidden units dropped at random in each step of the fit."""
+    ``dropout``: the share of hidden units dropped at random in each step of the fit.
+    ``soft``: (n, 4) targets to fit instead of ``Y`` (the mean outputs of teacher networks,
+    :func:`teacher_outputs`); the pause frames are still those of ``Y``."""
     rng = np.random.default_rng(seed + 1)
     mu, sd = F.mean(0), F.std(0) + 1e-3
     Fs = ((F - mu) / sd).astype(np.float32)
@@ -200,6 +217,7 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
     v2 = {k: np.zeros_like(v) for k, v in P.items()}
     b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
     Yf = Y.astype(np.float32)
+    Tf = Yf if soft is None else np.asarray(soft, np.float32)
     wpos = 3.0  # p/b/m frames are rare: weigh the closure's positives up
     wout = np.array([4.0, 1.0, 1.0], np.float32)  # openness (jaw) weighs most
     # pause frames (every target 0, no closure) weigh pause_weight in the shape errors
@@ -211,7 +229,7 @@ def fit(F, idx_all, Y, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=51
         rate = lr * (0.5 * (1 + np.cos(np.pi * ep / epochs)))
         for s in range(0, n, batch):
             rows = order[s : s + batch]
-            fb, y = Fs[idx_all[rows]], Yf[rows]  # (B, taps, d)
+            fb, y = Fs[idx_all[rows]], Tf[rows]  # (B, taps, d)
             z = fb @ P["proj"]
             acts = [z.reshape(len(rows), -1)]
             masks = []
@@ -265,6 +283,9 @@ def main(argv=None) -> int:
                     help="share of the varied copies given a new voice by Praat's Change gender (needs the train extra)")
     ap.add_argument("--leave-out", default="", help="comma-separated training voices to leave out of the fit "
                     "(e.g. flite:awb, to check generalisation to a synthesiser not in the fit)")
+    ap.add_argument("--teachers", type=int, default=TEACHERS,
+                    help="networks fitted first (fit seeds seed, seed+1, ...); the model is then fitted on their "
+                    "mean outputs (0: on the phone targets)")
     ap.add_argument("--live", action="store_true",
                     help="fit the live model (10 ms of look-ahead; default out models/visemes_live.npz)")
     ap.add_argument("--out", default=None, help="where to write the model (default models/visemes.npz, "
@@ -275,6 +296,9 @@ def main(argv=None) -> int:
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
     if not 0 <= args.gender <= 1:
         print(f"train_visemes: --gender must be a share from 0 to 1, got {args.gender}", file=sys.stderr)
+        return 2
+    if args.teachers < 0:
+        print(f"train_visemes: --teachers must be 0 or more, got {args.teachers}", file=sys.stderr)
         return 2
     if not 0 <= args.dropout < 1:
         print(f"train_visemes: --dropout must be a share from 0 to just under 1, got {args.dropout}", file=sys.stderr)
@@ -309,8 +333,25 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     taps = LIVE_TAPS if args.live else TAPS
-    params = fit(F, tap_index([len(e) for e in E], taps), Y, args.seed, args.epochs, hidden=hidden, proj=args.proj,
-                 pause_weight=args.pause_weight, dropout=args.dropout)
+    idx = tap_index([len(e) for e in E], taps)
+    opts = dict(hidden=hidden, proj=args.proj, pause_weight=args.pause_weight, dropout=args.dropout)
+    soft = None
+    if args.teachers:
+        teachers = []
+        for k in range(args.teachers):  # each cached: the same options give the same network
+            key = hashlib.sha256(repr((sorted((a, v) for a, v in vars(args).items() if a not in ("out", "cache", "teachers")),
+                                       taps, k)).encode()).hexdigest()[:12]
+            path = Path(args.cache) / f"teacher-{key}.npz"
+            if not path.exists():
+                print(f"teacher {k + 1}/{args.teachers} (fit seed {args.seed + k})")
+                tp = fit(F, idx, Y, args.seed + k, args.epochs, **opts)
+                tmp = path.with_suffix(".tmp.npz")
+                np.savez(tmp, **tp, taps=np.array(taps), edges=np.array(BAND_EDGES))
+                os.replace(tmp, path)
+            teachers.append(load_model(path))
+        soft = teacher_outputs(teachers, F, idx)
+        print(f"the model: fitted on the {args.teachers} teachers' mean outputs ({time.time() - t0:.0f} s)")
+    params = fit(F, idx, Y, args.seed, args.epochs, soft=soft, **opts)
     out = Path(args.out or ROOT / "models" / ("visemes_live.npz" if args.live else "visemes.npz"))
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(taps), edges=np.array(BAND_EDGES), seed=np.array(args.seed),

@@ -191,6 +191,39 @@ def test_training_with_dropout_changes_the_fit(tmp_path):
     assert outs[0]["w1"].shape == outs[1]["w1"].shape
 
 
+def test_training_on_teachers(tmp_path):
+    """--teachers 2 fits two networks first (fit seeds 0 and 1; the first is the plain fit,
+    cached in --cache), then the model on their mean outputs: other weights than the plain
+    fit from the same seed, closer to the teachers' mean than either teacher is to it; a
+    second run reuses the cached teachers and writes the same model."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import train_visemes as tv
+    from face3d.analysis.bands import ANALYSIS_RATE, band_energies
+    from face3d.audio.files import resample
+
+    r0 = _train(tmp_path, "--epochs", "30", "--teachers", "0", "--out", str(tmp_path / "plain.npz"))
+    r1 = _train(tmp_path, "--epochs", "30", "--teachers", "2", "--out", str(tmp_path / "taught.npz"))
+    assert r0.returncode == 0 and r1.returncode == 0, (r0.stderr + r1.stderr)[-2000:]
+    assert "teacher 2/2 (fit seed 1)" in r1.stdout
+    tfiles = sorted((tmp_path / "c").glob("teacher-*.npz"), key=lambda p: p.stat().st_mtime)
+    assert len(tfiles) == 2
+    plain, taught = np.load(tmp_path / "plain.npz"), np.load(tmp_path / "taught.npz")
+    np.testing.assert_array_equal(np.load(tfiles[0])["w1"], plain["w1"])  # teacher 1 is the plain fit
+    assert not np.array_equal(plain["w1"], taught["w1"]) and plain["w1"].shape == taught["w1"].shape
+    r2 = _train(tmp_path, "--epochs", "30", "--teachers", "2", "--out", str(tmp_path / "again.npz"))
+    assert r2.returncode == 0 and "teacher 1/2" not in r2.stdout, r2.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "again.npz")["w1"], taught["w1"])
+    # what the model learnt: the teachers' mean, on frames of speech the fit never saw
+    x, rate, _ = speak_timed("Maybe the cheese was a bit too cool for them.")
+    e = band_energies(resample(x, rate, ANALYSIS_RATE))
+    f = VisemeMapper(model=tv.placeholder()).features(e)[0]
+    idx = tv.tap_index([len(f)])
+    ms = [load_model(p) for p in (*tfiles, tmp_path / "taught.npz")]
+    mean = tv.teacher_outputs(ms[:2], f, idx)[:, :3]
+    err = [float(np.mean((tv.teacher_outputs([m], f, idx)[:, :3] - mean) ** 2)) for m in ms]
+    assert err[2] < min(err[:2]), err
+
+
 def _train(tmp_path, *args):
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "train_visemes.py"), "--utterances", "6",
                            "--epochs", "1", "--cache", str(tmp_path / "c"), *args],
@@ -222,7 +255,7 @@ def test_training_gender_and_leave_out(tmp_path):
     assert n_voice > 0 and n_less == n_all - n_voice
     listed = {str(v) for v in np.load(tmp_path / "less.npz")["voices"]}
     assert voice not in listed and len(listed) == len(np.load(tmp_path / "all.npz")["voices"]) - 1
-    for bad in (["--leave-out", "flite:kal"], ["--gender", "1.5"], ["--dropout", "1"]):
+    for bad in (["--leave-out", "flite:kal"], ["--gender", "1.5"], ["--dropout", "1"], ["--teachers", "-1"]):
         r3 = _train(tmp_path, *bad, "--out", str(tmp_path / "x.npz"))
         assert r3.returncode == 2 and r3.stderr.count("\n") == 1 and "Traceback" not in r3.stderr, r3.stderr
 
