@@ -137,12 +137,14 @@ def band_energies(samples, *, rate: int = ANALYSIS_RATE, hop: int | None = None,
     depend on the chunking.
     """
     plan = _plan(rate, hop, win)
-    x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    x = np.asarray(samples).reshape(-1)
     n = x.shape[0]
     T = -(-n // plan.hop)
     half = plan.win // 2
-    padded = np.zeros(n + plan.win, np.float64)
-    padded[half : half + n] = x
+    padded = np.empty(n + plan.win, np.float64)
+    padded[:half] = 0.0
+    padded[half + n :] = 0.0
+    padded[half : half + n] = x  # float64, converted on the way in
     out = np.empty((T, len(BANDS)), np.float32)
     view = _frames(padded, T, plan.win, plan.hop)
     for s in range(0, T, chunk_frames):
