@@ -13,8 +13,9 @@ the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` co
 Model: each frame projected to a few numbers, those at a few frames around it (up to
 160 ms back and 100 ms ahead; with ``--live``, 10 ms ahead) side by side into a ReLU
 network (two hidden layers by default; see ``face3d/analysis/model.py``), fitted with
-Adam from the seed (pause frames weigh twice); the same seed and package versions give
-the same file.
+Adam from the seed (pause frames weigh twice). The file model holds two such networks
+(``--ensemble 2``, fit seeds ``seed`` and ``seed + 1``; their outputs are averaged), the
+live model one. The same seed and package versions give the same file.
 
     .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 9600] [--live] [--out FILE]
 
@@ -40,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from _corpus import TRAIN_ACCENTS, TRAIN_FLITE, TRAIN_VARIANTS, augment, change_gender, synthesize, targets  # noqa: E402
 from face3d.analysis.bands import ANALYSIS_RATE, BAND_EDGES, band_energies  # noqa: E402
-from face3d.analysis.model import VisemeModel, load_model  # noqa: E402
+from face3d.analysis.model import VisemeModel  # noqa: E402
 from face3d.analysis.visemes import N_FEATURES, VisemeMapper  # noqa: E402
 
 #: Context frames (back; negative: ahead) of the file-mode model (100 ms of look-ahead) and
@@ -54,6 +55,7 @@ VTLP = 0.13
 CLICKS = 0.0
 GENDER = 0.0
 TEACHERS = 0
+ENSEMBLE = 2
 CACHE = Path("/tmp/face3d-lipsync-data")
 
 WORDS = """father saw large dark barn farm calm palm art heart car start park bob map mom bumpy bike
@@ -286,6 +288,9 @@ def main(argv=None) -> int:
     ap.add_argument("--teachers", type=int, default=TEACHERS,
                     help="networks fitted first (fit seeds seed, seed+1, ...); the model is then fitted on their "
                     "mean outputs (0: on the phone targets)")
+    ap.add_argument("--ensemble", type=int, default=None,
+                    help=f"networks in the model file, from fit seeds seed, seed+1, ... (their outputs are averaged; "
+                    f"default {ENSEMBLE}; 1 with --live or --teachers)")
     ap.add_argument("--live", action="store_true",
                     help="fit the live model (10 ms of look-ahead; default out models/visemes_live.npz)")
     ap.add_argument("--out", default=None, help="where to write the model (default models/visemes.npz, "
@@ -296,6 +301,10 @@ def main(argv=None) -> int:
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
     if not 0 <= args.gender <= 1:
         print(f"train_visemes: --gender must be a share from 0 to 1, got {args.gender}", file=sys.stderr)
+        return 2
+    ensemble = args.ensemble if args.ensemble is not None else 1 if args.live or args.teachers else ENSEMBLE
+    if ensemble < 1 or (ensemble > 1 and args.teachers):
+        print(f"train_visemes: --ensemble must be 1 or more (1 with --teachers), got {ensemble}", file=sys.stderr)
         return 2
     if args.teachers < 0:
         print(f"train_visemes: --teachers must be 0 or more, got {args.teachers}", file=sys.stderr)
@@ -335,23 +344,35 @@ def main(argv=None) -> int:
     taps = LIVE_TAPS if args.live else TAPS
     idx = tap_index([len(e) for e in E], taps)
     opts = dict(hidden=hidden, proj=args.proj, pause_weight=args.pause_weight, dropout=args.dropout)
-    soft = None
+
+    def network(k):
+        """The network of fit seed ``seed + k`` on these data and options (cached: the same
+        options give the same network)."""
+        skip = ("out", "cache", "teachers", "ensemble")
+        key = hashlib.sha256(repr((sorted((a, v) for a, v in vars(args).items() if a not in skip),
+                                   taps, k)).encode()).hexdigest()[:12]
+        path = Path(args.cache) / f"teacher-{key}.npz"
+        if not path.exists():
+            print(f"network {k + 1} (fit seed {args.seed + k})")
+            tp = fit(F, idx, Y, args.seed + k, args.epochs, **opts)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, **tp, taps=np.array(taps), edges=np.array(BAND_EDGES))
+            os.replace(tmp, path)
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files if k not in ("taps", "edges")}
+
     if args.teachers:
-        teachers = []
-        for k in range(args.teachers):  # each cached: the same options give the same network
-            key = hashlib.sha256(repr((sorted((a, v) for a, v in vars(args).items() if a not in ("out", "cache", "teachers")),
-                                       taps, k)).encode()).hexdigest()[:12]
-            path = Path(args.cache) / f"teacher-{key}.npz"
-            if not path.exists():
-                print(f"teacher {k + 1}/{args.teachers} (fit seed {args.seed + k})")
-                tp = fit(F, idx, Y, args.seed + k, args.epochs, **opts)
-                tmp = path.with_suffix(".tmp.npz")
-                np.savez(tmp, **tp, taps=np.array(taps), edges=np.array(BAND_EDGES))
-                os.replace(tmp, path)
-            teachers.append(load_model(path))
+        print(f"{args.teachers} teachers")
+        teachers = [VisemeModel(dict(network(k), taps=np.array(taps), edges=np.array(BAND_EDGES)))
+                    for k in range(args.teachers)]
         soft = teacher_outputs(teachers, F, idx)
         print(f"the model: fitted on the {args.teachers} teachers' mean outputs ({time.time() - t0:.0f} s)")
-    params = fit(F, idx, Y, args.seed, args.epochs, soft=soft, **opts)
+        nets = [fit(F, idx, Y, args.seed, args.epochs, soft=soft, **opts)]
+    elif ensemble > 1:
+        nets = [network(k) for k in range(ensemble)]
+    else:
+        nets = [fit(F, idx, Y, args.seed, args.epochs, **opts)]
+    params = {(f"n{i}_" if i else "") + k: v for i, net in enumerate(nets) for k, v in net.items()}
     out = Path(args.out or ROOT / "models" / ("visemes_live.npz" if args.live else "visemes.npz"))
     tmp = out.with_suffix(".tmp.npz")
     np.savez(tmp, **params, taps=np.array(taps), edges=np.array(BAND_EDGES), seed=np.array(args.seed),

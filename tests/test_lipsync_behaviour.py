@@ -115,20 +115,20 @@ def test_ee_is_wider_and_oo_is_rounder(voice):
 # when a model file is refitted
 PINNED = {
     False: np.array([
-        [0.20100, 0.51230, 0.03470, 0.00000],
-        [0.15984, 0.22917, 0.11032, 1.00000],
-        [0.18634, 0.05676, 0.04917, 0.72572],
-        [0.41227, 0.14780, 0.20000, 0.00005],
-        [0.20045, 0.06670, 0.14981, 0.78930],
-        [0.38306, 0.14048, 0.14431, 0.00248],
+        [0.20922, 0.32853, 0.00000, 0.00000],
+        [0.17247, 0.10632, 0.32418, 0.00008],
+        [0.12892, 0.03981, 0.01780, 0.58758],
+        [0.31106, 0.16674, 0.09611, 0.04586],
+        [0.25235, 0.09423, 0.07744, 0.00043],
+        [0.60707, 0.20981, 0.11220, 0.00244],
     ]),
     True: np.array([
         [0.05640, 0.14245, 0.00000, 0.00000],
         [0.23407, 0.11328, 0.08261, 0.04767],
-        [0.45161, 0.06944, 0.17419, 0.00000],
-        [0.60653, 0.09928, 0.09052, 0.00000],
-        [0.20546, 0.06297, 0.06027, 0.00002],
-        [0.12599, 0.10513, 0.09470, 0.00001],
+        [0.45161, 0.03901, 0.17419, 0.00000],
+        [0.51809, 0.06022, 0.03865, 0.00000],
+        [0.12461, 0.03391, 0.02072, 0.00002],
+        [0.12506, 0.10513, 0.02588, 0.00001],
     ]),
 }
 
@@ -149,10 +149,34 @@ def _pinned_rows(live):
 @pytest.mark.parametrize("live", [False, True], ids=["file-model", "live-model"])
 def test_model_file_loads_and_output_is_pinned(live):
     m = load_model(live=live)
-    assert m.n_in == N_FEATURES and m.w1.shape[0] == m.proj.shape[1] * len(m.taps) and m.layers[-1][0].shape[1] == 4
+    assert m.n_in == N_FEATURES and len(m.nets) == (1 if live else 2)  # files: two networks, averaged
+    for proj, _, layers in m.nets:
+        assert proj.shape[0] == N_FEATURES and layers[0][0].shape[0] == proj.shape[1] * len(m.taps)
+        assert layers[-1][0].shape[1] == 4
     assert max(m.taps) <= 20  # context: at most 200 ms back
     assert m.lookahead == (1 if live else 10)  # 10 ms ahead for a microphone, 100 ms for a file
     np.testing.assert_allclose(_pinned_rows(live), PINNED[live], atol=1e-4)
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["file-model", "live-model"])
+def test_frames_at_rest_skip_the_network(live):
+    """Model.run with ``need``: the frames needed get the numbers of a full run (blocks
+    of rows wholly needed, partly needed and not at all), the others 0; the mapper skips
+    the frames at rest and still gives what a full run gives there after the gates."""
+    from face3d.analysis import model as mm
+
+    m = load_model(live=live)
+    rng = np.random.default_rng(3)
+    n = 2 * mm._ROWS + 300
+    zz = rng.standard_normal((m.history + n + m.lookahead, m.proj.shape[1])).astype(np.float32)
+    need = np.ones(n, bool)
+    need[mm._ROWS : 2 * mm._ROWS] = False
+    need[2 * mm._ROWS :] = rng.random(300) < 0.5
+    full, part = m.run(zz, n), m.run(zz, n, need)
+    np.testing.assert_array_equal(part[~need], 0.0)
+    np.testing.assert_allclose(part[need], full[need], rtol=1e-5, atol=1e-5)  # other row counts: float rounding
+    np.testing.assert_allclose(m.forward(np.concatenate(
+        [zz[m.history - t : m.history - t + n, a:b] for a, b in m.splits for t in m.taps], axis=1)), full, atol=1e-5)
 
 
 def test_training_is_reproducible(tmp_path):
@@ -191,36 +215,49 @@ def test_training_with_dropout_changes_the_fit(tmp_path):
     assert outs[0]["w1"].shape == outs[1]["w1"].shape
 
 
-def test_training_on_teachers(tmp_path):
-    """--teachers 2 fits two networks first (fit seeds 0 and 1; the first is the plain fit,
-    cached in --cache), then the model on their mean outputs: other weights than the plain
-    fit from the same seed, closer to the teachers' mean than either teacher is to it; a
-    second run reuses the cached teachers and writes the same model."""
+def test_training_ensemble_and_teachers(tmp_path):
+    """--teachers 2 fits two networks first (fit seeds 0 and 1, cached in --cache; the
+    first is the plain fit of --ensemble 1), then the model on their mean outputs: other
+    weights than the plain fit, nearer the teachers' mean than either teacher is to it. A
+    second run reuses the cached networks and writes the same model. --ensemble 2 (the
+    default) writes both networks into one file, and the model's outputs are their mean."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import train_visemes as tv
     from face3d.analysis.bands import ANALYSIS_RATE, band_energies
     from face3d.audio.files import resample
 
-    r0 = _train(tmp_path, "--epochs", "30", "--teachers", "0", "--out", str(tmp_path / "plain.npz"))
-    r1 = _train(tmp_path, "--epochs", "30", "--teachers", "2", "--out", str(tmp_path / "taught.npz"))
-    assert r0.returncode == 0 and r1.returncode == 0, (r0.stderr + r1.stderr)[-2000:]
-    assert "teacher 2/2 (fit seed 1)" in r1.stdout
+    def train(*args):
+        r = _train(tmp_path, "--epochs", "30", *args)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return r.stdout
+
+    train("--ensemble", "1", "--out", str(tmp_path / "plain.npz"))
+    assert "network 2 (fit seed 1)" in train("--teachers", "2", "--out", str(tmp_path / "taught.npz"))
     tfiles = sorted((tmp_path / "c").glob("teacher-*.npz"), key=lambda p: p.stat().st_mtime)
     assert len(tfiles) == 2
     plain, taught = np.load(tmp_path / "plain.npz"), np.load(tmp_path / "taught.npz")
     np.testing.assert_array_equal(np.load(tfiles[0])["w1"], plain["w1"])  # teacher 1 is the plain fit
     assert not np.array_equal(plain["w1"], taught["w1"]) and plain["w1"].shape == taught["w1"].shape
-    r2 = _train(tmp_path, "--epochs", "30", "--teachers", "2", "--out", str(tmp_path / "again.npz"))
-    assert r2.returncode == 0 and "teacher 1/2" not in r2.stdout, r2.stderr[-2000:]
+    assert "network" not in train("--teachers", "2", "--out", str(tmp_path / "again.npz"))
     np.testing.assert_array_equal(np.load(tmp_path / "again.npz")["w1"], taught["w1"])
-    # what the model learnt: the teachers' mean, on frames of speech the fit never saw
+    assert "network" not in train("--out", str(tmp_path / "ens.npz"))  # the same two networks
+    ens = np.load(tmp_path / "ens.npz")
+    for k in ("proj", "w1", "b3"):
+        np.testing.assert_array_equal(ens[k], np.load(tfiles[0])[k])
+        np.testing.assert_array_equal(ens["n1_" + k], np.load(tfiles[1])[k])
+    # on frames of speech the fits never saw: the ensemble gives its networks' mean, and the
+    # taught model is nearer that mean than either teacher
     x, rate, _ = speak_timed("Maybe the cheese was a bit too cool for them.")
     e = band_energies(resample(x, rate, ANALYSIS_RATE))
     f = VisemeMapper(model=tv.placeholder()).features(e)[0]
     idx = tv.tap_index([len(f)])
-    ms = [load_model(p) for p in (*tfiles, tmp_path / "taught.npz")]
+    ms = [load_model(p) for p in (*tfiles, tmp_path / "taught.npz", tmp_path / "ens.npz")]
+    raw = [ms[i].forward(ms[i].project(f)[idx].reshape(len(f), -1)) for i in range(2)]
+    z = ms[3].project(f)
+    both = ms[3].run(np.concatenate([np.repeat(z[:1], 16, 0), z, np.repeat(z[-1:], 10, 0)]), len(f))
+    np.testing.assert_allclose(both, (raw[0] + raw[1]) / 2, atol=1e-5)
     mean = tv.teacher_outputs(ms[:2], f, idx)[:, :3]
-    err = [float(np.mean((tv.teacher_outputs([m], f, idx)[:, :3] - mean) ** 2)) for m in ms]
+    err = [float(np.mean((tv.teacher_outputs([m], f, idx)[:, :3] - mean) ** 2)) for m in ms[:3]]
     assert err[2] < min(err[:2]), err
 
 

@@ -13,7 +13,9 @@ tap ``k``, side by side (frames before the first repeat the first, frames past t
 repeat the last), and ``h1 = max(x @ w1 + b1, 0)``, ``h2 = max(h1 @ w2 + b2, 0)``,
 ..., the last layer linear, with four outputs: openness, width, rounding (regressions
 onto per-phone targets) and a closure logit (p/b/m). Projecting before the context keeps
-the work per frame small; inference runs in float32 (the fit does too).
+the work per frame small; inference runs in float32 (the fit does too). The file may hold
+more than one such network (an ensemble fitted from different seeds; the file-mode model
+holds two): each gets its own projected frames, and the outputs are their mean.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ _KEYS = ("mu", "sd", "proj", "w1", "b1", "w2", "b2", "taps", "edges")
 
 
 class VisemeModel:
-    """Arrays of a fitted model: :meth:`project` per frame, then :meth:`forward` in context."""
+    """Arrays of a fitted model: :meth:`project` per frame, then :meth:`forward` in context.
+
+    The file may hold several networks fitted from different seeds on the same data (an
+    ensemble; the first under the plain keys, network ``k`` under ``n{k}_proj``,
+    ``n{k}_w1``, ...), sharing the taps: their projections run as one product, each
+    network sees its own projected frames in context, and the outputs are their mean."""
 
     def __init__(self, arrays: dict):
         missing = [k for k in _KEYS if k not in arrays]
@@ -45,55 +52,122 @@ class VisemeModel:
         #: frames of look-ahead (the newest frame's output waits for this many more) and history
         self.lookahead = max(0, -min(self.taps))
         self.history = max(0, max(self.taps))
-        mu = np.asarray(arrays["mu"], np.float64)
-        sd = np.asarray(arrays["sd"], np.float64)
-        proj = np.asarray(arrays["proj"], np.float64)
-        # fold the standardisation into the projection: (f - mu) / sd @ P = f @ P' + c
-        self.proj = proj / sd[:, None]
-        self.proj_b = -(mu / sd) @ proj
-        self.layers = []
-        k = 1
-        while f"w{k}" in arrays:
-            w = np.asarray(arrays[f"w{k}"], np.float32)
-            b = np.asarray(arrays[f"b{k}"], np.float32)
-            if w.ndim != 2 or b.shape != (w.shape[1],) or (self.layers and self.layers[-1][0].shape[1] != w.shape[0]):
-                raise ValueError(f"viseme model: w{k} or b{k} has the wrong shape")
-            self.layers.append((w, b))
-            k += 1
+        self.nets = [_net(arrays, "")]
+        while f"n{len(self.nets)}_proj" in arrays:
+            self.nets.append(_net(arrays, f"n{len(self.nets)}_"))
+        projs = [p for p, _, _ in self.nets]
+        if len({p.shape[0] for p in projs}) != 1:
+            raise ValueError("viseme model: the networks take different features")
+        # every network's projection in one product; network i's numbers are columns splits[i]
+        self.proj = np.concatenate(projs, axis=1)
+        self.proj_b = np.concatenate([b for _, b, _ in self.nets])
+        edges = np.cumsum([0] + [p.shape[1] for p in projs])
+        self.splits = tuple(zip(edges[:-1].tolist(), edges[1:].tolist()))
+        self.layers = self.nets[0][2]
         self.w1 = self.layers[0][0]
         self.n_in = self.proj.shape[0]
-        if self.w1.shape[0] != self.proj.shape[1] * len(self.taps):
-            raise ValueError("viseme model: w1 does not match proj and taps")
-        if self.layers[-1][0].shape[1] != 4:
-            raise ValueError("viseme model: the last layer must give 4 outputs")
+        for p, _, layers in self.nets:
+            if layers[0][0].shape[0] != p.shape[1] * len(self.taps):
+                raise ValueError("viseme model: w1 does not match proj and taps")
+            if layers[-1][0].shape[1] != 4:
+                raise ValueError("viseme model: the last layer must give 4 outputs")
         self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
 
     def project(self, f: np.ndarray) -> np.ndarray:
-        """(n, D) per-frame features -> (n, K) projected frames (float32)."""
+        """(n, D) per-frame features -> (n, K) projected frames (float32; every network's)."""
         with _one_blas_thread(f.shape[0]):
             z = f @ self.proj
         z += self.proj_b
         return z.astype(np.float32)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """(n, K * len(taps)) frames in context -> (n, 4) outputs (float32)."""
+        """(n, K * len(taps)) frames in context (network by network: each network's
+        numbers at every tap, then the next's) -> (n, 4) outputs (float32)."""
         x = np.asarray(x, np.float32)
         with _one_blas_thread(x.shape[0]):
             if x.shape[0] <= _ROWS:
-                return self._layers(x)
-            out = np.empty((x.shape[0], self.layers[-1][0].shape[1]), np.float32)
+                return self._mean(x)
+            out = np.empty((x.shape[0], 4), np.float32)
             for s in range(0, x.shape[0], _ROWS):  # rows in blocks that stay in the cache
-                out[s : s + _ROWS] = self._layers(x[s : s + _ROWS])
+                out[s : s + _ROWS] = self._mean(x[s : s + _ROWS])
             return out
 
-    def _layers(self, h: np.ndarray) -> np.ndarray:
-        last = len(self.layers) - 1
-        for i, (w, b) in enumerate(self.layers):
-            h = h @ w
-            h += b
-            if i < last:
-                np.maximum(h, 0.0, out=h)
-        return h
+    def run(self, zz: np.ndarray, m: int, need: np.ndarray | None = None) -> np.ndarray:
+        """Projected frames with the frames around them -> the outputs (m, 4) of ``m``
+        frames: frame ``j`` is row ``history + j`` of ``zz`` and its taps the rows around
+        it (``zz`` holds at least ``history + m + lookahead`` rows). The numbers of
+        :meth:`forward` on the frames' context rows; each block of rows is put in context
+        just before its products, in a buffer that stays in the cache. ``need``: (m,) bool,
+        the frames whose outputs count; the others give 0 and cost nothing (a pause)."""
+        out = np.zeros((m, 4), np.float32)
+        if m == 0:
+            return out
+        back, nt = self.history, len(self.taps)
+        bufs = [np.empty((min(m, _ROWS), nt * (b - a)), np.float32) for a, b in self.splits]
+        with _one_blas_thread(m):
+            for s in range(0, m, _ROWS):
+                k = min(m - s, _ROWS)
+                rows = None  # every frame of the block, or the ones needed (fewer)
+                if need is not None and not need[s : s + k].all():
+                    rows = np.flatnonzero(need[s : s + k])
+                    if not len(rows):
+                        continue
+                acc = None
+                for (a, b), (_, _, layers), buf in zip(self.splits, self.nets, bufs):
+                    w, x = b - a, buf[:k]
+                    for j, t in enumerate(self.taps):
+                        x[:, j * w : (j + 1) * w] = zz[back + s - t : back + s - t + k, a:b]
+                    y = _layers(layers, x if rows is None else x[rows])
+                    acc = y if acc is None else np.add(acc, y, out=acc)
+                if len(self.nets) > 1:
+                    acc *= np.float32(1.0 / len(self.nets))
+                if rows is None:
+                    out[s : s + k] = acc
+                else:
+                    out[s + rows] = acc
+        return out
+
+    def _mean(self, x: np.ndarray) -> np.ndarray:
+        nt = len(self.taps)
+        out = None
+        for (a, b), (_, _, layers) in zip(self.splits, self.nets):
+            y = _layers(layers, x[:, a * nt : b * nt])
+            out = y if out is None else np.add(out, y, out=out)
+        if len(self.nets) > 1:
+            out *= np.float32(1.0 / len(self.nets))
+        return out
+
+
+def _net(arrays: dict, pre: str):
+    """One network's folded projection, its offset and its layers, from keys ``pre + name``."""
+    for k in ("mu", "sd", "proj", "w1", "b1"):
+        if pre + k not in arrays:
+            raise ValueError(f"viseme model lacks {pre + k}")
+    mu = np.asarray(arrays[pre + "mu"], np.float64)
+    sd = np.asarray(arrays[pre + "sd"], np.float64)
+    proj = np.asarray(arrays[pre + "proj"], np.float64)
+    # fold the standardisation into the projection: (f - mu) / sd @ P = f @ P' + c
+    folded, offset = proj / sd[:, None], -(mu / sd) @ proj
+    layers = []
+    k = 1
+    while f"{pre}w{k}" in arrays:
+        w = np.asarray(arrays[f"{pre}w{k}"], np.float32)
+        b = np.asarray(arrays[f"{pre}b{k}"], np.float32)
+        if w.ndim != 2 or b.shape != (w.shape[1],) or (layers and layers[-1][0].shape[1] != w.shape[0]):
+            raise ValueError(f"viseme model: {pre}w{k} or {pre}b{k} has the wrong shape")
+        layers.append((w, b))
+        k += 1
+    return folded, offset, layers
+
+
+def _layers(layers, h: np.ndarray) -> np.ndarray:
+    last = len(layers) - 1
+    for i, (w, b) in enumerate(layers):
+        h = h @ w
+        h += b
+        if i < last:
+            np.maximum(h, 0.0, out=h)
+    return h
 
 
 _CACHE: dict = {}

@@ -44,10 +44,15 @@ openness, width, rounding and a p/b/m closure logit ``c``:
   than 150 ms (or the start): after a pause the lips are already together at rest, and
   the onset of a vowel there must not read as a closure.
 
+Where a frame is at rest (``voiced`` and the closure gate both 0) the network is not run:
+its outputs would be zeroed, so a pause costs next to nothing.
+
 Smoothing: each network output goes through an instant-attack, exponential-release
-follower, ``y[t] = max(x[t], a * y[t-1])`` with a release time constant of 20 ms (10 ms
-for mouthClose), which hides frame-to-frame flicker without delaying onsets; ``voiced``
-is applied after it, so the mouth is at rest from the first silent frame.
+follower, ``y[t] = max(x[t], a * y[t-1])`` with a release time constant of 10 ms, which
+hides frame-to-frame flicker without delaying onsets (a longer release, 20 ms, held
+the mouth open after each syllable and followed the phones less well: jaw r 0.005 lower on the
+training voices); ``voiced`` is applied after it, so the mouth is at rest from the
+first silent frame.
 """
 
 from __future__ import annotations
@@ -81,7 +86,7 @@ CLOSE_RANGE = 0.3
 #: and frames after it before the lips press again.
 PAUSE_FRAMES = 15
 CLOSE_AFTER_PAUSE = 6
-RELEASE_S = (0.020, 0.020, 0.020, 0.010)
+RELEASE_S = (0.010, 0.010, 0.010, 0.010)
 _CHUNK_DECAY = 200.0  # a release chunk spans at most this many e-folds (a**-k stays far from overflow)
 _LEAKY_CHUNK = 1024
 #: Speaker mean assumed before any voice is heard (weighs as SPEAKER_PRIOR_FRAMES frames;
@@ -303,14 +308,15 @@ class VisemeMapper:
         after = _clip((since - CLOSE_AFTER_PAUSE) / QUIET_RAMP)
         return f, voiced, np.maximum(gate, recent) * after
 
-    def _context(self, z: np.ndarray, final: bool = False) -> np.ndarray:
-        """New projected frames (n, K) -> the context rows (m, K * len(taps)) of the frames
-        whose look-ahead is now complete (all but the last ``lookahead`` seen; with ``final``,
-        every frame not yet given, the frames past the end repeating the last one)."""
+    def _context(self, z: np.ndarray, final: bool = False) -> tuple[np.ndarray, int]:
+        """New projected frames (n, K) -> ``(zz, m)``: the ``m`` frames whose look-ahead is now
+        complete (all but the last ``lookahead`` seen; with ``final``, every frame not yet
+        given, the frames past the end repeating the last one) with the frames around them,
+        frame ``j`` at row ``history + j`` of ``zz`` (see :meth:`VisemeModel.run`)."""
         back, ahead = self.model.history, self.model.lookahead
         if self._hist is None:  # before the first frame: as if it had always been there
             if not len(z):
-                return np.zeros((0, len(self._taps) * self.model.proj.shape[1]), np.float32)
+                return z, 0
             self._hist = np.repeat(z[:1], back, axis=0)
         zz = np.concatenate([self._hist, z])
         avail = zz.shape[0] - back  # frames not yet given
@@ -319,7 +325,7 @@ class VisemeMapper:
         self._hist = zz[zz.shape[0] - back - (avail - m):]
         if final:
             zz = np.concatenate([zz, np.repeat(zz[-1:], ahead, axis=0)])
-        return np.concatenate([zz[back - t : back - t + m] for t in self._taps], axis=1)
+        return zz, m
 
     def process(self, energies) -> np.ndarray:
         """New band-energy frames -> the weights of the frames now complete: with a model
@@ -329,7 +335,7 @@ class VisemeMapper:
         if e.ndim == 2 and e.shape[0] == 0:
             return np.zeros((0, 4), np.float32)
         f, voiced, active = self.features(e)
-        return self._weights(self._context(self.model.project(f)), voiced, active)
+        return self._weights(*self._context(self.model.project(f)), voiced, active)
 
     def flush(self) -> np.ndarray:
         """The weights of the frames still waiting for their look-ahead (the end of the
@@ -337,18 +343,20 @@ class VisemeMapper:
         if not len(self._wait_v):
             return np.zeros((0, 4), np.float32)
         k = self.model.proj.shape[1]
-        return self._weights(self._context(np.zeros((0, k), np.float32), final=True), np.zeros(0), np.zeros(0))
+        return self._weights(*self._context(np.zeros((0, k), np.float32), final=True), np.zeros(0), np.zeros(0))
 
-    def _weights(self, x: np.ndarray, voiced: np.ndarray, active: np.ndarray) -> np.ndarray:
-        """Context rows of the next frames -> their weights (network, release, gates)."""
+    def _weights(self, zz: np.ndarray, n: int, voiced: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """The next ``n`` frames in context (:meth:`_context`) -> their weights (network,
+        release, gates)."""
         voiced = np.concatenate([self._wait_v, voiced])
         active = np.concatenate([self._wait_a, active])
-        n = x.shape[0]
         self._wait_v, self._wait_a = voiced[n:], active[n:]
         voiced, active = voiced[:n], active[:n]
         if n == 0:
             return np.zeros((0, 4), np.float32)
-        y = self.model.forward(x)
+        # at rest (a pause: no voice, no closure to come) the network's outputs would be
+        # zeroed below, so it is not run there
+        y = self.model.run(zz, n, need=(voiced > 0) | (active > 0))
         v = np.empty((n, 4))
         v[:, :3] = _clip((y[:, :3] - self._floors) / (1.0 - self._floors))
         v[:, 3] = _clip((1.0 / (1.0 + np.exp(-y[:, 3].astype(np.float64))) - CLOSE_FROM) / CLOSE_RANGE) * active
