@@ -179,6 +179,34 @@ def test_frames_at_rest_skip_the_network(live):
         [zz[m.history - t : m.history - t + n, a:b] for a, b in m.splits for t in m.taps], axis=1)), full, atol=1e-5)
 
 
+@pytest.mark.parametrize("live", [False, True], ids=["file-model", "live-model"])
+def test_mapper_skips_pauses_without_changing_the_weights(live, monkeypatch):
+    """Speech with pauses: the mapper runs the network on fewer frames than it gives, and
+    its weights are those of a run over every frame (up to the release's start after a
+    pause, which begins from rest: a few frames, by less than 0.05)."""
+    from face3d.analysis.bands import ANALYSIS_RATE, band_energies
+    from face3d.analysis.model import VisemeModel
+    from face3d.analysis.visemes import map_energies
+    from face3d.audio.files import resample
+
+    x, rate, _ = speak_timed("Ah pa pa. Maybe the cheese, was a bit too cool... for them!", "en-gb-x-rp+f3")
+    x = np.concatenate([x, np.zeros(rate // 2, np.float32), x])
+    e = band_energies(resample(x, rate, ANALYSIS_RATE))
+    run, rows = VisemeModel.run, []
+
+    def counting(self, zz, m, need=None):
+        rows.append(m if need is None else int(np.count_nonzero(need)))
+        return run(self, zz, m, need)
+
+    monkeypatch.setattr(VisemeModel, "run", counting)
+    skipped = map_energies(e, live=live)
+    assert sum(rows) < 0.9 * len(e), (sum(rows), len(e))
+    monkeypatch.setattr(VisemeModel, "run", lambda self, zz, m, need=None: run(self, zz, m))
+    every = map_energies(e, live=live)
+    d = np.abs(skipped - every)
+    assert d.max() < 0.05 and np.count_nonzero(d.max(axis=1) > 1e-5) <= 0.02 * len(e), (d.max(), len(e))
+
+
 def test_training_is_reproducible(tmp_path):
     """Two runs of the training script from the same seed write the same model."""
     outs = []
