@@ -13,9 +13,9 @@ the synthesiser's phone timings. Features: exactly what :class:`VisemeMapper` co
 Model: each frame projected to a few numbers, those at a few frames around it (up to
 160 ms back and 100 ms ahead; with ``--live``, 10 ms ahead) side by side into a ReLU
 network (two hidden layers by default; see ``face3d/analysis/model.py``), fitted with
-Adam from the seed (pause frames weigh twice). The file model holds two such networks
-(``--ensemble 2``, fit seeds ``seed`` and ``seed + 1``; their outputs are averaged), the
-live model one. The same seed and package versions give the same file.
+Adam from the seed (pause frames weigh twice). Each model file holds two such networks
+(``--ensemble 2``, fit seeds ``seed`` and ``seed + 1``; their outputs are averaged). The
+same seed and package versions give the same file.
 
     .venv/bin/python scripts/train_visemes.py [--seed 0] [--utterances 9600] [--live] [--out FILE]
 
@@ -290,7 +290,7 @@ def main(argv=None) -> int:
                     "mean outputs (0: on the phone targets)")
     ap.add_argument("--ensemble", type=int, default=None,
                     help=f"networks in the model file, from fit seeds seed, seed+1, ... (their outputs are averaged; "
-                    f"default {ENSEMBLE}; 1 with --live or --teachers)")
+                    f"default {ENSEMBLE}; 1 with --teachers)")
     ap.add_argument("--live", action="store_true",
                     help="fit the live model (10 ms of look-ahead; default out models/visemes_live.npz)")
     ap.add_argument("--out", default=None, help="where to write the model (default models/visemes.npz, "
@@ -302,7 +302,7 @@ def main(argv=None) -> int:
     if not 0 <= args.gender <= 1:
         print(f"train_visemes: --gender must be a share from 0 to 1, got {args.gender}", file=sys.stderr)
         return 2
-    ensemble = args.ensemble if args.ensemble is not None else 1 if args.live or args.teachers else ENSEMBLE
+    ensemble = args.ensemble if args.ensemble is not None else 1 if args.teachers else ENSEMBLE
     if ensemble < 1 or (ensemble > 1 and args.teachers):
         print(f"train_visemes: --ensemble must be 1 or more (1 with --teachers), got {ensemble}", file=sys.stderr)
         return 2

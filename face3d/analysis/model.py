@@ -14,8 +14,8 @@ repeat the last), and ``h1 = max(x @ w1 + b1, 0)``, ``h2 = max(h1 @ w2 + b2, 0)`
 ..., the last layer linear, with four outputs: openness, width, rounding (regressions
 onto per-phone targets) and a closure logit (p/b/m). Projecting before the context keeps
 the work per frame small; inference runs in float32 (the fit does too). The file may hold
-more than one such network (an ensemble fitted from different seeds; the file-mode model
-holds two): each gets its own projected frames, and the outputs are their mean.
+more than one such network (an ensemble fitted from different seeds; both shipped models
+hold two): each gets its own projected frames, and the outputs are their mean.
 """
 
 from __future__ import annotations
