@@ -351,7 +351,7 @@ def main(argv=None) -> int:
         skip = ("out", "cache", "teachers", "ensemble")
         key = hashlib.sha256(repr((sorted((a, v) for a, v in vars(args).items() if a not in skip),
                                    taps, k)).encode()).hexdigest()[:12]
-        path = Path(args.cache) / f"teacher-{key}.npz"
+        path = Path(args.cache) / f"net-{key}.npz"
         if not path.exists():
             print(f"network {k + 1} (fit seed {args.seed + k})")
             tp = fit(F, idx, Y, args.seed + k, args.epochs, **opts)
@@ -368,10 +368,8 @@ def main(argv=None) -> int:
         soft = teacher_outputs(teachers, F, idx)
         print(f"the model: fitted on the {args.teachers} teachers' mean outputs ({time.time() - t0:.0f} s)")
         nets = [fit(F, idx, Y, args.seed, args.epochs, soft=soft, **opts)]
-    elif ensemble > 1:
-        nets = [network(k) for k in range(ensemble)]
     else:
-        nets = [fit(F, idx, Y, args.seed, args.epochs, **opts)]
+        nets = [network(k) for k in range(ensemble)]
     params = {(f"n{i}_" if i else "") + k: v for i, net in enumerate(nets) for k, v in net.items()}
     out = Path(args.out or ROOT / "models" / ("visemes_live.npz" if args.live else "visemes.npz"))
     tmp = out.with_suffix(".tmp.npz")

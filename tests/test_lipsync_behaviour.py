@@ -261,7 +261,7 @@ def test_training_ensemble_and_teachers(tmp_path):
 
     train("--ensemble", "1", "--out", str(tmp_path / "plain.npz"))
     assert "network 2 (fit seed 1)" in train("--teachers", "2", "--out", str(tmp_path / "taught.npz"))
-    tfiles = sorted((tmp_path / "c").glob("teacher-*.npz"), key=lambda p: p.stat().st_mtime)
+    tfiles = sorted((tmp_path / "c").glob("net-*.npz"), key=lambda p: p.stat().st_mtime)
     assert len(tfiles) == 2
     plain, taught = np.load(tmp_path / "plain.npz"), np.load(tmp_path / "taught.npz")
     np.testing.assert_array_equal(np.load(tfiles[0])["w1"], plain["w1"])  # teacher 1 is the plain fit

@@ -63,8 +63,6 @@ class VisemeModel:
         self.proj_b = np.concatenate([b for _, b, _ in self.nets])
         edges = np.cumsum([0] + [p.shape[1] for p in projs])
         self.splits = tuple(zip(edges[:-1].tolist(), edges[1:].tolist()))
-        self.layers = self.nets[0][2]
-        self.w1 = self.layers[0][0]
         self.n_in = self.proj.shape[0]
         for p, _, layers in self.nets:
             if layers[0][0].shape[0] != p.shape[1] * len(self.taps):
@@ -84,13 +82,13 @@ class VisemeModel:
         """(n, K * len(taps)) frames in context (network by network: each network's
         numbers at every tap, then the next's) -> (n, 4) outputs (float32)."""
         x = np.asarray(x, np.float32)
+        nt = len(self.taps)
+        out = np.empty((x.shape[0], 4), np.float32)
         with _one_blas_thread(x.shape[0]):
-            if x.shape[0] <= _ROWS:
-                return self._mean(x)
-            out = np.empty((x.shape[0], 4), np.float32)
             for s in range(0, x.shape[0], _ROWS):  # rows in blocks that stay in the cache
-                out[s : s + _ROWS] = self._mean(x[s : s + _ROWS])
-            return out
+                xb = x[s : s + _ROWS]
+                out[s : s + _ROWS] = self._mean([xb[:, a * nt : b * nt] for a, b in self.splits])
+        return out
 
     def run(self, zz: np.ndarray, m: int, need: np.ndarray | None = None) -> np.ndarray:
         """Projected frames with the frames around them -> the outputs (m, 4) of ``m``
@@ -112,26 +110,23 @@ class VisemeModel:
                     rows = np.flatnonzero(need[s : s + k])
                     if not len(rows):
                         continue
-                acc = None
-                for (a, b), (_, _, layers), buf in zip(self.splits, self.nets, bufs):
+                xs = []
+                for (a, b), buf in zip(self.splits, bufs):
                     w, x = b - a, buf[:k]
                     for j, t in enumerate(self.taps):
                         x[:, j * w : (j + 1) * w] = zz[back + s - t : back + s - t + k, a:b]
-                    y = _layers(layers, x if rows is None else x[rows])
-                    acc = y if acc is None else np.add(acc, y, out=acc)
-                if len(self.nets) > 1:
-                    acc *= np.float32(1.0 / len(self.nets))
+                    xs.append(x if rows is None else x[rows])
                 if rows is None:
-                    out[s : s + k] = acc
+                    out[s : s + k] = self._mean(xs)
                 else:
-                    out[s + rows] = acc
+                    out[s + rows] = self._mean(xs)
         return out
 
-    def _mean(self, x: np.ndarray) -> np.ndarray:
-        nt = len(self.taps)
+    def _mean(self, xs: list) -> np.ndarray:
+        """Each network's frames in context -> the mean of the networks' outputs."""
         out = None
-        for (a, b), (_, _, layers) in zip(self.splits, self.nets):
-            y = _layers(layers, x[:, a * nt : b * nt])
+        for x, (_, _, layers) in zip(xs, self.nets):
+            y = _layers(layers, x)
             out = y if out is None else np.add(out, y, out=out)
         if len(self.nets) > 1:
             out *= np.float32(1.0 / len(self.nets))
