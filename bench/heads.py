@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from face3d.commands._common import parse_size  # noqa: E402
 from face3d.mesh.heads import load_head  # noqa: E402
-from face3d.mesh.load import read_mesh  # noqa: E402
-from face3d.mesh.obj import write_obj  # noqa: E402
+from face3d.mesh.io.read import read_mesh  # noqa: E402
+from face3d.mesh.io.obj import write_obj  # noqa: E402
 from face3d.render.camera import OrbitCamera  # noqa: E402
 from face3d.render.offscreen import Offscreen, create_context  # noqa: E402
 from face3d.render.renderer import HeadRenderer  # noqa: E402

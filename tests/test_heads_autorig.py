@@ -67,7 +67,7 @@ def _fused_head(rows=120, cols=96):
 
 def test_autorig_default_head_without_shapes(gl, tmp_path, default_rig):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     src = default_rig
     write_obj(tmp_path / "bare.obj", src.positions, src.faces)
@@ -101,7 +101,7 @@ def test_autorig_default_head_without_shapes(gl, tmp_path, default_rig):
 
 def test_autorig_opens_fused_lips(gl, tmp_path):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = _fused_head()
     write_obj(tmp_path / "fused.obj", pos, faces)
@@ -123,7 +123,7 @@ def test_autorig_opens_fused_lips(gl, tmp_path):
 def test_autorig_without_opening_stays_closed_when_told(tmp_path):
     """--no-autorig leaves a shapeless head shapeless (and it still loads)."""
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = _fused_head(30, 40)
     write_obj(tmp_path / "h.obj", pos, faces)
@@ -133,7 +133,7 @@ def test_autorig_without_opening_stays_closed_when_told(tmp_path):
 
 def test_landmarks_sidecar_and_options(tmp_path):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = _fused_head(40, 56)
     pos = pos * 10 + 5  # file units and origin differ from the rig's
@@ -155,7 +155,7 @@ def test_landmarks_sidecar_and_options(tmp_path):
 @pytest.mark.parametrize("content,needle", [("[1, 2", "not valid JSON"), ('{"mouth": [1, 2]}', "[x, y, z]"),
                                             ('{"nose": [1, 2, 3]}', "unknown landmark")])
 def test_bad_landmarks_fail_cleanly(tmp_path, content, needle):
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = _fused_head(20, 24)
     write_obj(tmp_path / "h.obj", pos, faces)
@@ -173,7 +173,7 @@ REAL = ["mediapipe_canonical_face_model.obj", "suzanne.obj", "LeePerrySmith.glb"
 
 @pytest.mark.parametrize("name", REAL)
 def test_real_head_talks(gl, name):
-    from face3d.mesh.landmarks import detect_landmarks
+    from face3d.mesh.autorig.landmarks import detect_landmarks
     from face3d.mesh.heads import load_head
 
     path = SHARED_HEADS / name
@@ -199,7 +199,7 @@ def test_real_head_talks(gl, name):
 # ------------------------------------------------------------ face3d rig
 def test_rig_command_round_trip(gl, tmp_path):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = _fused_head(80, 72)
     write_obj(tmp_path / "h.obj", pos * 25, faces)
@@ -225,7 +225,7 @@ def test_rig_command_round_trip(gl, tmp_path):
     b = _snap(back, {"jawOpen": 1.0, "mouthWide": 0.5}, gl)
     assert np.abs(a - b).max() <= 2
     # the target OBJs are plain same-topology meshes
-    from face3d.mesh.obj import read_obj_positions
+    from face3d.mesh.io.obj import read_obj_positions
 
     assert len(read_obj_positions(out / "jawOpen.obj")) == back.n_vertices
     # and a .npz output is a face3d rig
@@ -239,7 +239,7 @@ def test_rig_command_errors(tmp_path):
     afile.write_text("x")
     res = run_cli("rig", tmp_path / "none.obj", "-o", tmp_path / "out")
     assert res.returncode == 2 and "does not exist" in res.stderr and "Traceback" not in res.stderr
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = _fused_head(20, 24)
     write_obj(tmp_path / "h.obj", pos, faces)

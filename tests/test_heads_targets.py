@@ -26,7 +26,7 @@ def _scale(rig_a, rig_b):
 
 def test_target_set_folder_round_trip(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     src = default_rig
     folder = tmp_path / "set"
@@ -44,7 +44,7 @@ def test_target_set_folder_round_trip(tmp_path, default_rig):
 
 def _write_set(folder, src, files: dict):
     """Write a target set of the default head: {file name: shape name, or None for the neutral}."""
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     folder.mkdir()
     for fname, shape in files.items():
@@ -112,7 +112,7 @@ def test_target_set_folder_ambiguous_neutral_fails_cleanly(tmp_path, default_rig
 
 def test_target_set_siblings_in_another_convention(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     src = default_rig
     # z up, facing -y (Blender), in millimetres: file = head @ R * 1000
@@ -128,7 +128,7 @@ def test_target_set_siblings_in_another_convention(tmp_path, default_rig):
 
 
 def test_target_vertex_count_mismatch_fails_cleanly(tmp_path):
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float)
     faces = np.array([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
@@ -142,7 +142,7 @@ def test_target_vertex_count_mismatch_fails_cleanly(tmp_path):
 
 def test_glb_morph_targets_through_node_transform(gl, tmp_path, default_rig):
     """A GLB written here (Z-up node matrix, scaled) loads with jawOpen moving the same vertices."""
-    from face3d.mesh.gltf import write_glb
+    from face3d.mesh.io.gltf import write_glb
     from face3d.mesh.heads import load_head
 
     src = default_rig
@@ -203,7 +203,7 @@ def _tiny_head():
     ids=["arkit", "arkit-long", "oculus", "vrm1", "vrm0", "vroid"],
 )
 def test_name_mapping(names, expect):
-    from face3d.mesh.names import map_shapes
+    from face3d.mesh.rig.names import map_shapes
 
     rng = np.random.default_rng(0)
     deltas = {n: rng.normal(size=(12, 3)) for n in names}
@@ -215,7 +215,7 @@ def test_name_mapping(names, expect):
 
 
 def test_map_json_overrides(tmp_path):
-    from face3d.mesh.names import map_shapes
+    from face3d.mesh.rig.names import map_shapes
 
     rng = np.random.default_rng(1)
     deltas = {n: rng.normal(size=(12, 3)) for n in ("JawDrop", "Smile_L", "Smile_R", "OO", "jawOpen")}
@@ -236,7 +236,7 @@ def test_map_json_overrides(tmp_path):
     ('{"jawOpen": 3}', "must be"),
 ])
 def test_bad_map_fails_cleanly(tmp_path, content, needle):
-    from face3d.mesh.gltf import write_glb
+    from face3d.mesh.io.gltf import write_glb
 
     pos, faces = _tiny_head()
     write_glb(tmp_path / "h.glb", pos, faces, {"jawOpen": np.full_like(pos, 0.1)})

@@ -84,7 +84,7 @@ def _point(text, option):
 
 def head_options_from_args(args) -> dict:
     """The keyword options of :func:`face3d.mesh.heads.load_head` from parsed arguments."""
-    from face3d.mesh.normalize import parse_axis
+    from face3d.mesh.orient.normalize import parse_axis
 
     up, fw = getattr(args, "up", None), getattr(args, "forward", None)
     parse_axis(up, "--up")

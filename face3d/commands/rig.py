@@ -35,7 +35,7 @@ def run(args) -> int:
         rig.save(out)
         written = [out]
     else:
-        from face3d.mesh.targetset import write_target_set
+        from face3d.mesh.io.targetset import write_target_set
 
         written = write_target_set(rig, out, source=str(args.input))
     print(describe_head(rig), file=sys.stderr)

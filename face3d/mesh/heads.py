@@ -2,7 +2,7 @@
 
 ``load_head(None)`` gives the bundled default head. ``.npz`` files are face3d rigs; a
 folder is an OBJ target set (a neutral plus one OBJ per shape; the neutral is chosen by
-:func:`face3d.mesh.targets.find_neutral` and named in ``info["target_set"]``); every other
+:func:`face3d.mesh.io.targets.find_neutral` and named in ``info["target_set"]``); every other
 path is a mesh file read by :mod:`face3d.mesh.load`. Every failure is a :class:`MeshError`
 naming the file.
 
@@ -41,7 +41,7 @@ def load_head(path=None, **options) -> Rig:
     from face3d.mesh.load import load_mesh_head
 
     if p.is_dir():
-        from face3d.mesh.targets import find_neutral
+        from face3d.mesh.io.targets import find_neutral
 
         target_set = find_neutral(p, allow_large=bool(options.get("allow_large", False)))
         return load_mesh_head(target_set.neutral, target_set=target_set, **options)

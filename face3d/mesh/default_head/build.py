@@ -20,7 +20,7 @@ from face3d.mesh.default_head.lids import face_shapes
 from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
 from face3d.mesh.default_head.parts import collar, ear, eyeball, teeth, tongue
 from face3d.mesh.geometry import vertex_normals
-from face3d.mesh.obj import write_obj as write_obj_file
+from face3d.mesh.io.obj import write_obj as write_obj_file
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 
 MIRROR = np.array([-1, 1, 1])

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import MeshError
-from face3d.mesh.names import is_shape_name
-from face3d.mesh.obj import read_obj_positions
-from face3d.mesh.raw import RawMesh
+from face3d.mesh.io.obj import read_obj_positions
+from face3d.mesh.io.raw import RawMesh
+from face3d.mesh.rig.names import is_shape_name
 
 _SEPARATORS = ("_", "-", ".")
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from face3d.errors import FormatError
 from face3d.fileio import read_json
-from face3d.mesh.normalize import face_evidence, surface_samples
+from face3d.mesh.orient.normalize import face_evidence, surface_samples
 
 
 def detect_landmarks(positions: np.ndarray, faces: np.ndarray) -> dict:

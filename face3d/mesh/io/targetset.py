@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import OutputError
-from face3d.mesh.obj import write_obj
+from face3d.mesh.io.obj import write_obj
 from face3d.mesh.rig import Rig
 
 SIDECAR = "face3d_rig.json"
