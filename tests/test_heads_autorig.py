@@ -245,3 +245,31 @@ def test_rig_command_errors(tmp_path):
     write_obj(tmp_path / "h.obj", pos, faces)
     res = run_cli("rig", tmp_path / "h.obj", "-o", afile)
     assert res.returncode == 2 and "afile" in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_rig_refuses_landmarks_far_outside_the_head(tmp_path):
+    """A jaw pivot half a metre above a 0.2 m head would tear the mouth: one line, exit 2, the bounds named."""
+    from face3d.mesh.io.obj import write_obj
+
+    pos, faces = _fused_head(30, 40)
+    pos = pos * 0.1  # 0.16 m wide, 0.23 m tall
+    write_obj(tmp_path / "scan.obj", pos, faces)
+    out = tmp_path / "out"
+    res = run_cli("rig", tmp_path / "scan.obj", "--jaw-pivot", "0,0.5,1", "-o", out)
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and "Traceback" not in res.stderr and len(lines) == 1, res.stderr
+    assert "--jaw-pivot 0,0.5,1" in lines[0] and "outside the head" in lines[0], lines[0]
+    lo, hi = pos.min(0), pos.max(0)
+    assert f"y {lo[1]:.4g}..{hi[1]:.4g}" in lines[0] and f"z {lo[2]:.4g}..{hi[2]:.4g}" in lines[0], lines[0]
+    assert not out.exists()
+    res = run_cli("rig", tmp_path / "scan.obj", "--mouth-width", "3", "-o", out)
+    assert res.returncode == 2 and "--mouth-width 3 is wider than the head" in res.stderr, res.stderr
+    # in a landmark file: named with the file
+    (tmp_path / "marks.json").write_text(json.dumps({"mouth": [0, -0.06, 2.0]}))
+    res = run_cli("rig", tmp_path / "scan.obj", "--landmarks", tmp_path / "marks.json", "-o", out)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "'mouth' in landmark file" in res.stderr and "marks.json" in res.stderr, res.stderr
+    # a pivot inside the head is taken
+    res = run_cli("rig", tmp_path / "scan.obj", "--jaw-pivot", "0,0.01,-0.03", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert "jawOpen" in res.stderr
