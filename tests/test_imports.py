@@ -41,16 +41,17 @@ ALLOWED: dict[str, set[str]] = {
     "formats": {"errors", "fileio", "track", "mesh"},
     "viewer": {"errors", "fileio", "assets", "track", "audio", "live", "pipeline", "mesh", "render"},
     "batch": {"errors", "fileio"},
+    "serve": {"errors", "analysis", "formats", "track"},
     "commands": {
         "errors", "fileio", "assets", "track", "audio", "analysis", "pipeline", "live", "mesh",
-        "plot", "render", "formats", "viewer", "batch",
+        "plot", "render", "formats", "viewer", "batch", "serve",
     },
     "cli": {"errors", "commands", "root"},
     "root": {"pipeline"},
     "main": {"cli"},
 }
 
-PURE = {"errors", "fileio", "assets", "track", "audio", "analysis", "pipeline", "live", "mesh", "plot", "formats", "batch"}
+PURE = {"errors", "fileio", "assets", "track", "audio", "analysis", "pipeline", "live", "mesh", "plot", "formats", "batch", "serve"}
 GL_OR_WINDOW = {"moderngl", "moderngl_window", "pyglet", "imgui_bundle", "glcontext"}
 HEAVY = GL_OR_WINDOW | {"sounddevice", "av", "matplotlib", "trimesh", "pygltflib", "dask", "distributed", "scipy"}
 

@@ -140,6 +140,8 @@ class MultiStream:
         self._given = np.zeros(0, np.int64)   # 100 Hz rows given per slot (plain streams)
         self._by_slot: list = []              # slot -> (id, stream)
         self._span = np.arange(self.win)
+        self.hops = 0                         # stream hops analysed so far
+        self.more = False                     # the last step left hops ready (max_hops, or queued audio)
 
     def __len__(self) -> int:
         return len(self._streams)
@@ -259,9 +261,11 @@ class MultiStream:
         rows)} for the streams that have new frames."""
         if self._over:
             self._unqueue()
+        self.more = False
         if not len(self._slots):
             return {}
-        who, rows, cuts, _ = self._rounds(self._slots)
+        who, rows, cuts, nr = self._rounds(self._slots)
+        self.more = nr >= self.max_hops or bool(self._over)
         out = {}
         if not len(who):
             return out
@@ -317,6 +321,7 @@ class MultiStream:
             outs.append(rows)
             who.append(done)
         self._emit[slots] = emit + ready
+        self.hops += int(ready.sum())
         who = np.concatenate(who) if nr > 1 else who[0]
         if not len(who):
             return none + (nr,)
