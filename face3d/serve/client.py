@@ -94,7 +94,7 @@ class Client:
 
         self._f = _Frames(format)
         self.timeout = timeout
-        self.ws = connect(url, open_timeout=timeout, max_size=None, compression=None)
+        self.ws = connect(url, open_timeout=timeout, max_size=None, compression=None).__enter__()  # (no warning)
         try:
             self.ws.send(_hello(rate, format, channels, outputs, names, fps, packed, seed))
             self._f.ready(self.ws.recv(timeout))
