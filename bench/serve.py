@@ -13,7 +13,7 @@ it completes, at the client (p50, p99) and at the server (its /health: arrival t
 p99); the server's CPU (process time / wall time, 100 % = one core), the time it waited
 for a CPU while it had work (from /proc: a loaded machine shows here) and the clients' CPU; the
 machine's load average; the engine alone (``MultiStream`` in-process, no sockets) in
-microseconds per stream-hop. The single-stream baseline (``StreamAnalyzer`` per 10 ms hop)
+microseconds of CPU per stream-hop. The single-stream baseline (``StreamAnalyzer`` per 10 ms hop)
 is printed first, measured in the same run.
 
     .venv/bin/python bench/serve.py --streams 1,50,100,200,400,700,1000 --server-cpus 0 --client-cpus 1
@@ -71,9 +71,9 @@ def single_stream_cost(x: np.ndarray) -> tuple[float, float]:
     f = x.astype(np.float32) / 32768
     ts = []
     for s in range(0, len(f) - 160, 160):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         sa.feed(f[s:s + 160])
-        ts.append(time.perf_counter() - t0)
+        ts.append(time.process_time() - t0)
     ts = np.array(ts[50:]) * 1e6
     return float(np.median(ts)), float(np.percentile(ts, 99))
 
@@ -88,12 +88,12 @@ def engine_cost(x: np.ndarray, n: int, hops: int = 60) -> float:
     offs = np.random.default_rng(0).integers(0, len(f) - 160 * (hops + 30), n)
     t = 0.0
     for h in range(hops + 20):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for i, sid in enumerate(ids):
             ms.feed(sid, f[offs[i] + h * 160: offs[i] + h * 160 + 160])
         ms.step()
         if h >= 20:
-            t += time.perf_counter() - t0
+            t += time.process_time() - t0
     return t / hops / n * 1e6
 
 
@@ -245,8 +245,9 @@ def _pump(sel, timeout, lat, closes, _):
 
 
 # ---------------------------------------------------------------------- the server
-def start_server(cpus: str | None, max_sessions: int):
-    cmd = [sys.executable, "-m", "face3d", "serve", "--port", "0", "--max-sessions", str(max_sessions)]
+def start_server(cpus: str | None, max_sessions: int, tick_ms: float):
+    cmd = [sys.executable, "-m", "face3d", "serve", "--port", "0", "--max-sessions", str(max_sessions),
+           "--tick-ms", str(tick_ms)]
     if cpus:
         cmd = ["taskset", "-c", cpus] + cmd
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
@@ -323,6 +324,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=8.0, help="measured seconds per level (default 8)")
     ap.add_argument("--warm", type=float, default=2.0, help="seconds before measuring (default 2)")
     ap.add_argument("--block-ms", type=float, default=20.0, help="PCM block per message, ms (default 20)")
+    ap.add_argument("--tick-ms", type=float, default=5.0, help="the server's --tick-ms (default 5)")
     ap.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
     ap.add_argument("--server-cpus", default=None, help="taskset CPU list for the server, e.g. 0")
     ap.add_argument("--client-cpus", default=None, help="taskset CPU list for the clients, e.g. 1")
@@ -331,16 +333,17 @@ def main(argv=None) -> int:
     levels = [int(v) for v in args.streams.split(",")]
     audio = speech()
     med, p99 = single_stream_cost(audio)
-    print(f"baseline: one StreamAnalyzer (live), {med:.0f} us median, {p99:.0f} us p99 per 10 ms hop "
+    print(f"baseline: one StreamAnalyzer (live), {med:.0f} us median, {p99:.0f} us p99 CPU per 10 ms hop "
           f"(= {1e4 / med:.0f} streams per core at full load, no batching)")
     print(f"server CPUs: {args.server_cpus or 'any'}; client CPUs: {args.client_cpus or 'any'} "
-          f"({args.clients} processes); {args.block_ms:g} ms blocks, packed frames; {os.cpu_count()} cores; "
+          f"({args.clients} processes); {args.block_ms:g} ms blocks, packed frames, --tick-ms {args.tick_ms:g}; "
+          f"{os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.1f}")
     hdr = (f"{'streams':>7} {'blocks/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'srv p99':>8} {'srv CPU':>8} "
            f"{'srv wait':>8} {'cli CPU':>8} {'load':>5} {'engine us':>10} {'closed':>6}")
     print(hdr)
     print("-" * len(hdr))
-    proc, host, port = start_server(args.server_cpus, max(levels) + 10)
+    proc, host, port = start_server(args.server_cpus, max(levels) + 10, args.tick_ms)
     try:
         for n in levels:
             r = run_level(host, port, n, args, audio, proc.pid)

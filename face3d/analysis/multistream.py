@@ -131,7 +131,7 @@ class MultiStream:
         self._free: list[int] = []
         self._next_id = 0
         self._cap = 0
-        self._audio = np.zeros((0, RING), np.float32)
+        self._audio = np.zeros((0, RING + self.win), np.float32)
         self._w = np.zeros(0, np.int64)       # samples written into the ring (the half window of zeros first)
         self._emit = np.zeros(0, np.int64)    # band frames taken
         self._fed = np.zeros(0, np.int64)
@@ -139,7 +139,6 @@ class MultiStream:
         self._over: set = set()               # streams with audio waiting in their queue
         self._given = np.zeros(0, np.int64)   # 100 Hz rows given per slot (plain streams)
         self._by_slot: list = []              # slot -> (id, stream)
-        self._span = np.arange(self.win)
         self.hops = 0                         # stream hops analysed so far
         self.more = False                     # the last step left hops ready (max_hops, or queued audio)
 
@@ -175,9 +174,10 @@ class MultiStream:
 
     def _grow(self, cap: int) -> None:
         old = self._cap
-        a = np.zeros((cap, RING), np.float32)
+        a = np.zeros((cap, RING + self.win), np.float32)
         a[:old] = self._audio
         self._audio = a
+        self._windows = np.lib.stride_tricks.sliding_window_view(a, self.win, axis=1)
         self._by_slot += [None] * (cap - old)
         for name in ("_w", "_emit", "_fed", "_given"):
             v = np.zeros(cap, np.int64)
@@ -229,16 +229,23 @@ class MultiStream:
 
     def _put(self, slot: int, x: np.ndarray) -> int:
         """Write as much of ``x`` into the slot's ring as fits (the unread part must stay);
-        return how many samples."""
+        return how many samples. The ring's first window of samples is repeated after its
+        end, so that every window can be read as one run of samples."""
         w = int(self._w[slot])
         n = min(x.size, RING - (w - int(self._emit[slot]) * self.hop))
         if n <= 0:
             return 0
         p = w % RING
         first = min(n, RING - p)
-        self._audio[slot, p:p + first] = x[:first]
+        row = self._audio[slot]
+        row[p:p + first] = x[:first]
+        if p < self.win:
+            m = min(p + first, self.win)
+            row[RING + p:RING + m] = x[:m - p]
         if first < n:
-            self._audio[slot, :n - first] = x[first:n]
+            row[:n - first] = x[first:n]
+            m = min(n - first, self.win)
+            row[RING:RING + m] = x[first:first + m]
         self._w[slot] = w + n
         return n
 
@@ -310,9 +317,8 @@ class MultiStream:
             idx = np.concatenate(per)
             rnd = np.concatenate([np.full(len(p), r) for r, p in enumerate(per)])
             start = (emit[idx] + rnd) * self.hop
-        pos = start[:, None] + self._span
-        pos %= RING
-        energies = self.plan.frames_to_db(self._audio[slots[idx][:, None], pos].astype(np.float64))
+        frames = self._windows[slots[idx], start % RING]
+        energies = self.plan.frames_to_db(frames.astype(np.float64))
         outs, who = [], []
         at = 0
         for p in per:

@@ -26,8 +26,8 @@ def register(sub):
     p.add_argument("--max-sessions", type=int, default=1000, metavar="N", help="refuse sessions beyond N at once (close 1013; default 1000)")
     p.add_argument("--max-backlog", type=number_option("--max-backlog", 0.1, 600.0, unit="seconds"), default=5.0, metavar="S",
                    help="close a session whose audio is more than S seconds ahead of its analysis (default 5)")
-    p.add_argument("--tick-ms", type=number_option("--tick-ms", 0.0, 50.0, unit="ms"), default=2.0, metavar="MS",
-                   help="analyse at most every MS milliseconds, batching the sessions' hops (default 2)")
+    p.add_argument("--tick-ms", type=number_option("--tick-ms", 0.0, 50.0, unit="ms"), default=5.0, metavar="MS",
+                   help="analyse at most every MS milliseconds, batching the sessions' hops (default 5)")
     return p
 
 

@@ -47,7 +47,7 @@ POLICY, TRY_LATER, INTERNAL = 1008, 1013, 1011
 class Server:
     """The sessions and the shared analysis. ``serve()`` runs it on an event loop."""
 
-    def __init__(self, max_sessions: int = 1000, max_backlog_s: float = 5.0, tick_s: float = 0.002,
+    def __init__(self, max_sessions: int = 1000, max_backlog_s: float = 5.0, tick_s: float = 0.005,
                  max_message: int = 1 << 20, log=None):
         self.max_sessions = int(max_sessions)
         self.tick_s = float(tick_s)
@@ -108,7 +108,7 @@ class Server:
             sid = self.ms.open(hello["rate"], channels=hello["channels"], alive=hello["alive"],
                                seed=hello["seed"], fps=None if hello["fps"] == 100 else hello["fps"])
             session = Session(hello, self.ms.names(sid))
-            arrivals: list = []
+            arrivals: list = []                   # the oldest PCM message not yet answered, if any
             self.sessions[sid] = (ws, session, arrivals)
             await ws.send(session.ready())
             async for msg in ws:
@@ -125,7 +125,8 @@ class Server:
                     return await _refuse(ws, POLICY, f"too fast: {exc}")
                 except ValueError as exc:
                     return await _refuse(ws, POLICY, str(exc))
-                arrivals.append(time.monotonic())
+                if not arrivals:
+                    arrivals.append(time.monotonic())
                 if self._tick is None:
                     self._schedule()
         except Exception as exc:  # noqa: BLE001 - one session's failure never stops the server
@@ -198,9 +199,7 @@ def _write(ws, message) -> bool:
 
     ``ws.send`` would need a task per message per tick; this writes the frame the same way
     (the protocol object makes it, the transport buffers it), with its own flow control."""
-    from websockets.protocol import State
-
-    if ws.protocol.state is not State.OPEN:
+    if ws.protocol.state is not _OPEN[0]:
         return True
     if ws.transport.get_write_buffer_size() > MAX_UNSENT:
         return False
@@ -230,11 +229,17 @@ async def _refuse(ws, code: int, reason: str) -> None:
     await ws.close(code, short)
 
 
+_OPEN: list = []
+
+
 async def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, server: Server | None = None,
                 ready=None, stop: asyncio.Future | None = None) -> None:
     """Run ``server`` (a new :class:`Server` if None) on ``host:port`` until ``stop`` is done
     (forever if None). ``ready(sockets)`` is called once it listens."""
     from websockets.asyncio.server import serve as ws_serve
+    from websockets.protocol import State
+
+    _OPEN[:] = [State.OPEN]
 
     server = server or Server()
     async with ws_serve(server.handler, host, port, process_request=server.process_request,

@@ -117,7 +117,8 @@ class Session:
                              f"({self.frame_bytes} bytes each for {self.channels} channel(s)); send whole frames")
         x = np.frombuffer(data, self.dtype)
         if self.scale is not None:
-            x = x.astype(np.float32) * np.float32(self.scale)
+            x = x.astype(np.float32)
+            x *= np.float32(self.scale)
         elif not np.isfinite(x).all():
             raise ValueError("the f32le PCM holds NaN or infinite samples; send finite samples in [-1, 1]")
         return x.reshape(-1, self.channels) if self.channels > 1 else x
