@@ -12,11 +12,13 @@ Columns: streams; blocks/s sent; latency from a block's send to the arrival of t
 it completes, at the client (p50, p99) and at the server (its /health: arrival to write,
 p99); the server's CPU (process time / wall time, 100 % = one core), the time it waited
 for a CPU while it had work (from /proc: a loaded machine shows here) and the clients' CPU; the
-machine's load average; the engine alone (``MultiStream`` in-process, no sockets) in
-microseconds of CPU per stream-hop. The single-stream baseline (``StreamAnalyzer`` per 10 ms hop)
+machine's load average; ``/core``: the streams one core would hold at the server's CPU per
+stream in that row (N / CPU share: what a loaded machine cannot show directly); the engine
+alone (``MultiStream`` in-process, no sockets) in microseconds of CPU per stream-hop. The single-stream baseline (``StreamAnalyzer`` per 10 ms hop)
 is printed first, measured in the same run.
 
     .venv/bin/python bench/serve.py --streams 1,50,100,200,400,700,1000 --server-cpus 0 --client-cpus 1
+    .venv/bin/python bench/serve.py --soak 600        # memory with sessions coming and going
 """
 
 from __future__ import annotations
@@ -318,6 +320,94 @@ def run_level(host, port, n, args, audio, pid):
     }
 
 
+def rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _churn(url, audio, stop_at, seed, counts, lock):
+    """Sessions coming and going until ``stop_at``: most speak for 1-6 s in real time and end
+    or drop their connection; some send garbage, a partial sample or a flood."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from face3d.serve import Client
+
+    rng = np.random.default_rng(seed)
+    f = audio.astype(np.float32) / 32768
+    kinds = ("end", "drop", "garbage", "odd", "flood")
+    while time.time() < stop_at:
+        kind = kinds[rng.choice(5, p=[0.5, 0.25, 0.1, 0.1, 0.05])]
+        try:
+            if kind in ("garbage", "odd", "flood"):
+                with connect(url, open_timeout=30) as ws:
+                    if kind == "garbage":
+                        ws.send("{not json")
+                    else:
+                        ws.send('{"rate": 16000}')
+                        ws.recv(30)
+                        ws.send(b"\x00" * 321 if kind == "odd" else np.zeros(16000 * 6, "<i2").tobytes())
+                    try:
+                        while True:
+                            ws.recv(30)
+                    except ConnectionClosed as exc:
+                        kind += f" {exc.rcvd.code if exc.rcvd else 'none'}"
+            else:
+                c = Client(url, 16000, format="s16le", timeout=30)
+                secs, pos, t0, k = rng.uniform(1, 6), int(rng.integers(0, len(f) - 320)), time.time(), 0
+                while time.time() - t0 < secs:
+                    c.send(f[pos:pos + 320])
+                    pos = (pos + 320) % (len(f) - 320)
+                    k += 1
+                    c.poll()
+                    time.sleep(max(0.0, t0 + k * 0.02 - time.time()))
+                if kind == "end":
+                    c.end()
+                else:
+                    c.ws.socket.close()          # gone without a close handshake
+        except Exception as exc:  # noqa: BLE001
+            kind = f"error {type(exc).__name__}"
+        with lock:
+            counts[kind] = counts.get(kind, 0) + 1
+
+
+def soak(args, audio) -> int:
+    """Sessions coming and going for ``--soak`` seconds; the server's memory every 10 s."""
+    import threading
+
+    proc, host, port = start_server(args.server_cpus, args.soak_sessions + 10, args.tick_ms)
+    url = f"ws://{host}:{port}"
+    counts, lock = {}, threading.Lock()
+    stop_at = time.time() + args.soak
+    threads = [threading.Thread(target=_churn, args=(url, audio, stop_at, i, counts, lock), daemon=True)
+               for i in range(args.soak_sessions)]
+    for t in threads:
+        t.start()
+    print(f"soak: {args.soak_sessions} sessions at a time coming and going for {args.soak:g} s "
+          "(half end with a flush, a quarter drop the connection, the rest garbage, partial samples, floods)")
+    print(f"{'t s':>5} {'RSS MB':>7} {'sessions':>8} {'srv p99':>8} {'load':>5}  sessions ended so far")
+    rss = []
+    try:
+        while time.time() < stop_at:
+            time.sleep(min(10.0, max(0.0, stop_at - time.time())))
+            h = health(host, port)
+            health(host, port, "/health/reset")
+            rss.append(rss_mb(proc.pid))
+            t = args.soak - (stop_at - time.time())
+            print(f"{t:>5.0f} {rss[-1]:>7.1f} {h['sessions']:>8} {h['latency_ms']['p99'] or float('nan'):>8.1f} "
+                  f"{os.getloadavg()[0]:>5.1f}  {dict(sorted(counts.items()))}", flush=True)
+        for t in threads:
+            t.join(30)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    third = max(1, len(rss) // 3)
+    print(f"RSS: first third {np.mean(rss[:third]):.1f} MB, last third {np.mean(rss[-third:]):.1f} MB")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--streams", default="1,50,100,200,400,700,1000", help="comma-separated stream counts")
@@ -328,10 +418,15 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
     ap.add_argument("--server-cpus", default=None, help="taskset CPU list for the server, e.g. 0")
     ap.add_argument("--client-cpus", default=None, help="taskset CPU list for the clients, e.g. 1")
+    ap.add_argument("--soak", type=float, default=0.0, metavar="S",
+                    help="instead: sessions coming and going for S seconds, the server's memory every 10 s")
+    ap.add_argument("--soak-sessions", type=int, default=40, help="sessions at a time in --soak (default 40)")
     args = ap.parse_args(argv)
     args.block = int(round(args.block_ms * RATE / 1000))
     levels = [int(v) for v in args.streams.split(",")]
     audio = speech()
+    if args.soak:
+        return soak(args, audio)
     med, p99 = single_stream_cost(audio)
     print(f"baseline: one StreamAnalyzer (live), {med:.0f} us median, {p99:.0f} us p99 CPU per 10 ms hop "
           f"(= {1e4 / med:.0f} streams per core at full load, no batching)")
@@ -340,7 +435,7 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.1f}")
     hdr = (f"{'streams':>7} {'blocks/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'srv p99':>8} {'srv CPU':>8} "
-           f"{'srv wait':>8} {'cli CPU':>8} {'load':>5} {'engine us':>10} {'closed':>6}")
+           f"{'srv wait':>8} {'/core':>6} {'cli CPU':>8} {'load':>5} {'engine us':>10} {'closed':>6}")
     print(hdr)
     print("-" * len(hdr))
     proc, host, port = start_server(args.server_cpus, max(levels) + 10, args.tick_ms)
@@ -349,7 +444,7 @@ def main(argv=None) -> int:
             r = run_level(host, port, n, args, audio, proc.pid)
             eng = engine_cost(audio, n)
             print(f"{r['streams']:>7} {r['blocks_s']:>9.0f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['srv_p99']:>8.1f} "
-                  f"{r['srv_cpu']:>7.0f}% {r['srv_wait']:>7.0f}% {r['cli_cpu']:>7.0f}% {r['load']:>5.1f} {eng:>10.1f} {r['closes']:>6}"
+                  f"{r['srv_cpu']:>7.0f}% {r['srv_wait']:>7.0f}% {100 * n / max(r['srv_cpu'], 1e-9):>6.0f} {r['cli_cpu']:>7.0f}% {r['load']:>5.1f} {eng:>10.1f} {r['closes']:>6}"
                   + (f"  ({r['close_text'][:60]})" if r["closes"] else ""), flush=True)
             time.sleep(1.0)
     finally:
