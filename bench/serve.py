@@ -13,7 +13,8 @@ it completes, at the client (p50, p99) and at the server (its /health: arrival t
 p99); the server's CPU (process time / wall time, 100 % = one core), the time it waited
 for a CPU while it had work (from /proc: a loaded machine shows here) and the clients' CPU; the
 machine's load average; ``/core``: the streams one core would hold at the server's CPU per
-stream in that row (N / CPU share: what a loaded machine cannot show directly); the engine
+stream in that row (N / CPU share, shown where the server kept up: server p99 at most 50 ms;
+what a loaded machine cannot show directly); the engine
 alone (``MultiStream`` in-process, no sockets) in microseconds of CPU per stream-hop. The single-stream baseline (``StreamAnalyzer`` per 10 ms hop)
 is printed first, measured in the same run.
 
@@ -81,7 +82,12 @@ def single_stream_cost(x: np.ndarray) -> tuple[float, float]:
 
 
 def engine_cost(x: np.ndarray, n: int, hops: int = 60) -> float:
-    """MultiStream alone: microseconds per stream-hop with n streams fed 10 ms each."""
+    """MultiStream alone: microseconds of CPU per stream-hop with n streams fed 10 ms each
+    (the best of three runs: a loaded machine only ever adds)."""
+    return min(_engine_cost(x, n, hops) for _ in range(3))
+
+
+def _engine_cost(x: np.ndarray, n: int, hops: int) -> float:
     from face3d.analysis.multistream import MultiStream
 
     f = x.astype(np.float32) / 32768
@@ -310,7 +316,7 @@ def run_level(host, port, n, args, audio, pid):
         "blocks_s": sum(r["blocks"] for r in res) / args.seconds,
         "p50": float(np.percentile(lat, 50)) if len(lat) else float("nan"),
         "p99": float(np.percentile(lat, 99)) if len(lat) else float("nan"),
-        "srv_p99": h1["latency_ms"]["p99"],
+        "srv_p99": h1["latency_ms"]["p99"] if h1["latency_ms"]["p99"] is not None else float("nan"),
         "srv_cpu": 100.0 * (h1["cpu_s"] - h0["cpu_s"]) / wall,
         "srv_wait": 100.0 * (s1[1] - s0[1]) / wall,
         "cli_cpu": 100.0 * sum(r["cpu"] for r in res) / max(r["wall"] for r in res),
@@ -443,8 +449,10 @@ def main(argv=None) -> int:
         for n in levels:
             r = run_level(host, port, n, args, audio, proc.pid)
             eng = engine_cost(audio, n)
+            # streams a core would hold at this CPU per stream: only where the server kept up
+            per_core = f"{100 * n / max(r['srv_cpu'], 1e-9):.0f}" if r["srv_p99"] <= 50 else "-"
             print(f"{r['streams']:>7} {r['blocks_s']:>9.0f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['srv_p99']:>8.1f} "
-                  f"{r['srv_cpu']:>7.0f}% {r['srv_wait']:>7.0f}% {100 * n / max(r['srv_cpu'], 1e-9):>6.0f} {r['cli_cpu']:>7.0f}% {r['load']:>5.1f} {eng:>10.1f} {r['closes']:>6}"
+                  f"{r['srv_cpu']:>7.0f}% {r['srv_wait']:>7.0f}% {per_core:>6} {r['cli_cpu']:>7.0f}% {r['load']:>5.1f} {eng:>10.1f} {r['closes']:>6}"
                   + (f"  ({r['close_text'][:60]})" if r["closes"] else ""), flush=True)
             time.sleep(1.0)
     finally:

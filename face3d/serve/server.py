@@ -190,8 +190,8 @@ class Server:
             n = min(len(lat), LATENCY_WINDOW - k)
             self._lat[k:k + n] = lat[:n]
             self._nlat += n
-        if self.ms.more and self._tick is None:
-            self._schedule()
+        if self.ms.more and self._tick is None:      # behind (hops left over): go on at once
+            self._tick = loop.call_soon(self._run_tick)
 
 
 def _write(ws, message) -> bool:
