@@ -27,6 +27,7 @@ COMMANDS = [
     ("export", "face3d.commands.export"),
     ("plot", "face3d.commands.plot"),
     ("stream", "face3d.commands.stream"),
+    ("serve", "face3d.commands.serve"),
     ("record", "face3d.commands.record"),
     ("devices", "face3d.commands.devices"),
 ]

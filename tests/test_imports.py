@@ -46,16 +46,17 @@ ALLOWED: dict[str, set[str]] = {
     "formats": {"errors", "fileio", "track", "mesh"},
     "viewer": {"errors", "fileio", "assets", "track", "audio", "live", "pipeline", "mesh", "render"},
     "batch": {"errors", "fileio"},
+    "serve": {"errors", "analysis", "formats", "track"},
     "commands": {
         "errors", "fileio", "assets", "track", "audio", "analysis", "pipeline", "live", "mesh",
-        "plot", "render", "formats", "viewer", "batch",
+        "plot", "render", "formats", "viewer", "batch", "serve",
     },
     "cli": {"errors", "commands", "root"},
     "root": {"pipeline"},
     "main": {"cli"},
 }
 
-PURE = {"errors", "fileio", "assets", "track", "audio", "analysis", "pipeline", "live", "mesh", "plot", "formats", "batch"}
+PURE = {"errors", "fileio", "assets", "track", "audio", "analysis", "pipeline", "live", "mesh", "plot", "formats", "batch", "serve"}
 #: inside face3d.mesh: package -> the packages it may import (itself always allowed).
 #: ``geometry`` is the module face3d/mesh/geometry.py; ``front`` is face3d/mesh/__init__.py,
 #: heads.py (``load_head``) and load.py (the read -> orient -> map -> autorig pipeline).

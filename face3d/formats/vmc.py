@@ -57,19 +57,22 @@ def parse_target(text: str) -> tuple[str, int]:
 
 def vowels(names, values) -> np.ndarray:
     """(5,) A, I, U, E, O in [0, 1] from one frame of weights (missing curves are 0)."""
+    return vowel_matrix(names, np.asarray(values, np.float64).reshape(1, -1))[0]
+
+
+def vowel_matrix(names, values) -> np.ndarray:
+    """(T, 5) A, I, U, E, O in [0, 1] from (T, K) weights of shapes ``names`` (missing curves are 0)."""
     names = list(names)
+    values = np.asarray(values, np.float64).reshape(-1, len(names))
 
     def get(n):
-        return float(values[names.index(n)]) if n in names else 0.0
+        return np.clip(values[:, names.index(n)], 0.0, 1.0) if n in names else np.zeros(values.shape[0])
 
-    jaw, wide, puck, close = (min(1.0, max(0.0, get(n))) for n in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose"))
+    jaw, wide, puck, close = (get(n) for n in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose"))
     lips = 1.0 - close
-    a = jaw * (1.0 - 0.5 * max(wide, puck))
-    i = wide * (1.0 - jaw)
-    e = wide * jaw
-    u = puck * (1.0 - jaw)
-    o = puck * jaw
-    return np.clip(np.array([a, i, u, e, o]) * lips, 0.0, 1.0)
+    out = np.stack([jaw * (1.0 - 0.5 * np.maximum(wide, puck)), wide * (1.0 - jaw), puck * (1.0 - jaw),
+                    wide * jaw, puck * jaw], axis=1)
+    return np.clip(out * lips[:, None], 0.0, 1.0)
 
 
 def blend_values(names, values, name_set: str = "vrm0") -> list[tuple[str, float]]:
