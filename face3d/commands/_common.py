@@ -187,7 +187,7 @@ def add_alive_options(parser) -> None:
     g = parser.add_argument_group("face beyond the mouth")
     g.add_argument("--mouth-only", action="store_true",
                    help="only the four mouth curves: no blinks, brows, gaze or head motion (a still head)")
-    g.add_argument("--seed", type=parse_seed, default=0, metavar="N",
+    g.add_argument("--seed", type=parse_seed, metavar="N",
                    help="random choices of the blinks, gaze and head motion (default 0; the same seed, the same curves)")
 
 

@@ -54,8 +54,14 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
     f = formats.get(fmt)
     track = analyze(samples, rate=rate, fps=None, **(alive or {}))
     options = {} if extended is None else {"extended_shapes": extended}
-    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps,
-                              rig=load_rig(head) if f.needs_head else None, options=options)
+    rig = load_rig(head) if f.needs_head else None
+    pivot = None
+    if rig is not None:
+        from face3d.render.pose import neck_pivot
+
+        pivot = neck_pivot(rig)          # the head turns about its neck, as face3d draws it
+    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps, rig=rig, pivot=pivot,
+                              options=options)
     formats.save(f, track, dst, info)
     if plot:
         from face3d.plot import plot_curves

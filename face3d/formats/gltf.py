@@ -8,9 +8,12 @@ into shape-key names and three.js into ``morphTargetDictionary``. The animation
 ``speech`` has one sampler: input the frame times ``i / fps`` from 0 to the end of the
 sound, output the head's shape weights at each frame (LINEAR), on the node's
 ``weights`` path. A track column the head has no shape for is left out; a shape no
-column drives stays 0. When the track has head angles (``headYaw``, ``headPitch``,
-``headRoll`` in degrees) the animation also turns the node (a ``rotation`` channel:
-``Ry(yaw) Rx(-pitch) Rz(roll)`` about the head's centre).
+column drives stays 0: the alive curves' ``eyeBlinkLeft``/``Right`` and ``browInnerUp``/
+``browOuterUp*`` drive the head's blink and brow targets like the mouth's. When the track
+has head angles (``headYaw``, ``headPitch``, ``headRoll`` in degrees) the animation also
+turns the node about the neck (``info.pivot``, else the rig's ``neck_pivot``, else the
+origin) as face3d draws it: a ``rotation`` channel ``Ry(yaw) Rx(-pitch) Rz(roll)`` and a
+``translation`` channel ``pivot - R pivot`` (glTF turns a node about its own origin).
 """
 
 from __future__ import annotations
@@ -50,6 +53,21 @@ def head_rotations(track) -> np.ndarray | None:
         return None
     yaw, pitch, roll = (track.column(n) if n in track.names else np.zeros(len(track)) for n in HEAD_ANGLES)
     return _qmul(_qmul(_quat(1, yaw), _quat(0, -np.asarray(pitch))), _quat(2, roll)).astype(np.float32)
+
+
+def _rotate(q: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """(T, 3): the point ``p`` turned by each of the (T, 4) x, y, z, w quaternions ``q``."""
+    u, w = q[:, :3].astype(np.float64), q[:, 3:4].astype(np.float64)
+    t = 2.0 * np.cross(u, p)
+    return p + w * t + np.cross(u, t)
+
+
+def pivot_of(rig, info) -> np.ndarray:
+    """The point the head turns about: ``info.pivot``, else the rig's ``neck_pivot``, else the origin."""
+    p = getattr(info, "pivot", None)
+    if p is None:
+        p = (getattr(rig, "info", None) or {}).get("neck_pivot")
+    return np.zeros(3) if p is None else np.asarray(p, np.float64).reshape(3)
 
 
 def build(track, rig, info):
@@ -113,6 +131,12 @@ def build(track, rig, info):
             samplers.append(AnimationSampler(input=a_in, output=add(rot, "VEC4", F), interpolation="LINEAR"))
             channels.append(AnimationChannel(sampler=len(samplers) - 1,
                                              target=AnimationChannelTarget(node=0, path="rotation")))
+            pivot = pivot_of(rig, info)
+            if np.any(pivot):
+                move = (pivot - _rotate(rot, pivot)).astype(np.float32)
+                samplers.append(AnimationSampler(input=a_in, output=add(move, "VEC3", F), interpolation="LINEAR"))
+                channels.append(AnimationChannel(sampler=len(samplers) - 1,
+                                                 target=AnimationChannelTarget(node=0, path="translation")))
         g.animations = [Animation(name="speech", samplers=samplers, channels=channels)]
     g.accessors, g.bufferViews = accessors, views
     blob = b"".join(blobs)
