@@ -111,9 +111,15 @@ def head_options_from_args(args) -> dict:
 
 def load_head_from_args(args, path=None):
     """Load the head named by --head (or ``path``, or the bundled one) with the shared head options."""
+    from pathlib import Path
+
     from face3d.mesh.heads import load_head
 
-    return load_head(path if path is not None else getattr(args, "head", None), **head_options_from_args(args))
+    path = path if path is not None else getattr(args, "head", None)
+    rig = load_head(path, **head_options_from_args(args))
+    if path is not None and Path(path).suffix.lower() == ".npz" and not Path(path).is_dir():
+        rig.info = {**(rig.info or {}), "rig_file": str(path)}   # the load line names the .npz, not its source
+    return rig
 
 
 def describe_head(rig) -> str:
@@ -122,7 +128,10 @@ def describe_head(rig) -> str:
     found = info.get("found") or {}
     parts = []
     if "source" in info:
-        parts.append(f"{info['source']}: {rig.n_vertices} vertices, up {info.get('up')}, forward {info.get('forward')}")
+        name = f"{info['rig_file']} (a face3d rig made from {info['source']})" if info.get("rig_file") else info["source"]
+        parts.append(f"{name}: {rig.n_vertices} vertices, up {info.get('up')}, forward {info.get('forward')}")
+    elif info.get("rig_file"):
+        parts.append(f"{info['rig_file']} (a face3d rig): {rig.n_vertices} vertices")
     if found:
         parts.append("found " + ", ".join(
             f"{k}" + ("" if v == [k] else f" ({' + '.join(v)})") for k, v in found.items()))

@@ -157,9 +157,10 @@ def run_batch_command(args, inputs, job, suffix: str) -> int:
     s = run_batch(pairs, job, outdir, jobs=args.jobs, scheduler=args.scheduler, skip_existing=args.skip_existing,
                   progress=not getattr(args, "no_progress", False), on_error=on_error)
     if s.failed:
-        print(f"face3d {args.command}: {s.failed} of {s.total} files failed; see {s.report}", file=sys.stderr)
+        print(f"face3d {args.command}: {s.failed} of {s.total} file{'' if s.total == 1 else 's'} failed; see {s.report}",
+              file=sys.stderr)
         return 1
     skipped = f", {s.skipped} skipped as up to date" if s.skipped else ""
-    print(f"face3d {args.command}: {s.total} files done in {time.perf_counter() - t0:.1f} s{skipped}; "
+    print(f"face3d {args.command}: {s.total} file{'' if s.total == 1 else 's'} done in {time.perf_counter() - t0:.1f} s{skipped}; "
           f"report: {s.report}", file=sys.stderr)
     return 0
