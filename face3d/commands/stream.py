@@ -20,11 +20,12 @@ sends the mouth alone. A file stops at its end; the microphone runs until Ctrl-C
 def register(sub):
     import argparse
 
+    from face3d.audio.decode import FORMATS
     from face3d.commands._common import number_option
     from face3d.commands._stdin import add_stdin_options
 
     p = sub.add_parser("stream", help=HELP, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("audio", nargs="?", metavar="AUDIO", help="speech file to play and send (WAV, FLAC, OGG), or '-' for standard input")
+    p.add_argument("audio", nargs="?", metavar="AUDIO", help=f"speech file to play and send ({FORMATS}), or '-' for standard input")
     p.add_argument("--mic", action="store_true", help="send live from the microphone (until Ctrl-C)")
     p.add_argument("--device", metavar="D", help="input device for --mic (index or name; see 'face3d devices')")
     p.add_argument("--vmc", required=True, metavar="HOST[:PORT]", help="the VMC receiver (default port 39539), e.g. 127.0.0.1:39539")
