@@ -49,10 +49,10 @@ def _glb(path):
 
     out, times = {}, None
     for c in anim.channels:
-        assert c.target.node == 0
         s = anim.samplers[c.sampler]
         times = acc(s.input)[:, 0]
-        out[c.target.path] = acc(s.output).reshape(len(times), -1)
+        key = c.target.path if c.target.node == 0 else f"{g.nodes[c.target.node].name}.{c.target.path}"
+        out[key] = acc(s.output).reshape(len(times), -1)
     return names, out, times
 
 
@@ -63,7 +63,7 @@ def test_glb_carries_blinks_brows_and_head_rotation(speech):
     d = speech
     names, ch, times = _glb(_export(d, "talk.glb"))
     ref = read_csv(d / "ref.csv")
-    assert set(ch) == {"weights", "rotation", "translation"}
+    assert set(ch) == {"weights", "rotation", "translation", "eyeLeft.rotation", "eyeRight.rotation"}
     w = ch["weights"]
     blink = w[:, names.index("eyeBlinkLeft")]
     assert blink.max() > 0.9 and (blink > 0.5).sum() >= 2, "the eyes close in a blink"
@@ -95,7 +95,7 @@ def test_glb_seed_and_mouth_only(speech):
     j = names.index("jawOpen")
     np.testing.assert_allclose(ch0["weights"][:, j], ch1["weights"][:, j], atol=1e-6)
     _, still, _ = _glb(_export(d, "mouth.glb", "--mouth-only"))
-    assert set(still) == {"weights"}, "--mouth-only: no head rotation"
+    assert set(still) == {"weights"}, "--mouth-only: no head or eye rotation"
     assert not still["weights"][:, b].any() and still["weights"][:, j].max() > 0.3
 
 
@@ -133,3 +133,80 @@ def test_rhubarb_refuses_seed_it_has_no_place_for(speech, tmp_path):
     assert "--seed" in r.stderr and "rhubarb-tsv" in r.stderr and not (tmp_path / "cues.tsv").exists()
     r = run_cli("export", d / "speech.wav", "-o", tmp_path / "cues.json", "--mouth-only")
     assert r.returncode == 0, r.stderr
+
+
+def _quat_matrix(q):
+    x, y, z, w = (float(v) for v in q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def _glb_frame(path, k):
+    """(weights {name: w}, world positions of every vertex (V, 3), vertices the head mesh
+    draws) at frame ``k`` of a GLB, composing its nodes' TRS and morph targets."""
+    import pygltflib
+
+    g = pygltflib.GLTF2().load(str(path))
+    blob = g.binary_blob()
+
+    def acc(i):
+        a = g.accessors[i]
+        n = {"SCALAR": 1, "VEC3": 3, "VEC4": 4}[a.type]
+        v = g.bufferViews[a.bufferView]
+        dt = np.uint32 if a.componentType == pygltflib.UNSIGNED_INT else np.float32
+        return np.frombuffer(blob, dt, a.count * n, v.byteOffset + (a.byteOffset or 0)).reshape(a.count, n)
+
+    (anim,) = g.animations
+    out = {(c.target.node, c.target.path): acc(anim.samplers[c.sampler].output) for c in anim.channels}
+    names = g.meshes[0].extras["targetNames"]
+    assert [n.name for n in g.nodes] == ["head", "eyeLeft", "eyeRight"] and g.nodes[0].children == [1, 2]
+    w = out[(0, "weights")].reshape(-1, len(names))[k]
+    r_head, t_head = _quat_matrix(out[(0, "rotation")][k]), out[(0, "translation")][k]
+    prim = g.meshes[0].primitives[0]
+    pos = acc(prim.attributes.POSITION).astype(np.float64)
+    pos = pos + sum(w[j] * acc(t["POSITION"]) for j, t in enumerate(prim.targets))
+    world = pos @ r_head.T + t_head
+    used = np.unique(acc(prim.indices))
+    eyes = []
+    for node in (1, 2):
+        local = acc(g.meshes[g.nodes[node].mesh].primitives[0].attributes.POSITION).astype(np.float64)
+        r_eye = _quat_matrix(out[(node, "rotation")][k])
+        eyes.append((local @ r_eye.T + np.asarray(g.nodes[node].translation)) @ r_head.T + t_head)
+    return dict(zip(names, w)), world, used, eyes
+
+
+def _check_frame(path, k, pose, atol=2e-5):
+    from face3d.mesh.heads import load_head
+    from face3d.render.pose import apply_pose
+
+    rig = load_head(None)
+    w, world, used, eyes = _glb_frame(path, k)
+    want = apply_pose(rig, rig.apply(w)[0], pose)
+    np.testing.assert_allclose(world[used], want[used], atol=atol)
+    for got, eye in zip(eyes, rig.info["eyes"]):
+        a, b = eye["range"]
+        assert not np.isin(np.arange(a, b), used).any(), "the eyeball is in its own node, not the head's mesh"
+        np.testing.assert_allclose(got, want[a:b], atol=atol)
+
+
+def test_glb_frame_puts_every_vertex_where_face3d_draws_it(speech, tmp_path):
+    """The GLB's nodes (the head turned about its neck, the eyeballs child nodes turned about
+    their centres) and morph weights give the vertices face3d draws (render.pose.apply_pose):
+    at the speech's most turned frame, and at large angles."""
+    from face3d.formats import ExportInfo, FORMATS, save
+    from face3d.mesh.heads import load_head
+    from face3d.track import WeightTrack
+
+    d = speech
+    path = d / "talk.glb" if (d / "talk.glb").exists() else _export(d, "talk.glb")
+    ref = read_csv(d / "ref.csv")
+    k = int(np.argmax(np.abs(ref.column("eyeYaw")) + np.abs(ref.column("headYaw"))))
+    pose = {n: float(ref.column(n)[k]) for n in ("eyeYaw", "eyePitch", "headPitch", "headYaw", "headRoll")}
+    assert abs(pose["eyeYaw"]) > 1.0, pose
+    _check_frame(path, k, pose)
+    pose = {"eyeYaw": 25.0, "eyePitch": 15.0, "headPitch": -12.0, "headYaw": 30.0, "headRoll": 8.0}
+    names = ("jawOpen", "eyeBlinkLeft", *pose)
+    track = WeightTrack(np.array([0.0, 1.0]), names, np.array([[0.7, 0.4, *pose.values()]] * 2, np.float32))
+    save(FORMATS["glb"], track, tmp_path / "big.glb", ExportInfo(duration=1.0, fps=10, rig=load_head(None)))
+    _check_frame(tmp_path / "big.glb", 3, pose)

@@ -228,8 +228,9 @@ def test_glb_has_named_morph_targets_and_a_weights_animation(speech, glb):
     assert names == list(rig.names) and len(mesh.primitives[0].targets) == len(names)
     assert len(g.animations) == 1
     anim = g.animations[0]
-    assert [c.target.path for c in anim.channels] == ["weights", "rotation", "translation"]   # + the head's turns
-    assert all(c.target.node == 0 for c in anim.channels)
+    # + the head's turns, and the eyeballs' (child nodes 1 and 2)
+    assert [(c.target.node, c.target.path) for c in anim.channels] == [
+        (0, "weights"), (0, "rotation"), (0, "translation"), (1, "rotation"), (2, "rotation")]
     blob = g.binary_blob()
 
     def acc(i):
@@ -256,8 +257,11 @@ def test_glb_loads_with_trimesh(glb):
     from face3d.mesh.heads import load_head
 
     scene = trimesh.load(str(glb))
-    geoms = list(scene.geometry.values())
-    assert len(geoms) == 1 and len(geoms[0].vertices) == load_head(None).n_vertices
+    rig = load_head(None)
+    sizes = {k: len(v.vertices) for k, v in scene.geometry.items()}
+    eyes = [b - a for a, b in (e["range"] for e in rig.info["eyes"])]
+    assert sizes == {"head": rig.n_vertices, "eye0": eyes[0], "eye1": eyes[1]}   # the eyeballs turn on their own
+    assert sorted(scene.graph.nodes_geometry) == ["eyeLeft", "eyeRight", "head"]
 
 
 def test_glb_imports_into_blender_with_animated_shape_keys(glb):
