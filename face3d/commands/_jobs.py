@@ -54,8 +54,14 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
     f = formats.get(fmt)
     track = analyze(samples, rate=rate, fps=None, **(alive or {}))
     options = {} if extended is None else {"extended_shapes": extended}
-    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps,
-                              rig=load_rig(head) if f.needs_head else None, options=options)
+    rig = load_rig(head) if f.needs_head else None
+    pivot = None
+    if rig is not None:
+        from face3d.render.pose import neck_pivot
+
+        pivot = neck_pivot(rig)          # the head turns about its neck, as face3d draws it
+    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps, rig=rig, pivot=pivot,
+                              options=options)
     formats.save(f, track, dst, info)
     if plot:
         from face3d.plot import plot_curves
@@ -151,9 +157,10 @@ def run_batch_command(args, inputs, job, suffix: str) -> int:
     s = run_batch(pairs, job, outdir, jobs=args.jobs, scheduler=args.scheduler, skip_existing=args.skip_existing,
                   progress=not getattr(args, "no_progress", False), on_error=on_error)
     if s.failed:
-        print(f"face3d {args.command}: {s.failed} of {s.total} files failed; see {s.report}", file=sys.stderr)
+        print(f"face3d {args.command}: {s.failed} of {s.total} file{'' if s.total == 1 else 's'} failed; see {s.report}",
+              file=sys.stderr)
         return 1
     skipped = f", {s.skipped} skipped as up to date" if s.skipped else ""
-    print(f"face3d {args.command}: {s.total} files done in {time.perf_counter() - t0:.1f} s{skipped}; "
+    print(f"face3d {args.command}: {s.total} file{'' if s.total == 1 else 's'} done in {time.perf_counter() - t0:.1f} s{skipped}; "
           f"report: {s.report}", file=sys.stderr)
     return 0

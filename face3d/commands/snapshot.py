@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from face3d.commands._common import add_head_options, number_option
+from face3d.commands._common import add_head_options, background_help, parse_pitch, parse_yaw
 
 HELP = "render the head with given shape weights to a PNG (no display needed)"
 
@@ -10,15 +10,14 @@ HELP = "render the head with given shape weights to a PNG (no display needed)"
 def register(sub):
     p = sub.add_parser("snapshot", help=HELP, description=HELP)
     p.add_argument("--weights", metavar="NAME=W,...", help="shape weights in [0, 1], e.g. jawOpen=1,mouthWide=0.5")
-    p.add_argument("--yaw", type=number_option("--yaw", unit="degrees"), default=0.0, metavar="DEG", help="turn the camera around the head (degrees)")
-    p.add_argument("--pitch", type=number_option("--pitch", unit="degrees"), default=0.0, metavar="DEG", help="raise the camera (degrees)")
+    p.add_argument("--yaw", type=parse_yaw, default=0.0, metavar="DEG", help="turn the camera around the head (degrees, -360 to 360)")
+    p.add_argument("--pitch", type=parse_pitch, default=0.0, metavar="DEG", help="raise the camera (degrees, -89 to 89)")
     p.add_argument("--pose", metavar="NAME=DEG,...",
                    help="head and eye angles in degrees: headPitch, headYaw, headRoll, eyeYaw, eyePitch "
                         "(e.g. headYaw=10,eyePitch=5; positive: chin up, toward the head's left, tilt to its right)")
     p.add_argument("--size", default="800x800", metavar="WxH", help="image size (default 800x800)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG file")
-    p.add_argument("--background", metavar="COLOR",
-                   help="a colour (green, blue, black, white, #RRGGBB) or transparent (an RGBA PNG)")
+    p.add_argument("--background", metavar="COLOR", help=background_help("an RGBA PNG"))
     add_head_options(p)
     return p
 
@@ -28,7 +27,7 @@ def run(args) -> int:
         head_options_from_args, load_head_from_args, parse_pose, parse_size, parse_weights)
     from face3d.fileio import check_writable
 
-    from face3d.commands.render import parse_background
+    from face3d.commands._common import parse_background
 
     size = parse_size(args.size)
     weights = parse_weights(args.weights)

@@ -25,6 +25,7 @@ class ExportInfo:
     sound_file: str = ""            # the input's name as Rhubarb writes it ('-' for standard input)
     fps: float = 60.0               # frames per second of frame-based formats
     rig: object = None              # face3d.mesh.rig.Rig, for glb
+    pivot: object = None            # (3,) point the head turns about, for glb (default: the rig's neck_pivot)
     options: dict = field(default_factory=dict)   # per-format options (extended_shapes, ...)
 
 
@@ -36,13 +37,14 @@ class Format:
     binary: bool
     needs_head: bool
     help: str
+    alive: bool = True              # has a place for the blinks, brows, gaze or head angles (docs/alive.md)
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("csv", "face3d.formats.csvfile", ".csv", False, False, "face3d's own CSV (frame,time_s,jawOpen,...)"),
-    Format("rhubarb-tsv", "face3d.formats.rhubarb", ".tsv", False, False, "Rhubarb Lip Sync mouth cues, TSV"),
-    Format("rhubarb-json", "face3d.formats.rhubarb", ".json", False, False, "Rhubarb Lip Sync mouth cues, JSON"),
-    Format("rhubarb-xml", "face3d.formats.rhubarb", ".xml", False, False, "Rhubarb Lip Sync mouth cues, XML"),
+    Format("rhubarb-tsv", "face3d.formats.rhubarb", ".tsv", False, False, "Rhubarb Lip Sync mouth cues, TSV", False),
+    Format("rhubarb-json", "face3d.formats.rhubarb", ".json", False, False, "Rhubarb Lip Sync mouth cues, JSON", False),
+    Format("rhubarb-xml", "face3d.formats.rhubarb", ".xml", False, False, "Rhubarb Lip Sync mouth cues, XML", False),
     Format("arkit-csv", "face3d.formats.arkit", ".csv", False, False, "ARKit blendshapes as a Live Link Face take CSV"),
     Format("glb", "face3d.formats.gltf", ".glb", True, True, "the head with morph targets and a weights animation"),
 )}

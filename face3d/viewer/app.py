@@ -66,6 +66,15 @@ def create_window(opts: ViewerOptions):
     return window
 
 
+def missing_note(missing) -> str:
+    """The overlay's line for curves the head has no shape for ('' when none): "no blink or
+    brow shapes on this head", or the names."""
+    kinds = [k for k, prefix in (("blink", "eyeBlink"), ("brow", "brow")) if any(n.startswith(prefix) for n in missing)]
+    if kinds and all(n.startswith(("eyeBlink", "brow")) for n in missing):
+        return f"no {' or '.join(kinds)} shapes on this head"
+    return f"no {', '.join(missing)} shapes on this head" if missing else ""
+
+
 class ViewerApp(mglw.WindowConfig):
     """Event handlers only; the state lives in the session, the controls and the OSD."""
 
@@ -162,6 +171,12 @@ class ViewerApp(mglw.WindowConfig):
             if getattr(clock, "silent", False):
                 state += "  (silent)"
             delay = ""
+        # the meter's words when no sound is heard: paused or ended, not "silent"
+        meter = None if s.is_live else "ended" if s.clock.ended else "paused" if s.paused else None
+        # bars for the shapes this head has: a blink or brow curve with no shape moves nothing
+        shown = [(n, v) for n, v in zip(s.names, s.weights.tolist()) if n not in self._pose_names]
+        missing = [n for n, _ in shown if n not in self.rig.names]
+        note = missing_note(missing)
         rec = ""
         if s.recorder is not None:
             rec = f"recording to {self.opts.record}"
@@ -170,8 +185,10 @@ class ViewerApp(mglw.WindowConfig):
             "state": state,
             "fps": self._fps,
             "level_db": s.level_db(),
+            "meter": meter,
             # weights as bars; the head and eye angles (degrees) are not weights
-            "weights": [(n, v) for n, v in zip(s.names, s.weights.tolist()) if n not in self._pose_names],
+            "weights": [(n, v) for n, v in shown if n in self.rig.names],
+            "note": note,
             "delay": delay,
             "record": rec,
             "notices": notices[-4:],
