@@ -125,7 +125,7 @@ def run_batch_command(args, inputs, job, suffix: str) -> int:
     Exit status: 0 when every input succeeded (or was skipped), 1 when some failed (one
     line says how many and where the report is). Usage errors raise before anything runs.
     """
-    from face3d.batch import discover, run_batch
+    from face3d.batch import BatchInterrupted, discover, run_batch
 
     if args.jobs is not None and args.scheduler:
         raise UsageError("--jobs and --scheduler do not go together: the cluster's workers decide; drop one")
@@ -148,12 +148,25 @@ def run_batch_command(args, inputs, job, suffix: str) -> int:
               file=sys.stderr)
 
     t0 = time.perf_counter()
-    s = run_batch(pairs, job, outdir, jobs=args.jobs, scheduler=args.scheduler, skip_existing=args.skip_existing,
-                  progress=not getattr(args, "no_progress", False), on_error=on_error)
+    try:
+        s = run_batch(pairs, job, outdir, jobs=args.jobs, scheduler=args.scheduler, skip_existing=args.skip_existing,
+                      progress=not getattr(args, "no_progress", False), on_error=on_error)
+    except BatchInterrupted as stop:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # said and done: a further Ctrl-C changes nothing
+        s = stop.summary
+        print(f"face3d {args.command}: interrupted: {s.ok} of {s.total} {_files(s.total)} done, {s.interrupted} "
+              f"left undone; see {s.report}; run again with --skip-existing to do the rest", file=sys.stderr)
+        return 130
     if s.failed:
-        print(f"face3d {args.command}: {s.failed} of {s.total} files failed; see {s.report}", file=sys.stderr)
+        print(f"face3d {args.command}: {s.failed} of {s.total} {_files(s.total)} failed; see {s.report}", file=sys.stderr)
         return 1
     skipped = f", {s.skipped} skipped as up to date" if s.skipped else ""
-    print(f"face3d {args.command}: {s.total} files done in {time.perf_counter() - t0:.1f} s{skipped}; "
+    print(f"face3d {args.command}: {s.total} {_files(s.total)} done in {time.perf_counter() - t0:.1f} s{skipped}; "
           f"report: {s.report}", file=sys.stderr)
     return 0
+
+
+def _files(n: int) -> str:
+    return "file" if n == 1 else "files"

@@ -199,7 +199,9 @@ class _Interrupts:
     """While rendering, SIGINT and SIGTERM raise KeyboardInterrupt in the main thread (so
     the temporary output is removed) and stay noted: a KeyboardInterrupt can be lost when
     it lands inside a finaliser (Python only prints "Exception ignored"), so the frame loop
-    also checks :attr:`requested` and stops then. The old handlers come back after."""
+    also checks :attr:`requested` and stops then. The old handlers come back after.
+    SIGINT is left alone when it is not Python's default: a batch decides what Ctrl-C
+    does to the files it runs (see :mod:`face3d.batch`)."""
 
     def __init__(self):
         self.requested = False
@@ -209,6 +211,8 @@ class _Interrupts:
         import signal
 
         for sig in (signal.SIGINT, signal.SIGTERM):
+            if sig == signal.SIGINT and signal.getsignal(sig) is not signal.default_int_handler:
+                continue  # Ctrl-C is someone else's: ignored (a batch's worker) or counted by a batch
             try:
                 self.old[sig] = signal.signal(sig, self._handler)
             except ValueError:  # not the main thread
