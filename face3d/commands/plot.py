@@ -32,10 +32,11 @@ def run(args) -> int:
     from pathlib import Path
 
     from face3d.commands._common import parse_size
-    from face3d.fileio import check_writable
+    from face3d.fileio import check_writable, output_format
     from face3d.track import read_csv
 
     size = parse_size(args.size)
+    output_format(args.output, {".png": "PNG"}, "plot", default="PNG")
     check_writable(args.output)
     track = read_csv(args.curves)
     title = Path(args.curves).name + (f" + {Path(args.audio).name}" if args.audio else "")

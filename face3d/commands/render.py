@@ -288,6 +288,7 @@ def _run_batch(args, inputs) -> int:
     from face3d.commands._common import load_head_from_args, parse_size
     from face3d.errors import UsageError
 
+    _jobs.check_batch_output(inputs, args.output)
     if args.frames is not None or args.curves is not None:
         raise UsageError("a batch renders each input's own sound to a video in -o OUTDIR/; "
                          "--frames and --curves take one AUDIO")

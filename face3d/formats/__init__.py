@@ -60,9 +60,26 @@ def get(name: str) -> Format:
         raise UsageError(f"unknown format '{name}'; use one of {', '.join(FORMATS)}") from None
 
 
-def for_path(path: str) -> Format:
-    """The format an output file's extension chooses; csv when the extension is unknown."""
-    return FORMATS[BY_EXTENSION.get(Path(path).suffix.lower(), "csv")]
+def for_path(path: str, fmt: str | None = None) -> Format:
+    """The format of an output file: ``fmt`` (``--format``) or the one its extension
+    chooses (csv for a name without one). A UsageError, naming the extensions accepted,
+    for an extension no format writes, or one that is not ``fmt``'s (no CSV under .mp4,
+    no CSV under .vrma)."""
+    from face3d.fileio import output_format
+
+    if fmt is None:
+        ext = Path(path).suffix.lower()
+        if ext and ext not in BY_EXTENSION:
+            by_ext: dict[str, list[str]] = {}
+            for f in FORMATS.values():
+                by_ext.setdefault(f.extension, []).append(f.name)
+            listing = ", ".join(f"{e} ({' or '.join(names)})" for e, names in by_ext.items())
+            raise UsageError(f"-o {path}: export writes {listing} (the format named by --format, else by the "
+                             "extension); give a name ending in one of these")
+        return FORMATS[BY_EXTENSION.get(ext, "csv")]
+    f = get(fmt)
+    output_format(path, {f.extension: f.name}, f"--format {f.name}", default=f.name)
+    return f
 
 
 def write(fmt: Format, track, stream, info: ExportInfo) -> None:
