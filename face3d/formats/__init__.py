@@ -90,14 +90,21 @@ def write(fmt: Format, track, stream, info: ExportInfo) -> None:
 
 def save(fmt: Format, track, path, info: ExportInfo) -> None:
     """Write ``track`` in ``fmt`` to ``path`` atomically (nothing half-written on failure)."""
-    from face3d.fileio import atomic_open
+    import io
 
-    if fmt.binary:
-        with atomic_open(path, "wb") as fh:
-            write(fmt, track, fh, info)
+    from face3d.fileio import write_atomic
+
+    mod = importlib.import_module(fmt.module)
+    if hasattr(mod, "to_bytes"):  # made in a few array operations, written with one system call
+        write_atomic(path, mod.to_bytes(track, info, variant=fmt.name))
+    elif fmt.binary:
+        buf = io.BytesIO()
+        write(fmt, track, buf, info)
+        write_atomic(path, buf.getbuffer())
     else:
-        with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
-            write(fmt, track, fh, info)
+        buf = io.StringIO(newline="")
+        write(fmt, track, buf, info)
+        write_atomic(path, buf.getvalue().encode("utf-8"))
 
 
 def frames(track, info: ExportInfo):
