@@ -279,11 +279,14 @@ def test_glb_imports_into_blender_with_animated_shape_keys(glb):
 
 def test_format_by_extension_and_errors(speech, tmp_path):
     d = speech
+    r = run_cli("export", d / "speech.wav", "-o", tmp_path / "x", "--format", "rhubarb-tsv")
+    assert r.returncode == 0 and (tmp_path / "x").read_text().startswith("0.00\t")
+    # never one format under another's name (see test_outputs.py)
     r = run_cli("export", d / "speech.wav", "-o", tmp_path / "x.tsv", "--format", "csv")
-    assert r.returncode == 0 and (tmp_path / "x.tsv").read_text().startswith("frame,time_s,jawOpen")
+    assert r.returncode == 2 and "--format csv writes .csv" in r.stderr and not (tmp_path / "x.tsv").exists()
     r = run_cli("export", d / "speech.wav", "-o", tmp_path / "x.out", "--format", "nope")
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "rhubarb-tsv" in r.stderr
-    r = run_cli("export", d / "speech.wav", d / "ama.wav", "-o", tmp_path / "cues/", "--format", "rhubarb-json")
+    r = run_cli("export", d / "speech.wav", d / "ama.wav", "-o", f"{tmp_path / 'cues'}/", "--format", "rhubarb-json")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "cues").iterdir()) == ["ama.json", "face3d-report.jsonl", "speech.json"]
     r = run_cli("export", d / "speech.wav", "-o", tmp_path / "nohead.glb", "--head", tmp_path / "missing.obj")

@@ -81,7 +81,7 @@ def test_plot_bad_input(speech, tmp_path, kind):
         "no_csv": [tmp_path / "missing.csv", "-o", out],
         "bad_csv": [speech / "speech.wav", "-o", out],
         "bad_audio": [csv, "--audio", csv, "-o", out],
-        "no_folder": [csv, "-o", tmp_path / "nope" / "p.png"],
+        "no_folder": [csv, "-o", csv / "p.png"],  # a file where the folder should be (a missing one is made)
         "size": [csv, "-o", out, "--size", "0x0"],
     }[kind]
     r = run_cli("plot", *args)

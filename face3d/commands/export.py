@@ -61,9 +61,9 @@ def register(subparsers):
 def _format(args, single: bool):
     from face3d import formats
 
-    if args.format:
-        return formats.get(args.format)
-    return formats.for_path(args.output) if single else formats.FORMATS["csv"]
+    if not single:  # a batch: each output takes the format's extension
+        return formats.get(args.format or "csv")
+    return formats.for_path(args.output, args.format)
 
 
 def _read_stdin(raw_opts):

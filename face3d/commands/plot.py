@@ -33,10 +33,11 @@ def run(args) -> int:
 
     from face3d.commands._common import parse_size
     from face3d.errors import UsageError
-    from face3d.fileio import check_writable
+    from face3d.fileio import check_writable, output_format
     from face3d.track import read_csv
 
     size = parse_size(args.size)
+    output_format(args.output, {".png": "PNG"}, "plot", default="PNG")
     from face3d.plot import MIN_SIZE
 
     if size[0] < MIN_SIZE[0] or size[1] < MIN_SIZE[1]:

@@ -170,7 +170,9 @@ class _Interrupts:
     """While rendering, SIGINT and SIGTERM raise KeyboardInterrupt in the main thread (so
     the temporary output is removed) and stay noted: a KeyboardInterrupt can be lost when
     it lands inside a finaliser (Python only prints "Exception ignored"), so the frame loop
-    also checks :attr:`requested` and stops then. The old handlers come back after."""
+    also checks :attr:`requested` and stops then. The old handlers come back after.
+    SIGINT is left alone when it is not Python's default: a batch decides what Ctrl-C
+    does to the files it runs (see :mod:`face3d.batch`)."""
 
     def __init__(self):
         self.requested = False
@@ -180,6 +182,8 @@ class _Interrupts:
         import signal
 
         for sig in (signal.SIGINT, signal.SIGTERM):
+            if sig == signal.SIGINT and signal.getsignal(sig) is not signal.default_int_handler:
+                continue  # Ctrl-C is someone else's: ignored (a batch's worker) or counted by a batch
             try:
                 self.old[sig] = signal.signal(sig, self._handler)
             except ValueError:  # not the main thread
@@ -258,6 +262,7 @@ def _run_batch(args, inputs) -> int:
     from face3d.commands._common import load_head_from_args, parse_size
     from face3d.errors import UsageError
 
+    _jobs.check_batch_output(inputs, args.output)
     if args.frames is not None or args.curves is not None:
         raise UsageError("a batch renders each input's own sound to a video in -o OUTDIR/; "
                          "--frames and --curves take one AUDIO")

@@ -27,6 +27,11 @@ def run(args) -> int:
     from face3d.fileio import check_writable
 
     out = Path(args.output)
+    if out.suffix.lower() not in ("", ".npz") and not out.is_dir():
+        from face3d.errors import UsageError
+
+        raise UsageError(f"-o {args.output}: rig writes a folder of OBJ targets (a name without an extension) "
+                         "or a face3d rig (.npz); give one of these")
     head_options_from_args(args)  # option errors before the (slow) load
     if out.suffix.lower() == ".npz":
         check_writable(out)

@@ -62,9 +62,26 @@ def get(name: str) -> Format:
         raise UsageError(f"unknown format '{name}'; use one of {', '.join(FORMATS)}") from None
 
 
-def for_path(path: str) -> Format:
-    """The format an output file's extension chooses; csv when the extension is unknown."""
-    return FORMATS[BY_EXTENSION.get(Path(path).suffix.lower(), "csv")]
+def for_path(path: str, fmt: str | None = None) -> Format:
+    """The format of an output file: ``fmt`` (``--format``) or the one its extension
+    chooses (csv for a name without one). A UsageError, naming the extensions accepted,
+    for an extension no format writes, or one that is not ``fmt``'s (no CSV under .mp4,
+    no CSV under .vrma)."""
+    from face3d.fileio import output_format
+
+    if fmt is None:
+        ext = Path(path).suffix.lower()
+        if ext and ext not in BY_EXTENSION:
+            by_ext: dict[str, list[str]] = {}
+            for f in FORMATS.values():
+                by_ext.setdefault(f.extension, []).append(f.name)
+            listing = ", ".join(f"{e} ({' or '.join(names)})" for e, names in by_ext.items())
+            raise UsageError(f"-o {path}: export writes {listing} (the format named by --format, else by the "
+                             "extension); give a name ending in one of these")
+        return FORMATS[BY_EXTENSION.get(ext, "csv")]
+    f = get(fmt)
+    output_format(path, {f.extension: f.name}, f"--format {f.name}", default=f.name)
+    return f
 
 
 def write(fmt: Format, track, stream, info: ExportInfo) -> None:
@@ -75,14 +92,21 @@ def write(fmt: Format, track, stream, info: ExportInfo) -> None:
 
 def save(fmt: Format, track, path, info: ExportInfo) -> None:
     """Write ``track`` in ``fmt`` to ``path`` atomically (nothing half-written on failure)."""
-    from face3d.fileio import atomic_open
+    import io
 
-    if fmt.binary:
-        with atomic_open(path, "wb") as fh:
-            write(fmt, track, fh, info)
+    from face3d.fileio import write_atomic
+
+    mod = importlib.import_module(fmt.module)
+    if hasattr(mod, "to_bytes"):  # made in a few array operations, written with one system call
+        write_atomic(path, mod.to_bytes(track, info, variant=fmt.name))
+    elif fmt.binary:
+        buf = io.BytesIO()
+        write(fmt, track, buf, info)
+        write_atomic(path, buf.getbuffer())
     else:
-        with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
-            write(fmt, track, fh, info)
+        buf = io.StringIO(newline="")
+        write(fmt, track, buf, info)
+        write_atomic(path, buf.getvalue().encode("utf-8"))
 
 
 def frames(track, info: ExportInfo):
