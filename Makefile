@@ -15,7 +15,7 @@ test: setup-test
 	.venv/bin/python -m pytest -q -n auto --dist loadfile --durations=5
 
 docs: setup-docs
-	.venv/bin/python -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 .venv/bin/python -m mkdocs build --strict --site-dir site
 
 setup:
 	scripts/setup.sh
