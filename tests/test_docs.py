@@ -52,6 +52,10 @@ def test_docs_build_fails_on_a_broken_link(tmp_path):
     assert "no_such_page.md" in r.stderr
 
 
+def github_slug(heading: str) -> str:
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
 def test_readme_is_a_front_door():
     text = (ROOT / "README.md").read_text()
     lines = text.splitlines()
@@ -63,5 +67,11 @@ def test_readme_is_a_front_door():
     assert any(t.endswith(".png") for t in local), "the README shows a picture"
     missing = [t for t in local if not (ROOT / t).exists()]
     assert not missing, f"README.md links to files that do not exist: {missing}"
+    # anchors into the docs, as GitHub names headings (MkDocs names these the same)
+    for t in targets:
+        page, _, anchor = t.partition("#")
+        if anchor and page.endswith(".md") and not re.match(r"[a-z]+:", page):
+            slugs = {github_slug(h) for h in re.findall(r"^#+ (.+)$", (ROOT / page).read_text(), re.M)}
+            assert anchor in slugs, f"README.md links to {t}, but {page} has no such heading"
     # the README's test command is what CI runs
     assert "exec make test" in (ROOT / ".ci" / "run").read_text()
