@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+import face3d
 from face3d.track import read_csv
 
 from _audio_helpers import corr, run_cli, speak
@@ -99,13 +100,15 @@ def test_vmc_vrm1_and_arkit_names(speech, receiver):
     receiver.got.clear()
     _, frames = _stream(speech, receiver, "--names", "arkit", "--seconds", "1.5")
     assert frames and len(frames[0][2]) == 52 and "JawOpen" in frames[0][2]
-    ref = read_csv(speech / "speech.csv")
     times = np.array([f[1] for f in frames])
     jaw = np.array([f[2]["JawOpen"] for f in frames])
-    # the reference CSV is at 60 fps and the stream samples the curves at its own frame
-    # times, so the two differ by interpolation between frames, never by more
-    want = ref.sample(times)[:, 0]
-    assert corr(jaw, want) > 0.98 and np.abs(jaw - want).max() < 0.12
+    # the stream samples the 100 Hz analysis track at each frame's media time (the time it
+    # sends with the frame), so that track sampled at the same times is what JawOpen must
+    # be, to float32 precision. (A 60 fps CSV is not a fair reference: the jaw can rise by
+    # 0.3 in 10 ms, so interpolating between 60 fps rows differs by more where the frames
+    # happen to fall, and on a loaded machine they fall anywhere.)
+    want = face3d.analyze(speech / "speech.wav", fps=None).sample(times)[:, 0]
+    assert corr(jaw, want) > 0.999 and np.abs(jaw - want).max() < 0.01, np.abs(jaw - want).max()
 
 
 def test_vmc_stream_sends_blinks_from_the_alive_curves(speech, receiver):
