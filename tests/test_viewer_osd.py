@@ -136,7 +136,9 @@ def test_paused_and_ended_sound_read_so_on_the_meter():
         assert app.osd.layout["numbers"][0][0].endswith("dBFS")
         app.action("pause")
         _draw(app, window, ft)
-        assert app.osd_info([])["meter"] == "paused" and app.osd.layout["numbers"][0][0] == "paused"
+        info = app.osd_info([])
+        assert info["meter"] == "paused" and app.osd.layout["numbers"][0][0] == "paused"
+        assert info["state"].startswith("paused") and "silent" not in info["state"], info["state"]
         app.action("pause")
         _draw(app, window, ft, dt=20.0)                    # past the end
         assert app.session.clock.ended and app.osd.layout["numbers"][0][0] == "ended"

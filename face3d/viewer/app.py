@@ -169,7 +169,7 @@ class ViewerApp(mglw.WindowConfig):
                 state = "paused" if s.paused else "playing"
             state += f"  {s.media_t:5.2f} / {s.duration:.2f} s" + ("  loop" if clock.loop else "")
             if getattr(clock, "silent", False):
-                state += "  (silent)"
+                state += "  (no sound)"      # playing on its own clock: muted or no output device
             delay = ""
         # the meter's words when no sound is heard: paused or ended, not "silent"
         meter = None if s.is_live else "ended" if s.clock.ended else "paused" if s.paused else None
