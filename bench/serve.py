@@ -42,8 +42,6 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -68,8 +66,12 @@ def speech() -> np.ndarray:
 
 # ---------------------------------------------------------------------- baselines (in-process)
 def single_stream_cost(x: np.ndarray) -> tuple[float, float]:
+    """One StreamAnalyzer, hop by hop (BLAS on one thread, as the live path runs best)."""
+    from threadpoolctl import threadpool_limits
+
     from face3d.analysis import StreamAnalyzer
 
+    threadpool_limits(1, "blas")
     sa = StreamAnalyzer(RATE, live=True)
     f = x.astype(np.float32) / 32768
     ts = []

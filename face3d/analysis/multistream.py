@@ -139,6 +139,7 @@ class MultiStream:
         self._over: set = set()               # streams with audio waiting in their queue
         self._given = np.zeros(0, np.int64)   # 100 Hz rows given per slot (plain streams)
         self._by_slot: list = []              # slot -> (id, stream)
+        self._blas = None
         self.hops = 0                         # stream hops analysed so far
         self.more = False                     # the last step left hops ready (max_hops, or queued audio)
 
@@ -271,7 +272,8 @@ class MultiStream:
         self.more = False
         if not len(self._slots):
             return {}
-        who, rows, cuts, nr = self._rounds(self._slots)
+        with self._one_thread():
+            who, rows, cuts, nr = self._rounds(self._slots)
         self.more = nr >= self.max_hops or bool(self._over)
         out = {}
         if not len(who):
@@ -296,6 +298,16 @@ class MultiStream:
                 if len(t):
                     out[sid] = (t, r)
         return out
+
+    def _one_thread(self):
+        """One BLAS thread for the step: the products are small (a row per stream), and a
+        threaded BLAS spends more on waking its threads than on them (on a busy machine,
+        ten times the analysis itself)."""
+        if self._blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._blas = ThreadpoolController()
+        return self._blas.limit(limits=1, user_api="blas")
 
     def _rounds(self, slots: np.ndarray) -> tuple:
         """Band frames and mapping for the hops ready in ``slots`` -> (slot of each row, (n, 4)
@@ -362,7 +374,8 @@ class MultiStream:
             room = RING - (int(self._w[st.slot]) - int(self._emit[st.slot]) * self.hop)
             if not st.queue and not padded and room >= pad.size:     # else analyse first, then pad
                 padded = self._put(st.slot, pad) == pad.size
-            _, got, _, hops = self._rounds(slot)
+            with self._one_thread():
+                _, got, _, hops = self._rounds(slot)
             parts.append(got)
             if padded and not st.queue and not hops:
                 break
