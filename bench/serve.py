@@ -426,6 +426,7 @@ def main(argv=None) -> int:
     ap.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
     ap.add_argument("--server-cpus", default=None, help="taskset CPU list for the server, e.g. 0")
     ap.add_argument("--client-cpus", default=None, help="taskset CPU list for the clients, e.g. 1")
+    ap.add_argument("--engine-only", action="store_true", help="only MultiStream in-process (no server, no sockets)")
     ap.add_argument("--soak", type=float, default=0.0, metavar="S",
                     help="instead: sessions coming and going for S seconds, the server's memory every 10 s")
     ap.add_argument("--soak-sessions", type=int, default=40, help="sessions at a time in --soak (default 40)")
@@ -435,6 +436,14 @@ def main(argv=None) -> int:
     audio = speech()
     if args.soak:
         return soak(args, audio)
+    if args.engine_only:
+        med, _ = single_stream_cost(audio)
+        print(f"engine alone (no sockets), CPU per stream-hop; one StreamAnalyzer: {med:.0f} us")
+        print(f"{'streams':>7} {'us/stream-hop':>14} {'vs one StreamAnalyzer':>22} {'cores for real time':>20}")
+        for n in levels:
+            e = engine_cost(audio, n)
+            print(f"{n:>7} {e:>14.1f} {med / e:>21.1f}x {n * e / 1e4:>20.2f}", flush=True)
+        return 0
     med, p99 = single_stream_cost(audio)
     print(f"baseline: one StreamAnalyzer (live), {med:.0f} us median, {p99:.0f} us p99 CPU per 10 ms hop "
           f"(= {1e4 / med:.0f} streams per core at full load, no batching)")
