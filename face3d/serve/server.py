@@ -62,7 +62,6 @@ class Server:
         self._nlat = 0
         self._tick = None
         self._last_tick = 0.0
-        self._opening = 0
         self._refusing: dict = {}                 # connection id -> its refusal task
 
     # ------------------------------------------------------------------ HTTP
@@ -104,7 +103,7 @@ class Server:
                 hello = parse_hello(first)
             except HelloError as exc:
                 return await _refuse(ws, POLICY, str(exc))
-            if len(self.sessions) + self._opening >= self.max_sessions:
+            if len(self.sessions) >= self.max_sessions:
                 return await _refuse(ws, TRY_LATER, f"server full: {self.max_sessions} sessions; try again later")
             sid = self.ms.open(hello["rate"], channels=hello["channels"], alive=hello["alive"],
                                seed=hello["seed"], fps=None if hello["fps"] == 100 else hello["fps"])
