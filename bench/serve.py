@@ -376,7 +376,7 @@ def _churn(url, audio, stop_at, seed, counts, lock):
                 else:
                     c.ws.socket.close()          # gone without a close handshake
         except Exception as exc:  # noqa: BLE001
-            kind = f"error {type(exc).__name__}"
+            kind = f"error {type(exc).__name__}: {str(exc)[:70]}"
         with lock:
             counts[kind] = counts.get(kind, 0) + 1
 

@@ -7,9 +7,9 @@ then analyses every hop that any stream has ready, all streams together: one rea
 over the stacked windows, the trackers on arrays with a row per stream, one network
 product per layer for every stream whose frame is not at rest
 (:class:`~face3d.analysis.batchmap.BatchMapper`), the pitch of every alive stream's frames
-in one call; only the alive curves' decisions run stream by stream. So the cost per stream falls as streams
-are added, where separate :class:`~face3d.analysis.StreamAnalyzer` objects cost the same
-each. A stream's frames are those of ``face3d.analyze(audio, rate, fps=..., live=True)``
+in one call; only the alive curves' decisions run stream by stream. So the cost per
+stream falls as streams are added, where separate :class:`~face3d.analysis.StreamAnalyzer`
+objects cost the same each. A stream's frames are those of ``face3d.analyze(audio, rate, fps=..., live=True)``
 on the same audio (to float rounding; other rates go through the streaming resampler of
 :class:`~face3d.analysis.StreamAnalyzer`), with ``alive`` those of ``alive=True``.
 
