@@ -255,9 +255,9 @@ def _pump(sel, timeout, lat, closes, _):
 
 
 # ---------------------------------------------------------------------- the server
-def start_server(cpus: str | None, max_sessions: int, tick_ms: float):
+def start_server(cpus: str | None, max_sessions: int, tick_ms: float, workers: int = 1):
     cmd = [sys.executable, "-m", "face3d", "serve", "--port", "0", "--max-sessions", str(max_sessions),
-           "--tick-ms", str(tick_ms)]
+           "--tick-ms", str(tick_ms), "--workers", str(workers)]
     if cpus:
         cmd = ["taskset", "-c", cpus] + cmd
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
@@ -276,12 +276,20 @@ def health(host, port, path="/health"):
 
 
 def schedstat(pid: int) -> tuple[float, float]:
-    """(seconds run on a CPU, seconds waited for one while runnable) of the server so far."""
+    """(seconds run on a CPU, seconds waited for one while runnable) of the server so far
+    (with its worker processes)."""
     try:
-        run, wait = open(f"/proc/{pid}/schedstat").read().split()[:2]
-        return int(run) / 1e9, int(wait) / 1e9
-    except (OSError, ValueError):
-        return float("nan"), float("nan")
+        kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+    except OSError:
+        kids = []
+    run = wait = 0.0
+    for p in [pid, *map(int, kids)]:
+        try:
+            r, w = open(f"/proc/{p}/schedstat").read().split()[:2]
+            run, wait = run + int(r) / 1e9, wait + int(w) / 1e9
+        except (OSError, ValueError):
+            pass
+    return run, wait
 
 
 def run_level(host, port, n, args, audio, pid):
@@ -423,6 +431,7 @@ def main(argv=None) -> int:
     ap.add_argument("--warm", type=float, default=2.0, help="seconds before measuring (default 2)")
     ap.add_argument("--block-ms", type=float, default=20.0, help="PCM block per message, ms (default 20)")
     ap.add_argument("--tick-ms", type=float, default=5.0, help="the server's --tick-ms (default 5)")
+    ap.add_argument("--workers", type=int, default=1, help="the server's --workers (default 1)")
     ap.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
     ap.add_argument("--server-cpus", default=None, help="taskset CPU list for the server, e.g. 0")
     ap.add_argument("--client-cpus", default=None, help="taskset CPU list for the clients, e.g. 1")
@@ -448,14 +457,16 @@ def main(argv=None) -> int:
     print(f"baseline: one StreamAnalyzer (live), {med:.0f} us median, {p99:.0f} us p99 CPU per 10 ms hop "
           f"(= {1e4 / med:.0f} streams per core at full load, no batching)")
     print(f"server CPUs: {args.server_cpus or 'any'}; client CPUs: {args.client_cpus or 'any'} "
-          f"({args.clients} processes); {args.block_ms:g} ms blocks, packed frames, --tick-ms {args.tick_ms:g}; "
+          f"({args.clients} processes); {args.block_ms:g} ms blocks, packed frames, --tick-ms {args.tick_ms:g}, "
+          f"--workers {args.workers}; "
           f"{os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.1f}")
     hdr = (f"{'streams':>7} {'blocks/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'srv p99':>8} {'srv CPU':>8} "
            f"{'srv wait':>8} {'/core':>6} {'cli CPU':>8} {'load':>5} {'engine us':>10} {'closed':>6}")
     print(hdr)
     print("-" * len(hdr))
-    proc, host, port = start_server(args.server_cpus, max(levels) + 10, args.tick_ms)
+    proc, host, port = start_server(args.server_cpus, max(levels) + 10, args.tick_ms, args.workers)
+    time.sleep(2.0 if args.workers > 1 else 0.0)          # the other workers start
     try:
         for n in levels:
             r = run_level(host, port, n, args, audio, proc.pid)

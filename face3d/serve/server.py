@@ -48,7 +48,7 @@ class Server:
     """The sessions and the shared analysis. ``serve()`` runs it on an event loop."""
 
     def __init__(self, max_sessions: int = 1000, max_backlog_s: float = 5.0, tick_s: float = 0.005,
-                 max_message: int = 1 << 20, log=None):
+                 max_message: int = 1 << 20, log=None, shared=None):
         self.max_sessions = int(max_sessions)
         self.tick_s = float(tick_s)
         self.max_message = int(max_message)
@@ -63,6 +63,8 @@ class Server:
         self._tick = None
         self._last_tick = 0.0
         self._refusing: dict = {}                 # connection id -> its refusal task
+        # with several worker processes: (worker index, sessions per worker, CPU seconds per worker)
+        self.shared = shared
 
     # ------------------------------------------------------------------ HTTP
     def health(self) -> dict:
@@ -70,9 +72,23 @@ class Server:
         lat = self._lat[:n] * 1000.0
         pct = {k: (round(float(np.percentile(lat, q)), 3) if n else None) for k, q in (("p50", 50), ("p99", 99))}
         pct["max"] = round(float(lat.max()), 3) if n else None
-        return {"ok": True, "sessions": len(self.sessions), "max_sessions": self.max_sessions,
-                "uptime_s": round(time.monotonic() - self.started, 3), "cpu_s": round(time.process_time(), 3),
-                "ticks": self.ticks, "hops": self.hops, "latency_ms": pct, "latency_blocks": int(self._nlat)}
+        out = {"ok": True, "sessions": self._total(), "max_sessions": self.max_sessions,
+               "uptime_s": round(time.monotonic() - self.started, 3), "cpu_s": round(time.process_time(), 3),
+               "ticks": self.ticks, "hops": self.hops, "latency_ms": pct, "latency_blocks": int(self._nlat)}
+        if self.shared is not None:            # this worker's ticks, hops and latency; every worker's CPU
+            index, _, cpu = self.shared
+            cpu[index] = time.process_time()
+            out.update(workers=len(cpu), worker=index, cpu_s=round(sum(cpu[:]), 3))
+        return out
+
+    def _total(self) -> int:
+        """Sessions open in this process, or in every worker (publishing this one's count)."""
+        if self.shared is None:
+            return len(self.sessions)
+        index, counts, cpu = self.shared
+        counts[index] = len(self.sessions)
+        cpu[index] = time.process_time()
+        return sum(counts[:])
 
     def process_request(self, connection, request):
         path = request.path.split("?")[0]
@@ -103,13 +119,14 @@ class Server:
                 hello = parse_hello(first)
             except HelloError as exc:
                 return await _refuse(ws, POLICY, str(exc))
-            if len(self.sessions) >= self.max_sessions:
+            if self._total() >= self.max_sessions:
                 return await _refuse(ws, TRY_LATER, f"server full: {self.max_sessions} sessions; try again later")
             sid = self.ms.open(hello["rate"], channels=hello["channels"], alive=hello["alive"],
                                seed=hello["seed"], fps=None if hello["fps"] == 100 else hello["fps"])
             session = Session(hello, self.ms.names(sid))
             arrivals: list = []                   # the oldest PCM message not yet answered, if any
             self.sessions[sid] = (ws, session, arrivals)
+            self._total()
             await ws.send(session.ready())
             ws.pcm_sink = lambda data: self._pcm(sid, ws, session, arrivals, data)
             async for msg in ws:
@@ -134,6 +151,7 @@ class Server:
             if sid is not None:
                 self.sessions.pop(sid, None)
                 self.ms.close(sid)
+                self._total()
 
     def _pcm(self, sid: int, ws, session: Session, arrivals: list, data) -> str | None:
         """A PCM message (from the connection's data path as it is parsed, or the handler):
@@ -191,6 +209,8 @@ class Server:
             got = {}
         self.ticks += 1
         self.hops += self.ms.hops - before
+        if self.shared is not None:
+            self.shared[2][self.shared[0]] = time.process_time()
         now = time.monotonic()
         lat = []
         for sid, (times, rows) in got.items():
@@ -283,16 +303,17 @@ def _connection_class():
 
 
 async def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, server: Server | None = None,
-                ready=None, stop: asyncio.Future | None = None) -> None:
-    """Run ``server`` (a new :class:`Server` if None) on ``host:port`` until ``stop`` is done
-    (forever if None). ``ready(sockets)`` is called once it listens."""
+                ready=None, stop: asyncio.Future | None = None, sock=None) -> None:
+    """Run ``server`` (a new :class:`Server` if None) on ``host:port`` (or the listening socket
+    ``sock``) until ``stop`` is done (forever if None). ``ready(sockets)`` is called once it listens."""
     from websockets.asyncio.server import serve as ws_serve
     from websockets.protocol import State
 
     _OPEN[:] = [State.OPEN]
 
     server = server or Server()
-    async with ws_serve(server.handler, host, port, process_request=server.process_request,
+    where = {"sock": sock} if sock is not None else {"host": host, "port": port}
+    async with ws_serve(server.handler, **where, process_request=server.process_request,
                         max_size=server.max_message, compression=None, max_queue=64,
                         create_connection=_connection_class()) as srv:
         if ready is not None:
