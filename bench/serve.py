@@ -260,12 +260,17 @@ def start_server(cpus: str | None, max_sessions: int, tick_ms: float, workers: i
            "--tick-ms", str(tick_ms), "--workers", str(workers)]
     if cpus:
         cmd = ["taskset", "-c", cpus] + cmd
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    # its own session, as a server daemon runs: with the kernel's autogroup scheduling, CPU is
+    # shared between sessions first, so the clients' work does not come out of the server's share
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
     line = proc.stderr.readline()
     m = re.search(r"ws://([\d.]+):(\d+)", line)
     if not m:
         proc.kill()
         raise SystemExit(f"server did not start: {line}")
+    import threading
+
+    threading.Thread(target=proc.stderr.read, daemon=True).start()     # a full pipe would stall it
     return proc, m.group(1), int(m.group(2))
 
 
