@@ -315,3 +315,26 @@ def test_workers_share_the_port_and_the_session_limit(voices):
     finally:
         s.stop()
     assert "2 worker processes" in s.line
+
+
+def test_async_client(server, voices):
+    import asyncio
+
+    from face3d.serve import AsyncClient
+
+    x = resample(*voices[3], 16000)
+
+    async def run():
+        c = await AsyncClient.open(server.url, 16000, names="vrm1", packed=True)
+        got = []
+        for s in range(0, len(x), 800):
+            await c.send(x[s:s + 800])
+        got.append(await c.end())
+        return c.names, np.concatenate([r for _, r in got])
+
+    names, rows = asyncio.run(run())
+    from face3d.formats.vmc import vowel_matrix
+
+    ref = face3d.analyze(x, rate=16000, fps=None, live=True)
+    assert names == ("aa", "ih", "ou", "ee", "oh")
+    assert np.abs(rows - vowel_matrix(ref.names, ref.values)).max() < 1e-5
