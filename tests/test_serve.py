@@ -338,3 +338,12 @@ def test_async_client(server, voices):
     ref = face3d.analyze(x, rate=16000, fps=None, live=True)
     assert names == ("aa", "ih", "ou", "ee", "oh")
     assert np.abs(rows - vowel_matrix(ref.names, ref.values)).max() < 1e-5
+
+
+@pytest.mark.parametrize("args,words", [(["--host", "nowhere.invalid"], "cannot resolve"),
+                                        (["--port", "70000"], "out of range"),
+                                        (["--workers", "0"], "--workers")])
+def test_bad_options_are_one_line(args, words):
+    r = subprocess.run([sys.executable, "-m", "face3d", "serve", *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -71,6 +71,11 @@ def run(args) -> int:
             server = Server(**options, log=log)
             asyncio.run(main(server))
     except OSError as exc:
+        import socket
+
+        if isinstance(exc, socket.gaierror):
+            raise UsageError(f"--host {args.host}: cannot resolve it ({exc.strerror or exc}); give an address such "
+                             "as 127.0.0.1 or 0.0.0.0, or a known host name") from None
         raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
                          "is another server using the port? choose another with --port") from None
     log(f"stopped: {server.ticks} ticks, {server.hops} stream hops analysed")
