@@ -42,8 +42,6 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -68,8 +66,12 @@ def speech() -> np.ndarray:
 
 # ---------------------------------------------------------------------- baselines (in-process)
 def single_stream_cost(x: np.ndarray) -> tuple[float, float]:
+    """One StreamAnalyzer, hop by hop (BLAS on one thread, as the live path runs best)."""
+    from threadpoolctl import threadpool_limits
+
     from face3d.analysis import StreamAnalyzer
 
+    threadpool_limits(1, "blas")
     sa = StreamAnalyzer(RATE, live=True)
     f = x.astype(np.float32) / 32768
     ts = []
@@ -253,17 +255,22 @@ def _pump(sel, timeout, lat, closes, _):
 
 
 # ---------------------------------------------------------------------- the server
-def start_server(cpus: str | None, max_sessions: int, tick_ms: float):
+def start_server(cpus: str | None, max_sessions: int, tick_ms: float, workers: int = 1):
     cmd = [sys.executable, "-m", "face3d", "serve", "--port", "0", "--max-sessions", str(max_sessions),
-           "--tick-ms", str(tick_ms)]
+           "--tick-ms", str(tick_ms), "--workers", str(workers)]
     if cpus:
         cmd = ["taskset", "-c", cpus] + cmd
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    # its own session, as a server daemon runs: with the kernel's autogroup scheduling, CPU is
+    # shared between sessions first, so the clients' work does not come out of the server's share
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, start_new_session=True)
     line = proc.stderr.readline()
     m = re.search(r"ws://([\d.]+):(\d+)", line)
     if not m:
         proc.kill()
         raise SystemExit(f"server did not start: {line}")
+    import threading
+
+    threading.Thread(target=proc.stderr.read, daemon=True).start()     # a full pipe would stall it
     return proc, m.group(1), int(m.group(2))
 
 
@@ -274,12 +281,20 @@ def health(host, port, path="/health"):
 
 
 def schedstat(pid: int) -> tuple[float, float]:
-    """(seconds run on a CPU, seconds waited for one while runnable) of the server so far."""
+    """(seconds run on a CPU, seconds waited for one while runnable) of the server so far
+    (with its worker processes)."""
     try:
-        run, wait = open(f"/proc/{pid}/schedstat").read().split()[:2]
-        return int(run) / 1e9, int(wait) / 1e9
-    except (OSError, ValueError):
-        return float("nan"), float("nan")
+        kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+    except OSError:
+        kids = []
+    run = wait = 0.0
+    for p in [pid, *map(int, kids)]:
+        try:
+            r, w = open(f"/proc/{p}/schedstat").read().split()[:2]
+            run, wait = run + int(r) / 1e9, wait + int(w) / 1e9
+        except (OSError, ValueError):
+            pass
+    return run, wait
 
 
 def run_level(host, port, n, args, audio, pid):
@@ -374,7 +389,7 @@ def _churn(url, audio, stop_at, seed, counts, lock):
                 else:
                     c.ws.socket.close()          # gone without a close handshake
         except Exception as exc:  # noqa: BLE001
-            kind = f"error {type(exc).__name__}"
+            kind = f"error {type(exc).__name__}: {str(exc)[:70]}"
         with lock:
             counts[kind] = counts.get(kind, 0) + 1
 
@@ -421,9 +436,11 @@ def main(argv=None) -> int:
     ap.add_argument("--warm", type=float, default=2.0, help="seconds before measuring (default 2)")
     ap.add_argument("--block-ms", type=float, default=20.0, help="PCM block per message, ms (default 20)")
     ap.add_argument("--tick-ms", type=float, default=5.0, help="the server's --tick-ms (default 5)")
+    ap.add_argument("--workers", type=int, default=1, help="the server's --workers (default 1)")
     ap.add_argument("--clients", type=int, default=2, help="client processes (default 2)")
     ap.add_argument("--server-cpus", default=None, help="taskset CPU list for the server, e.g. 0")
     ap.add_argument("--client-cpus", default=None, help="taskset CPU list for the clients, e.g. 1")
+    ap.add_argument("--engine-only", action="store_true", help="only MultiStream in-process (no server, no sockets)")
     ap.add_argument("--soak", type=float, default=0.0, metavar="S",
                     help="instead: sessions coming and going for S seconds, the server's memory every 10 s")
     ap.add_argument("--soak-sessions", type=int, default=40, help="sessions at a time in --soak (default 40)")
@@ -433,18 +450,28 @@ def main(argv=None) -> int:
     audio = speech()
     if args.soak:
         return soak(args, audio)
+    if args.engine_only:
+        med, _ = single_stream_cost(audio)
+        print(f"engine alone (no sockets), CPU per stream-hop; one StreamAnalyzer: {med:.0f} us")
+        print(f"{'streams':>7} {'us/stream-hop':>14} {'vs one StreamAnalyzer':>22} {'cores for real time':>20}")
+        for n in levels:
+            e = engine_cost(audio, n)
+            print(f"{n:>7} {e:>14.1f} {med / e:>21.1f}x {n * e / 1e4:>20.2f}", flush=True)
+        return 0
     med, p99 = single_stream_cost(audio)
     print(f"baseline: one StreamAnalyzer (live), {med:.0f} us median, {p99:.0f} us p99 CPU per 10 ms hop "
           f"(= {1e4 / med:.0f} streams per core at full load, no batching)")
     print(f"server CPUs: {args.server_cpus or 'any'}; client CPUs: {args.client_cpus or 'any'} "
-          f"({args.clients} processes); {args.block_ms:g} ms blocks, packed frames, --tick-ms {args.tick_ms:g}; "
+          f"({args.clients} processes); {args.block_ms:g} ms blocks, packed frames, --tick-ms {args.tick_ms:g}, "
+          f"--workers {args.workers}; "
           f"{os.cpu_count()} cores; "
           f"load average at start {os.getloadavg()[0]:.1f}")
     hdr = (f"{'streams':>7} {'blocks/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'srv p99':>8} {'srv CPU':>8} "
            f"{'srv wait':>8} {'/core':>6} {'cli CPU':>8} {'load':>5} {'engine us':>10} {'closed':>6}")
     print(hdr)
     print("-" * len(hdr))
-    proc, host, port = start_server(args.server_cpus, max(levels) + 10, args.tick_ms)
+    proc, host, port = start_server(args.server_cpus, max(levels) + 10, args.tick_ms, args.workers)
+    time.sleep(2.0 if args.workers > 1 else 0.0)          # the other workers start
     try:
         for n in levels:
             r = run_level(host, port, n, args, audio, proc.pid)

@@ -43,7 +43,7 @@ class _Server:
     def __init__(self, *args):
         self.proc = subprocess.Popen([sys.executable, "-m", "face3d", "serve", "--port", "0", *args], cwd=ROOT,
                                      stderr=subprocess.PIPE, text=True)
-        line = self.proc.stderr.readline()
+        self.line = line = self.proc.stderr.readline()
         m = re.search(r"ws://([\d.]+):(\d+)", line)
         assert m, f"no listening line: {line!r}"
         self.url = f"ws://{m.group(1)}:{m.group(2)}"
@@ -288,3 +288,62 @@ def test_names_follow_the_formats():
             ref = dict(blend_values(curves, rows[i], names))
             got = dict(zip(s.names, v[i]))
             assert all(abs(got[k] - ref[k]) < 1e-6 for k in ref), names
+
+
+def test_workers_share_the_port_and_the_session_limit(voices):
+    s = _Server("--workers", "2", "--max-sessions", "3")
+    try:
+        x16 = [resample(x, r, 16000) for x, r in voices[:3]]
+        results = {}
+        threads = [threading.Thread(target=lambda i=i: results.setdefault(i, _session(s.url, x16[i], 16000,
+                                                                                     np.random.default_rng(i))))
+                   for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for i in range(3):
+            ref = face3d.analyze(x16[i], rate=16000, fps=None, live=True)
+            assert np.abs(results[i][2] - ref.values).max() < 1e-5
+        h = s.health()
+        assert h["workers"] == 2 and h["sessions"] == 0
+        held = [Client(s.url, 16000) for _ in range(3)]
+        with pytest.raises(ServeError, match="server full"):
+            Client(s.url, 16000)
+        for c in held:
+            c.close()
+    finally:
+        s.stop()
+    assert "2 worker processes" in s.line
+
+
+def test_async_client(server, voices):
+    import asyncio
+
+    from face3d.serve import AsyncClient
+
+    x = resample(*voices[3], 16000)
+
+    async def run():
+        c = await AsyncClient.open(server.url, 16000, names="vrm1", packed=True)
+        got = []
+        for s in range(0, len(x), 800):
+            await c.send(x[s:s + 800])
+        got.append(await c.end())
+        return c.names, np.concatenate([r for _, r in got])
+
+    names, rows = asyncio.run(run())
+    from face3d.formats.vmc import vowel_matrix
+
+    ref = face3d.analyze(x, rate=16000, fps=None, live=True)
+    assert names == ("aa", "ih", "ou", "ee", "oh")
+    assert np.abs(rows - vowel_matrix(ref.names, ref.values)).max() < 1e-5
+
+
+@pytest.mark.parametrize("args,words", [(["--host", "nowhere.invalid"], "cannot resolve"),
+                                        (["--port", "70000"], "out of range"),
+                                        (["--workers", "0"], "--workers")])
+def test_bad_options_are_one_line(args, words):
+    r = subprocess.run([sys.executable, "-m", "face3d", "serve", *args], cwd=ROOT, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2 and words in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -6,9 +6,10 @@ Each stream is fed blocks of samples of any size at its own rate; :meth:`MultiSt
 then analyses every hop that any stream has ready, all streams together: one real FFT
 over the stacked windows, the trackers on arrays with a row per stream, one network
 product per layer for every stream whose frame is not at rest
-(:class:`~face3d.analysis.batchmap.BatchMapper`). So the cost per stream falls as streams
-are added, where separate :class:`~face3d.analysis.StreamAnalyzer` objects cost the same
-each. A stream's frames are those of ``face3d.analyze(audio, rate, fps=..., live=True)``
+(:class:`~face3d.analysis.batchmap.BatchMapper`), the pitch of every alive stream's frames
+in one call; only the alive curves' decisions run stream by stream. So the cost per
+stream falls as streams are added, where separate :class:`~face3d.analysis.StreamAnalyzer`
+objects cost the same each. A stream's frames are those of ``face3d.analyze(audio, rate, fps=..., live=True)``
 on the same audio (to float rounding; other rates go through the streaming resampler of
 :class:`~face3d.analysis.StreamAnalyzer`), with ``alive`` those of ``alive=True``.
 
@@ -61,7 +62,6 @@ class _Stream:
         self.inputs = 0                 # sample frames at the stream's own rate
         self.queue: deque = deque()     # 16 kHz blocks waiting for room in the ring
         self.queued = 0
-        self.pros = ProsodyTracker(ANALYSIS_RATE) if alive else None
         self.alive = AliveGenerator(seed) if alive else None
         self.mouth = np.zeros((0, len(MOUTH_NAMES)), np.float32)   # mouth rows waiting for their prosody
         self.prosody = np.zeros((0, 3))
@@ -131,7 +131,11 @@ class MultiStream:
         self._free: list[int] = []
         self._next_id = 0
         self._cap = 0
-        self._audio = np.zeros((0, RING + self.win), np.float32)
+        self.pitch = ProsodyTracker(ANALYSIS_RATE).plan
+        # the pitch window of frame k starts this many samples before its band window
+        self._early = self.pitch.lead - self.win // 2
+        self._mirror = max(self.win, self.pitch.win)
+        self._audio = np.zeros((0, RING + self._mirror), np.float32)
         self._w = np.zeros(0, np.int64)       # samples written into the ring (the half window of zeros first)
         self._emit = np.zeros(0, np.int64)    # band frames taken
         self._fed = np.zeros(0, np.int64)
@@ -139,6 +143,10 @@ class MultiStream:
         self._over: set = set()               # streams with audio waiting in their queue
         self._given = np.zeros(0, np.int64)   # 100 Hz rows given per slot (plain streams)
         self._by_slot: list = []              # slot -> (id, stream)
+        self._blas = None
+        self._alive = np.zeros(0, bool)       # slots whose streams have alive curves
+        self._held = np.zeros((0, 2))         # their last frame's f0 and voicing
+        self._n_alive = 0
         self.hops = 0                         # stream hops analysed so far
         self.more = False                     # the last step left hops ready (max_hops, or queued audio)
 
@@ -169,16 +177,26 @@ class MultiStream:
         self._next_id += 1
         self._streams[sid] = st = _Stream(slot, rate, channels, alive, seed, fps)
         self._by_slot[slot] = (sid, st)
+        self._alive[slot] = bool(alive)
+        self._held[slot] = 0.0
+        self._n_alive += bool(alive)
         self._slots = np.array(sorted(s.slot for s in self._streams.values()), np.int64)
         return sid
 
     def _grow(self, cap: int) -> None:
         old = self._cap
-        a = np.zeros((cap, RING + self.win), np.float32)
+        a = np.zeros((cap, RING + self._mirror), np.float32)
         a[:old] = self._audio
         self._audio = a
         self._windows = np.lib.stride_tricks.sliding_window_view(a, self.win, axis=1)
+        self._pwindows = np.lib.stride_tricks.sliding_window_view(a, self.pitch.win, axis=1)
         self._by_slot += [None] * (cap - old)
+        al = np.zeros(cap, bool)
+        al[:old] = self._alive
+        self._alive = al
+        held = np.zeros((cap, 2))
+        held[:old] = self._held
+        self._held = held
         for name in ("_w", "_emit", "_fed", "_given"):
             v = np.zeros(cap, np.int64)
             v[:old] = getattr(self, name)
@@ -192,6 +210,8 @@ class MultiStream:
             return
         self._over.discard(sid)
         self._free.append(st.slot)
+        self._n_alive -= self._alive[st.slot]
+        self._alive[st.slot] = False
         self._slots = np.array(sorted(s.slot for s in self._streams.values()), np.int64)
 
     def backlog_s(self, sid: int) -> float:
@@ -217,8 +237,6 @@ class MultiStream:
             x = st.rs.resample_chunk(x)
         if not x.size:
             return
-        if st.pros is not None:
-            st.prosody = np.concatenate([st.prosody, st.pros.feed(x)])
         st.fed += x.size
         self._fed[st.slot] = st.fed
         n = 0 if st.queued else self._put(st.slot, x)
@@ -232,19 +250,19 @@ class MultiStream:
         return how many samples. The ring's first window of samples is repeated after its
         end, so that every window can be read as one run of samples."""
         w = int(self._w[slot])
-        n = min(x.size, RING - (w - int(self._emit[slot]) * self.hop))
+        n = min(x.size, RING - (w - int(self._emit[slot]) * self.hop + self._early))
         if n <= 0:
             return 0
         p = w % RING
         first = min(n, RING - p)
         row = self._audio[slot]
         row[p:p + first] = x[:first]
-        if p < self.win:
-            m = min(p + first, self.win)
+        if p < self._mirror:
+            m = min(p + first, self._mirror)
             row[RING + p:RING + m] = x[:m - p]
         if first < n:
             row[:n - first] = x[first:n]
-            m = min(n - first, self.win)
+            m = min(n - first, self._mirror)
             row[RING:RING + m] = x[first:first + m]
         self._w[slot] = w + n
         return n
@@ -271,7 +289,8 @@ class MultiStream:
         self.more = False
         if not len(self._slots):
             return {}
-        who, rows, cuts, nr = self._rounds(self._slots)
+        with self._one_thread():
+            who, rows, cuts, nr = self._rounds(self._slots)
         self.more = nr >= self.max_hops or bool(self._over)
         out = {}
         if not len(who):
@@ -297,6 +316,16 @@ class MultiStream:
                     out[sid] = (t, r)
         return out
 
+    def _one_thread(self):
+        """One BLAS thread for the step: the products are small (a row per stream), and a
+        threaded BLAS spends more on waking its threads than on them (on a busy machine,
+        ten times the analysis itself)."""
+        if self._blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._blas = ThreadpoolController()
+        return self._blas.limit(limits=1, user_api="blas")
+
     def _rounds(self, slots: np.ndarray) -> tuple:
         """Band frames and mapping for the hops ready in ``slots`` -> (slot of each row, (n, 4)
         rows grouped by slot in frame order, the groups' bounds, hops done)."""
@@ -319,6 +348,8 @@ class MultiStream:
             start = (emit[idx] + rnd) * self.hop
         frames = self._windows[slots[idx], start % RING]
         energies = self.plan.frames_to_db(frames.astype(np.float64))
+        if self._n_alive:
+            self._prosody(slots, idx, start, per)
         outs, who = [], []
         at = 0
         for p in per:
@@ -340,6 +371,35 @@ class MultiStream:
             cuts = np.arange(len(who) + 1)
         return who, rows, cuts, nr
 
+    def _prosody(self, slots, idx, start, per) -> None:
+        """Pitch and loudness of the same frames for the streams with alive curves, in one
+        pass (as :class:`~face3d.analysis.prosody.ProsodyTracker`: the pitch is measured on
+        even frames, an odd frame repeats the one before); each stream's rows join its queue."""
+        slot_of = slots[idx]
+        alive = self._alive[slot_of]
+        if not alive.any():
+            return
+        rows = np.flatnonzero(alive)
+        s, st0 = slot_of[rows], start[rows]
+        k = st0 // self.hop                                       # frame index in its stream
+        out = self.pitch.measure(self._pwindows[s, (st0 - self._early) % RING], pitch=k % 2 == 0)
+        # rounds in order: an odd frame takes f0 and voicing from the frame before
+        bounds = np.cumsum([0] + [len(p) for p in per])
+        pos = np.searchsorted(rows, bounds)
+        for a, b in zip(pos[:-1], pos[1:]):
+            r = np.arange(a, b)
+            odd = r[k[r] % 2 == 1]
+            out[odd, 0] = self._held[s[odd], 0]
+            out[odd, 2] = self._held[s[odd], 1]
+            self._held[s[r], 0] = out[r, 0]
+            self._held[s[r], 1] = out[r, 2]
+        order = np.argsort(s, kind="stable")
+        s, out = s[order], out[order]
+        cuts = np.flatnonzero(np.diff(s)) + 1
+        for g, o in zip(np.split(s, cuts), np.split(out, cuts)):
+            st = self._by_slot[int(g[0])][1]
+            st.prosody = np.concatenate([st.prosody, o]) if len(st.prosody) else o
+
     def end(self, sid: int) -> tuple[np.ndarray, np.ndarray]:
         """Analyse the rest of stream ``sid``, flush it (its last frames, as at the end of a
         file) and forget it -> (times, rows) of every frame not given before."""
@@ -359,18 +419,18 @@ class MultiStream:
             if st.queue:
                 self._over.add(sid)
                 self._unqueue()
-            room = RING - (int(self._w[st.slot]) - int(self._emit[st.slot]) * self.hop)
+            room = RING - (int(self._w[st.slot]) - int(self._emit[st.slot]) * self.hop + self._early)
             if not st.queue and not padded and room >= pad.size:     # else analyse first, then pad
                 padded = self._put(st.slot, pad) == pad.size
-            _, got, _, hops = self._rounds(slot)
+            with self._one_thread():
+                _, got, _, hops = self._rounds(slot)
             parts.append(got)
             if padded and not st.queue and not hops:
                 break
         parts.append(self.mapper.finish(st.slot))
         w = np.concatenate(parts)
         if st.alive is not None:
-            total = st.rows + len(st.mouth) + w.shape[0]
-            w = st.join(w, st.pros.flush(total))
+            w = st.join(w, np.zeros((0, 3)))
         if st.plain:
             n0 = int(self._given[st.slot])
             result = (n0 + np.arange(w.shape[0], dtype=np.float64)) * HOP_S, w

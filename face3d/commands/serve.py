@@ -28,6 +28,8 @@ def register(sub):
                    help="close a session whose audio is more than S seconds ahead of its analysis (default 5)")
     p.add_argument("--tick-ms", type=number_option("--tick-ms", 0.0, 50.0, unit="ms"), default=5.0, metavar="MS",
                    help="analyse at most every MS milliseconds, batching the sessions' hops (default 5)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="N server processes on the same port (up to N cores; default 1)")
     return p
 
 
@@ -42,16 +44,18 @@ def run(args) -> int:
         raise UsageError(f"--port {args.port} is out of range; use 1 to 65535 (or 0 for a free port)")
     if args.max_sessions < 1:
         raise UsageError(f"--max-sessions {args.max_sessions}: give at least 1")
-    server = Server(max_sessions=args.max_sessions, max_backlog_s=args.max_backlog, tick_s=args.tick_ms / 1000.0,
-                    log=log)
+    if not 1 <= args.workers <= 64:
+        raise UsageError(f"--workers {args.workers}: give 1 to 64 (about one per core)")
+    options = dict(max_sessions=args.max_sessions, max_backlog_s=args.max_backlog, tick_s=args.tick_ms / 1000.0)
 
     def ready(addrs):
         host, port = addrs[0][:2]
         shown = f"[{host}]" if ":" in host else host
+        workers = f", {args.workers} worker processes" if args.workers > 1 else ""
         log(f"listening on ws://{shown}:{port} (health: http://{shown}:{port}/health; "
-            f"up to {args.max_sessions} sessions); Ctrl-C stops")
+            f"up to {args.max_sessions} sessions{workers}); Ctrl-C stops")
 
-    async def main():
+    async def main(server):
         loop = asyncio.get_running_loop()
         stop = loop.create_future()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -59,8 +63,19 @@ def run(args) -> int:
         await serve(args.host, args.port, server, ready=ready, stop=stop)
 
     try:
-        asyncio.run(main())
+        if args.workers > 1:
+            from face3d.serve.workers import run_workers
+
+            server = run_workers(args.host, args.port, args.workers, options, ready, log)
+        else:
+            server = Server(**options, log=log)
+            asyncio.run(main(server))
     except OSError as exc:
+        import socket
+
+        if isinstance(exc, socket.gaierror):
+            raise UsageError(f"--host {args.host}: cannot resolve it ({exc.strerror or exc}); give an address such "
+                             "as 127.0.0.1 or 0.0.0.0, or a known host name") from None
         raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
                          "is another server using the port? choose another with --port") from None
     log(f"stopped: {server.ticks} ticks, {server.hops} stream hops analysed")

@@ -48,7 +48,7 @@ class Server:
     """The sessions and the shared analysis. ``serve()`` runs it on an event loop."""
 
     def __init__(self, max_sessions: int = 1000, max_backlog_s: float = 5.0, tick_s: float = 0.005,
-                 max_message: int = 1 << 20, log=None):
+                 max_message: int = 1 << 20, log=None, shared=None):
         self.max_sessions = int(max_sessions)
         self.tick_s = float(tick_s)
         self.max_message = int(max_message)
@@ -62,7 +62,9 @@ class Server:
         self._nlat = 0
         self._tick = None
         self._last_tick = 0.0
-        self._opening = 0
+        self._refusing: dict = {}                 # connection id -> its refusal task
+        # with several worker processes: (worker index, sessions per worker, CPU seconds per worker)
+        self.shared = shared
 
     # ------------------------------------------------------------------ HTTP
     def health(self) -> dict:
@@ -70,9 +72,23 @@ class Server:
         lat = self._lat[:n] * 1000.0
         pct = {k: (round(float(np.percentile(lat, q)), 3) if n else None) for k, q in (("p50", 50), ("p99", 99))}
         pct["max"] = round(float(lat.max()), 3) if n else None
-        return {"ok": True, "sessions": len(self.sessions), "max_sessions": self.max_sessions,
-                "uptime_s": round(time.monotonic() - self.started, 3), "cpu_s": round(time.process_time(), 3),
-                "ticks": self.ticks, "hops": self.hops, "latency_ms": pct, "latency_blocks": int(self._nlat)}
+        out = {"ok": True, "sessions": self._total(), "max_sessions": self.max_sessions,
+               "uptime_s": round(time.monotonic() - self.started, 3), "cpu_s": round(time.process_time(), 3),
+               "ticks": self.ticks, "hops": self.hops, "latency_ms": pct, "latency_blocks": int(self._nlat)}
+        if self.shared is not None:            # this worker's ticks, hops and latency; every worker's CPU
+            index, _, cpu = self.shared
+            cpu[index] = time.process_time()
+            out.update(workers=len(cpu), worker=index, cpu_s=round(sum(cpu[:]), 3))
+        return out
+
+    def _total(self) -> int:
+        """Sessions open in this process, or in every worker (publishing this one's count)."""
+        if self.shared is None:
+            return len(self.sessions)
+        index, counts, cpu = self.shared
+        counts[index] = len(self.sessions)
+        cpu[index] = time.process_time()
+        return sum(counts[:])
 
     def process_request(self, connection, request):
         path = request.path.split("?")[0]
@@ -103,14 +119,16 @@ class Server:
                 hello = parse_hello(first)
             except HelloError as exc:
                 return await _refuse(ws, POLICY, str(exc))
-            if len(self.sessions) + self._opening >= self.max_sessions:
+            if self._total() >= self.max_sessions:
                 return await _refuse(ws, TRY_LATER, f"server full: {self.max_sessions} sessions; try again later")
             sid = self.ms.open(hello["rate"], channels=hello["channels"], alive=hello["alive"],
                                seed=hello["seed"], fps=None if hello["fps"] == 100 else hello["fps"])
             session = Session(hello, self.ms.names(sid))
             arrivals: list = []                   # the oldest PCM message not yet answered, if any
             self.sessions[sid] = (ws, session, arrivals)
+            self._total()
             await ws.send(session.ready())
+            ws.pcm_sink = lambda data: self._pcm(sid, ws, session, arrivals, data)
             async for msg in ws:
                 if isinstance(msg, str):
                     if _is_end(msg):
@@ -118,17 +136,8 @@ class Server:
                         return
                     return await _refuse(ws, POLICY, 'a text message after the hello must be {"end": true}; '
                                                      "send PCM as binary messages")
-                try:
-                    x = session.decode(msg)
-                    self.ms.feed(sid, x)
-                except BacklogError as exc:
-                    return await _refuse(ws, POLICY, f"too fast: {exc}")
-                except ValueError as exc:
-                    return await _refuse(ws, POLICY, str(exc))
-                if not arrivals:
-                    arrivals.append(time.monotonic())
-                if self._tick is None:
-                    self._schedule()
+                if self._pcm(sid, ws, session, arrivals, msg):
+                    return await self._refusing.pop(id(ws), _nothing())
         except Exception as exc:  # noqa: BLE001 - one session's failure never stops the server
             from websockets.exceptions import ConnectionClosed
 
@@ -142,9 +151,39 @@ class Server:
             if sid is not None:
                 self.sessions.pop(sid, None)
                 self.ms.close(sid)
+                self._total()
+
+    def _pcm(self, sid: int, ws, session: Session, arrivals: list, data) -> str | None:
+        """A PCM message (from the connection's data path as it is parsed, or the handler):
+        into the analysis; a problem closes the session (and is returned)."""
+        if sid not in self.sessions:
+            return "closed"
+        try:
+            self.ms.feed(sid, session.decode(data))
+        except BacklogError as exc:
+            return self._drop(sid, ws, f"too fast: {exc}")
+        except ValueError as exc:
+            return self._drop(sid, ws, str(exc))
+        if not arrivals:
+            arrivals.append(time.monotonic())
+        if self._tick is None:
+            self._schedule()
+        return None
+
+    def _drop(self, sid: int, ws, reason: str, code: int = POLICY) -> str:
+        """End a session from synchronous code: the refusal runs as a task (kept until done;
+        the handler awaits it when it is the one that found the problem)."""
+        ws.pcm_sink = None
+        self.sessions.pop(sid, None)
+        self.ms.close(sid)
+        task = asyncio.ensure_future(_refuse(ws, code, reason))
+        self._refusing[id(ws)] = task
+        task.add_done_callback(lambda _: self._refusing.pop(id(ws), None))
+        return reason
 
     async def _finish(self, sid: int, ws, session: Session) -> None:
         """``{"end": true}``: the last frames, ``{"done": true}``, close."""
+        ws.pcm_sink = None
         self.sessions.pop(sid, None)
         times, rows = self.ms.end(sid)
         if len(times):
@@ -170,6 +209,8 @@ class Server:
             got = {}
         self.ticks += 1
         self.hops += self.ms.hops - before
+        if self.shared is not None:
+            self.shared[2][self.shared[0]] = time.process_time()
         now = time.monotonic()
         lat = []
         for sid, (times, rows) in got.items():
@@ -178,9 +219,7 @@ class Server:
                 continue
             ws, session, arrivals = entry
             if not _write(ws, session.encode(times, rows)):
-                self.sessions.pop(sid, None)
-                self.ms.close(sid)
-                asyncio.ensure_future(_refuse(ws, POLICY, "frames are not being read; read them as they come"))
+                self._drop(sid, ws, "frames are not being read; read them as they come")
                 continue
             if arrivals:
                 lat.append(now - arrivals[0])
@@ -211,6 +250,10 @@ def _write(ws, message) -> bool:
     return True
 
 
+async def _nothing() -> None:
+    return None
+
+
 def _is_end(text: str) -> bool:
     try:
         m = json.loads(text)
@@ -230,20 +273,49 @@ async def _refuse(ws, code: int, reason: str) -> None:
 
 
 _OPEN: list = []
+_CONNECTION: list = []
+
+
+def _connection_class():
+    """``websockets``' server connection, with a short way in for PCM: once the session is
+    open (``pcm_sink`` set), each whole binary message goes to the analysis as the frame is
+    parsed, instead of through the message queue and the handler's ``recv`` (a future and a
+    task wake-up per message: half the server's time per message). Anything else (text,
+    fragmented messages, and every frame while the queue holds any) takes the usual way,
+    so the order of messages is kept."""
+    if not _CONNECTION:
+        from websockets.asyncio.server import ServerConnection
+        from websockets.frames import Frame, Opcode
+
+        class Connection(ServerConnection):
+            pcm_sink = None
+
+            def process_event(self, event):
+                sink = self.pcm_sink
+                if (sink is not None and isinstance(event, Frame) and event.opcode is Opcode.BINARY and event.fin
+                        and not len(self.recv_messages.frames)):
+                    sink(event.data)
+                    return
+                super().process_event(event)
+
+        _CONNECTION.append(Connection)
+    return _CONNECTION[0]
 
 
 async def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, server: Server | None = None,
-                ready=None, stop: asyncio.Future | None = None) -> None:
-    """Run ``server`` (a new :class:`Server` if None) on ``host:port`` until ``stop`` is done
-    (forever if None). ``ready(sockets)`` is called once it listens."""
+                ready=None, stop: asyncio.Future | None = None, sock=None) -> None:
+    """Run ``server`` (a new :class:`Server` if None) on ``host:port`` (or the listening socket
+    ``sock``) until ``stop`` is done (forever if None). ``ready(sockets)`` is called once it listens."""
     from websockets.asyncio.server import serve as ws_serve
     from websockets.protocol import State
 
     _OPEN[:] = [State.OPEN]
 
     server = server or Server()
-    async with ws_serve(server.handler, host, port, process_request=server.process_request,
-                        max_size=server.max_message, compression=None, max_queue=64) as srv:
+    where = {"sock": sock} if sock is not None else {"host": host, "port": port}
+    async with ws_serve(server.handler, **where, process_request=server.process_request,
+                        max_size=server.max_message, compression=None, max_queue=64,
+                        create_connection=_connection_class()) as srv:
         if ready is not None:
             ready([s.getsockname() for s in srv.sockets])
         await (stop if stop is not None else asyncio.get_running_loop().create_future())
