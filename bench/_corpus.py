@@ -73,6 +73,51 @@ _CMU = {
 }
 PBM = {"p", "b", "m"}
 
+# ------------------------------------------------------------------ visemes (issue 21's table)
+#: CMU phone -> Oculus viseme (short name), or two for a diphthong (its halves); None: not
+#: scored (hh, the schwa).
+CMU_VISEME = {
+    "p": "PP", "b": "PP", "m": "PP", "f": "FF", "v": "FF", "th": "TH", "dh": "TH", "t": "DD", "d": "DD",
+    "dx": "DD", "k": "kk", "g": "kk", "ng": "kk", "ch": "CH", "jh": "CH", "sh": "CH", "zh": "CH", "s": "SS",
+    "z": "SS", "n": "nn", "l": "nn", "r": "RR", "er": "RR", "axr": "RR", "aa": "aa", "ae": "aa", "ah": "aa",
+    "eh": "E", "ih": "I", "iy": "I", "y": "I", "ao": "O", "uh": "U", "uw": "U", "w": "U",
+    "ay": ("aa", "I"), "aw": ("aa", "U"), "ey": ("E", "I"), "ow": ("O", "U"), "oy": ("O", "I"),
+    "hh": None, "ax": None,
+}
+#: espeak-ng mnemonics -> the CMU phone with the same viseme (None: not scored)
+_ESPEAK_CMU = {
+    "a": "ae", "aa": "ae", "A:": "aa", "A@": "aa", "A": "aa", "V": "ah", "0": "ao", "aI": "ay", "aI@": "ay",
+    "aI3": "ay", "aU": "aw", "aU@": "aw", "O": "ao", "O:": "ao", "O@": "ao", "o@": "ao", "OI": "oy",
+    "oU": "ow", "o": "ow", "E": "eh", "E2": "eh", "e": "eh", "e@": "eh", "eI": "ey", "I": "ih", "I2": "ih",
+    "I#": "ih", "i": "iy", "i:": "iy", "i@": "ih", "i@3": "ih", "u:": "uw", "u": "uw", "U": "uh", "U@": "uh",
+    "u@": "uw", "3": "er", "3:": "er", "@@": "er", "@L": "l", "@": None, "@-": None, "@2": None, "@5": None,
+    "a#": None, "p": "p", "b": "b", "m": "m", "f": "f", "v": "v", "T": "th", "D": "dh", "s": "s", "z": "z",
+    "S": "sh", "Z": "zh", "tS": "ch", "dZ": "jh", "t": "t", "d": "d", "n": "n", "l": "l", "r": "r", "w": "w",
+    "j": "y", "k": "k", "g": "g", "N": "ng", "h": None, "x": "k", "?": None,
+}
+
+
+def phone_viseme(ph: str, cmu: bool = False, schwa_ah: bool = False):
+    """A phone's viseme: a short name, a (first half, second half) pair, None (not scored),
+    "sil" (a pause), or "" (a marker that continues the previous phone). ``schwa_ah``: the
+    phone set writes every schwa as ``ah`` (forced-aligned recordings), so ``ah`` is not scored."""
+    if cmu:
+        if ph in ("pau", "h#", "brth", "sil") or ph.startswith("_"):
+            return "sil"
+        if schwa_ah and ph == "ah":
+            return None
+        return CMU_VISEME.get(ph)
+    if ph.startswith("_"):
+        return "sil"
+    base = ph.rstrip(";'/,!-#") or ph
+    for sym in (ph, base, ph[:2], ph[:1]):
+        if sym in _ESPEAK_CMU:
+            c = _ESPEAK_CMU[sym]
+            return None if c is None else CMU_VISEME.get(c)
+    if phone_target(ph) is None:
+        return ""
+    return None
+
 
 def phone_target(ph: str, cmu: bool = False):
     """(openness, width, rounding, kind): kind 'pause', 'pbm', 'vowel', 'cons'; None = marker."""
@@ -94,14 +139,20 @@ def phone_target(ph: str, cmu: bool = False):
     return None  # stress / length markers continue the previous phoneme
 
 
-def targets(events, n_frames: int, cmu: bool = False):
+def targets(events, n_frames: int, cmu: bool = False, schwa_ah: bool = False):
     """Timed phones -> dict: ``tgt`` (n, 3) openness/width/rounding, ``kind`` (n,) str,
-    ``segs`` list of (start frame, end frame, kind, openness)."""
+    ``segs`` list of (start frame, end frame, kind, openness), ``vis`` (n,) int: each
+    frame's viseme (index into ``VISEMES``; -1 not scored; pauses are ``sil``) and
+    ``phone`` (n,) str: each frame's phone (CMU symbols where known)."""
+    from face3d.analysis.visemes15 import VISEME_INDEX
+
     tgt = np.zeros((n_frames, 3))
     kind = np.full(n_frames, "pause", dtype=object)
-    items = [(t, v) for t, ph in events if (v := phone_target(ph, cmu)) is not None]
+    vis = np.zeros(n_frames, np.int64)  # sil before the first phone and after the last
+    phone = np.full(n_frames, "pau", dtype=object)
+    items = [(t, v, ph) for t, ph in events if (v := phone_target(ph, cmu)) is not None]
     segs = []
-    for i, (t, v) in enumerate(items):
+    for i, (t, v, ph) in enumerate(items):
         t1 = items[i + 1][0] if i + 1 < len(items) else n_frames / FPS
         a, b = (max(0, min(int(round(s * FPS)), n_frames)) for s in (t, t1))
         if b <= a:
@@ -109,8 +160,17 @@ def targets(events, n_frames: int, cmu: bool = False):
         tgt[a:b] = v[:3]
         kind[a:b] = v[3]
         segs.append((a, b, v[3], v[0]))
+        vz = phone_viseme(ph, cmu, schwa_ah)
+        phone[a:b] = ph if cmu else (_ESPEAK_CMU.get(ph.rstrip(";'/,!-#") or ph) or ph)
+        if vz is None or vz == "":
+            vis[a:b] = -1
+        elif isinstance(vz, tuple):
+            h = (a + b) // 2
+            vis[a:h], vis[h:b] = VISEME_INDEX[vz[0]], VISEME_INDEX[vz[1]]
+        else:
+            vis[a:b] = VISEME_INDEX[vz]
     # leading / trailing silence before the first and after the last phone
-    return dict(tgt=tgt, kind=kind, segs=_merge_pauses(segs, kind))
+    return dict(tgt=tgt, kind=kind, segs=_merge_pauses(segs, kind), vis=vis, phone=phone)
 
 
 def _merge_pauses(segs, kind):
