@@ -9,10 +9,9 @@
 * Targets: each phone (espeak-ng mnemonics or Flite's CMU phones) has a target openness,
   width and rounding; :func:`targets` turns timed phones into per-frame curves at 100
   frames per second and the segments the scorer needs (p/b/m, vowels, pauses).
-* Augmentation (:func:`augment`): vocal-tract/pitch shift by resampling, added noise,
-  room reverberation, level and band-limiting, drawn from a seeded generator; and
-  (:func:`change_gender`, training only, needs ``praat-parselmouth``) new voices made by
-  Praat's "Change gender": formants, pitch median and pitch range moved independently.
+* Visemes: :func:`phone_viseme` gives each phone one of the fifteen Oculus visemes
+  (issue 21's table, :data:`CMU_VISEME`); :func:`targets` gives them per frame.
+* Rooms, noise, devices and breaths are ``bench/_conditions.py``.
 """
 
 from __future__ import annotations
@@ -90,10 +89,10 @@ _ESPEAK_CMU = {
     "aI3": "ay", "aU": "aw", "aU@": "aw", "O": "ao", "O:": "ao", "O@": "ao", "o@": "ao", "OI": "oy",
     "oU": "ow", "o": "ow", "E": "eh", "E2": "eh", "e": "eh", "e@": "eh", "eI": "ey", "I": "ih", "I2": "ih",
     "I#": "ih", "i": "iy", "i:": "iy", "i@": "ih", "i@3": "ih", "u:": "uw", "u": "uw", "U": "uh", "U@": "uh",
-    "u@": "uw", "3": "er", "3:": "er", "@@": "er", "@L": "l", "@": None, "@-": None, "@2": None, "@5": None,
-    "a#": None, "p": "p", "b": "b", "m": "m", "f": "f", "v": "v", "T": "th", "D": "dh", "s": "s", "z": "z",
+    "u@": "uw", "3": "er", "3:": "er", "@@": "er", "@L": "l", "@": "ax", "@-": "ax", "@2": "ax", "@5": "ax",
+    "a#": "ax", "p": "p", "b": "b", "m": "m", "f": "f", "v": "v", "T": "th", "D": "dh", "s": "s", "z": "z",
     "S": "sh", "Z": "zh", "tS": "ch", "dZ": "jh", "t": "t", "d": "d", "n": "n", "l": "l", "r": "r", "w": "w",
-    "j": "y", "k": "k", "g": "g", "N": "ng", "h": None, "x": "k", "?": None,
+    "j": "y", "k": "k", "g": "g", "N": "ng", "h": "hh", "x": "k", "?": None,
 }
 
 
@@ -225,77 +224,3 @@ def _espeak_closures(x, rate, events, longest_s=0.15):
 
 def n_frames(n_samples: int, rate: int) -> int:
     return int(np.floor(n_samples / rate * FPS - 1e-9)) + 1
-
-
-# ------------------------------------------------------------------ augmentation
-
-def augment(x: np.ndarray, rate: int, events, rng: np.random.Generator, strength: float = 1.0,
-            vtlp: float = 0.13):
-    """A randomly varied copy: (samples, rate, events, description). ``vtlp``: the largest
-    vocal-tract/pitch shift by resampling, as a natural log (0.13: about 14 %)."""
-    import soxr
-
-    desc = []
-    f = float(np.exp(rng.uniform(-vtlp, vtlp) * strength))  # vocal tract length / pitch by resampling
-    if abs(f - 1) > 0.01:
-        x = soxr.resample(x, rate, int(round(rate * f))).astype(np.float32)
-        events = [(t * f, ph) for t, ph in events]
-        desc.append(f"vtlp{f:.2f}")
-    if rng.random() < 0.4 * strength:  # room reverberation: decaying noise tail
-        rt60 = rng.uniform(0.1, 0.5)
-        n = int(rt60 * rate)
-        h = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
-        h[0] = 0.0
-        h *= rng.uniform(0.1, 0.4) / np.sqrt(np.sum(h**2))
-        h[0] = 1.0
-        m = len(x) + n - 1
-        nf = 1 << (m - 1).bit_length()
-        y = np.fft.irfft(np.fft.rfft(x, nf) * np.fft.rfft(h, nf), nf)[: len(x)]
-        x = y.astype(np.float32)
-        desc.append(f"rev{rt60:.1f}")
-    if rng.random() < 0.3 * strength:  # band-limiting (telephone-like or a dull microphone)
-        lo_rate = int(rng.choice([8000, 11025, 12000]))
-        x = soxr.resample(soxr.resample(x, rate, lo_rate), lo_rate, rate).astype(np.float32)
-        desc.append(f"bl{lo_rate}")
-    peak = float(np.max(np.abs(x))) or 1.0
-    x = x / peak * 10 ** (rng.uniform(-35, -1) / 20)
-    if rng.random() < 0.5 * strength:  # noise at 15-45 dB SNR, white or pink
-        snr = rng.uniform(15, 45)
-        nz = rng.standard_normal(len(x))
-        if rng.random() < 0.5:
-            sp = np.fft.rfft(nz)
-            sp /= np.sqrt(np.maximum(np.arange(len(sp)), 1))
-            nz = np.fft.irfft(sp, len(x))
-        p_sig = float(np.mean(x**2)) + 1e-12
-        nz *= np.sqrt(p_sig / 10 ** (snr / 10) / (np.mean(nz**2) + 1e-20))
-        x = x + nz.astype(np.float32)
-        desc.append(f"snr{snr:.0f}")
-    return x.astype(np.float32), rate, events, "+".join(desc) or "clean"
-
-
-def change_gender(x: np.ndarray, rate: int, rng: np.random.Generator, formant=(0.8, 1.25),
-                  pitch=(70.0, 300.0), pitch_range=(0.5, 1.5)):
-    """Another voice from the same utterance, through Praat's "Change gender" (the
-    ``praat-parselmouth`` package, a training-only dependency): formant shift ratio drawn
-    log-uniform from ``formant``, a new pitch median log-uniform from ``pitch`` (Hz) and a
-    pitch range factor uniform from ``pitch_range``; duration factor 1, so the phone
-    timings stand. -> (samples at ``rate``, description). A clip Praat cannot analyse
-    (e.g. no voiced frame) comes back unchanged."""
-    import parselmouth
-    from parselmouth.praat import call
-
-    fr = float(np.exp(rng.uniform(*np.log(formant))))
-    f0 = float(np.exp(rng.uniform(*np.log(pitch))))
-    pr = float(rng.uniform(*pitch_range))
-    try:
-        snd = parselmouth.Sound(np.asarray(x, np.float64), sampling_frequency=float(rate))
-        out = call(snd, "Change gender", 75, 600, fr, f0, pr, 1.0)
-        y = np.asarray(out.values[0], np.float32)
-        if out.sampling_frequency != rate:
-            import soxr
-
-            y = soxr.resample(y, out.sampling_frequency, rate).astype(np.float32)
-    except parselmouth.PraatError:
-        return np.asarray(x, np.float32), "cg-failed"
-    y = y[: len(x)] if len(y) >= len(x) else np.concatenate([y, np.zeros(len(x) - len(y), np.float32)])
-    return y, f"cg{fr:.2f}/{f0:.0f}/{pr:.1f}"

@@ -61,6 +61,7 @@ VIS_WEIGHT = 1.0
 VTLP = 0.13
 ENSEMBLE = 2
 UTTERANCES = 4000
+SUBSET = -1
 EPOCHS = 20
 N_OUT = 4 + len(VISEMES)
 NV = len(VISEMES)
@@ -136,30 +137,44 @@ def make_raw(seed, utterances, cache=CACHE):
     return make_raw(seed, utterances, cache)
 
 
-def make_data(seed, utterances, cache=CACHE, vtlp=VTLP, real=True):
-    """Stage 2 (cached): every utterance of stage 1 (and with ``real`` every recorded
-    utterance of the training speakers) twice: once clean at a random level, once through
-    a random chain of degradations (``bench/_conditions.py``: breath lead-in, room, babble
+def make_data(seed, utterances, cache=CACHE, vtlp=VTLP, real=-1, subset=-1):
+    """Stage 2 (cached): every utterance of stage 1 (and ``real`` recorded utterances of the
+    training speakers: -1 all, 0 none) twice: once clean at a random level, once through a
+    random chain of degradations (``bench/_conditions.py``: breath lead-in, room, babble
     of other training utterances, noise, telephone band, codec, level; the synthetic ones
     first get a vocal-tract/pitch shift) -> band energies E, targets T (openness, width,
-    rounding, closure), visemes V (-1: not scored), descriptions D."""
-    key = hashlib.sha256(repr((seed, utterances, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS,
-                               vtlp, real, HELDOUT_SPEAKERS, "data2")).encode()).hexdigest()[:12]
-    path = Path(cache) / f"train-{key}.npz"
+    rounding, closure), visemes V (-1: not scored), descriptions D. ``subset``: only the
+    first so many synthesised utterances (-1: all). The synthetic and the recorded part are
+    cached apart (``vary`` of each can run in its own process)."""
+    a = vary(seed, utterances, cache, vtlp, "synth", subset)
+    b = vary(seed, real, cache, vtlp, "real") if real else ([], [], [], [])
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def vary(seed, n, cache, vtlp, part, subset=-1):
+    """One part of :func:`make_data`: ``part`` "synth" (``n`` sentences of stage 1) or
+    "real" (``n`` recorded utterances, -1 all), cached."""
+    key = hashlib.sha256(repr((seed, n, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS, vtlp,
+                               HELDOUT_SPEAKERS, part, "data3") + ((subset,) if subset >= 0 else ()))
+                         .encode()).hexdigest()[:12]
+    path = Path(cache) / f"train-{part}-{key}.npz"
     if path.exists():
         z = np.load(path, allow_pickle=True)
         return list(z["E"]), list(z["T"]), list(z["V"]), list(z["desc"])
     import soxr
 
-    items = [(x, ev, cmu, voice, False) for x, ev, cmu, voice in make_raw(seed, utterances, cache)]
-    if real:
-        for name, spk, _sex in realspeech.utterances(held_out=False)[: None if real < 0 else real]:
+    if part == "synth":
+        raw = make_raw(seed, n, cache)
+        items = [(x, ev, cmu, voice, False) for x, ev, cmu, voice in raw[: None if subset < 0 else subset]]
+    else:
+        items = []
+        for name, spk, _sex in realspeech.utterances(held_out=False)[: None if n < 0 else n]:
             x, ev = realspeech.load(name)
             items.append((x, ev, True, f"real:{spk}", True))
-    print(f"  {len(items)} utterances to vary", flush=True)
-    rng = np.random.default_rng(seed + 7)
-    rirs = rir_bank(seed + 11, n=int(min(32, max(4, len(items) // 100))))
-    pool = [items[i][0] for i in rng.choice(len(items), size=min(300, len(items)), replace=False)]
+    print(f"  {len(items)} {part} utterances to vary", flush=True)
+    rng = np.random.default_rng(seed + (7 if part == "synth" else 8))
+    rirs = rir_bank(seed + (11 if part == "synth" else 12), n=int(min(24, max(3, len(items) // 100))))
+    pool = [items[i][0] for i in rng.choice(len(items), size=min(200, len(items)), replace=False)]
     E, T, V, D = [], [], [], []
     for i, (x, ev, cmu, voice, is_real) in enumerate(items):
         for version in range(2):
@@ -180,8 +195,8 @@ def make_data(seed, utterances, cache=CACHE, vtlp=VTLP, real=True):
             V.append(tg["vis"].astype(np.int8))
             E.append(e)
             D.append(f"{voice} {d}")
-        if (i + 1) % 500 == 0:
-            print(f"  {i + 1} utterances varied", flush=True)
+        if (i + 1) % 250 == 0:
+            print(f"  {i + 1} {part} utterances varied", flush=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     obj = lambda a: np.array(list(a) + [None], dtype=object)[:-1]  # noqa: E731
@@ -302,6 +317,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--utterances", type=int, default=UTTERANCES, help="sentences to synthesise")
+    ap.add_argument("--subset", type=int, default=SUBSET,
+                    help="use only the first so many synthesised sentences (-1: all)")
     ap.add_argument("--real-utterances", type=int, default=-1,
                     help="recorded utterances of the training speakers to use (-1: all; 0: none)")
     ap.add_argument("--epochs", type=int, default=EPOCHS)
@@ -342,7 +359,8 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     print(f"synthesising {args.utterances} sentences with random training voices (x2: clean, varied)")
-    E, T, V, D = make_data(args.seed, args.utterances, args.cache, vtlp=args.vtlp, real=args.real_utterances)
+    E, T, V, D = make_data(args.seed, args.utterances, args.cache, vtlp=args.vtlp, real=args.real_utterances,
+                           subset=args.subset)
     speakers = sorted({d.split(" ")[0][5:] for d in D if d.startswith("real:")})
     if left:  # a description starts with the voice, e.g. "espeak:en-gb+m3 vtlp1.05"
         keep = [i for i, d in enumerate(D) if d.split(" ")[0].split("+")[0] not in left]
