@@ -189,11 +189,16 @@ def add_alive_options(parser) -> None:
                    help="only the four mouth curves: no blinks, brows, gaze or head motion (a still head)")
     g.add_argument("--seed", type=parse_seed, default=0, metavar="N",
                    help="random choices of the blinks, gaze and head motion (default 0; the same seed, the same curves)")
+    g.add_argument("--visemes", action="store_true",
+                   help="also the fifteen viseme weights viseme_sil ... viseme_U (summing to 1), after the other columns")
 
 
 def alive_from_args(args) -> dict:
     """``alive``/``seed`` keywords for :func:`face3d.pipeline.analyze` and the live source."""
-    return {"alive": not getattr(args, "mouth_only", False), "seed": int(getattr(args, "seed", 0) or 0)}
+    out = {"alive": not getattr(args, "mouth_only", False), "seed": int(getattr(args, "seed", 0) or 0)}
+    if getattr(args, "visemes", False):
+        out["visemes"] = True
+    return out
 
 
 POSE_OPTION_NAMES = ("headPitch", "headYaw", "headRoll", "eyeYaw", "eyePitch")

@@ -93,8 +93,9 @@ def run(args) -> int:
         raise UsageError(f"-o {args.output} is a folder; with '-' (standard input) give the output file's name")
     fmt = _format(args, not batch)
     head = _jobs.head_spec(args) if fmt.needs_head else None
-    # face3d's CSV carries the blinks, brows, gaze and head angles too (unless --mouth-only)
-    alive = alive_from_args(args) if fmt.name == "csv" else None
+    # face3d's CSV carries the blinks, brows, gaze and head angles too (unless --mouth-only),
+    # and the visemes with --visemes; the formats that choose shapes from the visemes get them
+    alive = alive_from_args(args) if fmt.name == "csv" else ({"visemes": True} if fmt.uses_visemes else None)
     plot = bool(getattr(args, "plot", False))
     job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive, plot=plot)
     if batch:

@@ -27,7 +27,9 @@ def register(sub):
     p.add_argument("--device", metavar="D", help="input device for --mic (index or name; see 'face3d devices')")
     p.add_argument("--vmc", required=True, metavar="HOST[:PORT]", help="the VMC receiver (default port 39539), e.g. 127.0.0.1:39539")
     p.add_argument("--vrm", choices=("0", "1"), default="0", help="VRM version of the expression names: 0 (A I U E O, default) or 1 (aa ih ou ee oh)")
-    p.add_argument("--names", choices=("vrm", "arkit"), default="vrm", help="vrm (default) or arkit (the 52 ARKit blendshapes, for perfect-sync avatars)")
+    p.add_argument("--names", choices=("vrm", "arkit", "visemes"), default="vrm",
+                   help="vrm (default), arkit (the 52 ARKit blendshapes, for perfect-sync avatars) or visemes "
+                        "(the fifteen Oculus visemes viseme_sil ... viseme_U, for Ready Player Me-style avatars)")
     p.add_argument("--mute", action="store_true", help="do not play the sound (send on face3d's own clock)")
     p.add_argument("--seconds", type=number_option("--seconds", 0.0, lo_inclusive=False, unit="seconds"), metavar="S",
                    help="stop after this many seconds")
@@ -50,7 +52,7 @@ def run(args) -> int:
         raise UsageError("--device chooses the microphone; use it with --mic")
     raw_opts = raw_options(args, args.audio == STDIN)
     host, port = parse_target(args.vmc)
-    name_set = "arkit" if args.names == "arkit" else f"vrm{args.vrm}"
+    name_set = args.names if args.names in ("arkit", "visemes") else f"vrm{args.vrm}"
     source = _open_source(args, raw_opts)
     sender = VmcSender(host, port, name_set)
     log(f"sending {source.label} to {host}:{port} as VMC ({name_set} names, {RATE_HZ:g} Hz); "
@@ -88,7 +90,7 @@ class _MediaSource:
         from face3d.pipeline import analyze
 
         self.samples, self.rate = load_audio(path, rate=None)
-        self.track = analyze(self.samples, rate=self.rate, fps=None)
+        self.track = analyze(self.samples, rate=self.rate, fps=None, visemes=True)
         self.label = f"file: {Path(path).name}"
         self.mute = mute
         self.clock = None
@@ -161,11 +163,11 @@ def _open_source(args, raw_opts):
     if args.mic:
         from face3d.commands.view import open_live
 
-        return _LiveSource(open_live(args.device))
+        return _LiveSource(open_live(args.device, {"visemes": True}))
     if args.audio == STDIN:
         from face3d.audio.stdin import PipeSource
         from face3d.live import LiveSource
 
         pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute).open()   # the header, or a one-line error
-        return _LiveSource(LiveSource(mic=pipe), pipe)
+        return _LiveSource(LiveSource(mic=pipe, visemes=True), pipe)
     return _MediaSource(args.audio, args.mute)

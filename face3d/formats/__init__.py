@@ -36,14 +36,19 @@ class Format:
     binary: bool
     needs_head: bool
     help: str
+    uses_visemes: bool = False      # the writer chooses its shapes from the fifteen viseme columns
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("csv", "face3d.formats.csvfile", ".csv", False, False, "face3d's own CSV (frame,time_s,jawOpen,...)"),
-    Format("rhubarb-tsv", "face3d.formats.rhubarb", ".tsv", False, False, "Rhubarb Lip Sync mouth cues, TSV"),
-    Format("rhubarb-json", "face3d.formats.rhubarb", ".json", False, False, "Rhubarb Lip Sync mouth cues, JSON"),
-    Format("rhubarb-xml", "face3d.formats.rhubarb", ".xml", False, False, "Rhubarb Lip Sync mouth cues, XML"),
-    Format("arkit-csv", "face3d.formats.arkit", ".csv", False, False, "ARKit blendshapes as a Live Link Face take CSV"),
+    Format("rhubarb-tsv", "face3d.formats.rhubarb", ".tsv", False, False, "Rhubarb Lip Sync mouth cues, TSV",
+           True),
+    Format("rhubarb-json", "face3d.formats.rhubarb", ".json", False, False, "Rhubarb Lip Sync mouth cues, JSON",
+           True),
+    Format("rhubarb-xml", "face3d.formats.rhubarb", ".xml", False, False, "Rhubarb Lip Sync mouth cues, XML",
+           True),
+    Format("arkit-csv", "face3d.formats.arkit", ".csv", False, False, "ARKit blendshapes as a Live Link Face take CSV",
+           True),
     Format("glb", "face3d.formats.gltf", ".glb", True, True, "the head with morph targets and a weights animation"),
 )}
 

@@ -11,7 +11,9 @@ other column of the track whose name is an ARKit blendshape (``eyeBlinkLeft``,
 ``browInnerUp``, compared without case) is written to that column. Head and eye angles
 (``headYaw``, ``headPitch``, ``headRoll``, ``eyeYaw``, ``eyePitch``: degrees in face3d's
 tracks) go to the rotation columns in radians, the eye angles to both eyes. Every other
-value is 0.
+value is 0. With the fifteen viseme columns in the track (``face3d export`` analyses
+with them for this format), :data:`FROM_VISEMES` fills ``MouthFunnel``, ``MouthRollLower``
+(f/v), ``MouthShrugUpper``, ``MouthPress*``, ``MouthSmile*`` and ``TongueOut`` (th).
 """
 
 from __future__ import annotations
@@ -46,6 +48,20 @@ FROM_FACE3D = {
     "MouthSmileLeft": {"mouthWide": 0.3},
     "MouthSmileRight": {"mouthWide": 0.3},
 }
+#: ARKit shape <- {viseme column: factor}, added when the track has the fifteen visemes:
+#: the lower lip rolls in under the teeth on f/v, the lips funnel on "oh", "oo", sh/ch and r,
+#: the upper lip shrugs on sh/ch and f/v, the lips press on p/b/m, smile on "ee"/"eh" and s,
+#: the tongue shows on th.
+FROM_VISEMES = {
+    "MouthFunnel": {"viseme_O": 0.6, "viseme_U": 0.5, "viseme_CH": 0.6, "viseme_RR": 0.3},
+    "MouthRollLower": {"viseme_FF": 0.9},
+    "MouthShrugUpper": {"viseme_CH": 0.4, "viseme_FF": 0.3},
+    "MouthPressLeft": {"viseme_PP": 0.6},
+    "MouthPressRight": {"viseme_PP": 0.6},
+    "MouthSmileLeft": {"viseme_I": 0.4, "viseme_E": 0.3, "viseme_SS": 0.3},
+    "MouthSmileRight": {"viseme_I": 0.4, "viseme_E": 0.3, "viseme_SS": 0.3},
+    "TongueOut": {"viseme_TH": 0.5},
+}
 #: rotation column <- face3d's angle column (degrees)
 ANGLES = {"HeadYaw": "headYaw", "HeadPitch": "headPitch", "HeadRoll": "headRoll",
           "LeftEyeYaw": "eyeYaw", "RightEyeYaw": "eyeYaw", "LeftEyePitch": "eyePitch", "RightEyePitch": "eyePitch"}
@@ -72,6 +88,11 @@ def arkit_matrix(names, values) -> np.ndarray:
             continue
         for src, k in FROM_FACE3D.get(name, {}).items():
             if src in names:
+                out[:, j] += k * values[:, names.index(src)]
+        if "viseme_sil" in names:
+            if name == "MouthFunnel":   # from the visemes instead of half the pucker
+                out[:, j] = 0.0
+            for src, k in FROM_VISEMES.get(name, {}).items():
                 out[:, j] += k * values[:, names.index(src)]
     out[:, : len(BLENDSHAPES)] = np.clip(out[:, : len(BLENDSHAPES)], 0.0, 1.0)
     return out
