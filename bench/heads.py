@@ -125,8 +125,8 @@ def main() -> int:
             write_obj(path, pos, faces)
             heads.append((label, path))
         if not args.no_real:
-            for name in ("LeePerrySmith.glb", "ict_facekit/generic_neutral_mesh.obj"):
-                if (SHARED / name).is_file():
+            for name in ("LeePerrySmith.glb", "ict_facekit"):  # the folder: neutral plus its target OBJs
+                if (SHARED / name).exists():
                     heads.append((name.split("/")[-1], SHARED / name))
         for label, path in heads:
             load_s, read_s, rig = time_load(path, args.repeats)

@@ -53,7 +53,7 @@ def add_head_options(parser, head: bool = True) -> None:
     g = parser.add_argument_group("head")
     if head:
         g.add_argument("--head", metavar="PATH",
-                       help="head to draw: .obj (or a folder / neutral.obj with target OBJs), .glb/.gltf, .ply, "
+                       help="head to draw: .obj (alone; a folder of a neutral plus target OBJs is a target set), .glb/.gltf, .ply, "
                             ".stl, or a face3d .npz rig (default: the bundled head)")
     g.add_argument("--up", metavar="AXIS", help="the head file's up axis, e.g. +y or --up=-z (default: detected)")
     g.add_argument("--forward", metavar="AXIS",
@@ -66,6 +66,9 @@ def add_head_options(parser, head: bool = True) -> None:
     g.add_argument("--mouth-width", type=number_option("--mouth-width", 0.0, lo_inclusive=False, unit="(the file's units)"),
                    metavar="W", help="mouth corner-to-corner width, in the file's units")
     g.add_argument("--jaw-pivot", metavar="X,Y,Z", help="jaw hinge point in the file's coordinates")
+    g.add_argument("--targets", metavar="FOLDER",
+                   help="folder of blendshape OBJs for an OBJ head (one OBJ per shape, same vertices in the same order); "
+                        "the OBJs beside a head file are not read as its shapes")
     g.add_argument("--no-autorig", action="store_true", help="do not synthesise missing shapes")
     g.add_argument("--allow-large", action="store_true", help="load meshes with more than 2 million vertices")
 
@@ -106,6 +109,7 @@ def head_options_from_args(args) -> dict:
         "landmark_overrides": marks or None,
         "autorig": not getattr(args, "no_autorig", False),
         "allow_large": bool(getattr(args, "allow_large", False)),
+        "targets": getattr(args, "targets", None),
     }
 
 
@@ -135,6 +139,8 @@ def describe_head(rig) -> str:
         parts.append("left out see-through surfaces " + ", ".join(info["hidden_surfaces"]))
     if info.get("orientation_note"):
         parts.append(info["orientation_note"])
+    if info.get("targets_note"):
+        parts.append(info["targets_note"])
     return "; ".join(parts) or f"{rig.n_vertices} vertices, shapes: {', '.join(rig.names)}"
 
 

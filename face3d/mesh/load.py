@@ -17,7 +17,7 @@ from face3d.mesh.geometry import orient_faces, weld_by_position
 from face3d.mesh.io.overlays import hide_overlays
 from face3d.mesh.io.raw import RawMesh
 from face3d.mesh.io.read import read_mesh
-from face3d.mesh.io.targets import attach_target_files
+from face3d.mesh.io.targets import attach_target_files, unread_shapes_note
 from face3d.mesh.io.targetset import read_sidecar
 from face3d.mesh.orient.normalize import Frame, detect_frame
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
@@ -30,7 +30,8 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     """Load a mesh file (and its blendshapes) as a normalised, talking Rig.
 
     ``target_set``: the :class:`~face3d.mesh.io.targets.TargetSet` the neutral was chosen from
-    when a folder was given (every other OBJ in it is a shape)."""
+    when a folder was given, or the ``--targets`` folder (every other OBJ in it is a shape);
+    without one an OBJ is read alone."""
     path = Path(path)
     raw = read_mesh(path, allow_large=allow_large)
     hidden = hide_overlays(raw)
@@ -69,6 +70,8 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
         info["frame_radius"] = frame.info["frame_radius"]
     if target_set is not None:
         info["target_set"] = target_set.describe()
+    elif raw.fmt == "obj" and (note := unread_shapes_note(path)):
+        info["targets_note"] = note
     if sidecar is not None:
         closed = closed and not sidecar.get("double_sided", False)
         info["rig_folder"] = {k: v for k, v in sidecar.get("info", {}).items() if k in ("source", "found", "synthesised")}
