@@ -61,6 +61,7 @@ VIS_WEIGHT = 1.0
 VTLP = 0.13
 ENSEMBLE = 2
 UTTERANCES = 4000
+LR = 3e-3
 SUBSET = -1
 EPOCHS = 20
 N_OUT = 4 + len(VISEMES)
@@ -224,16 +225,20 @@ def tap_index(lengths, taps=TAPS):
 
 
 def fit(F, idx_all, Y, V, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch=512, pause_weight=PAUSE_WEIGHT,
-        dropout=0.0, vis_weight=VIS_WEIGHT):
+        dropout=0.0, vis_weight=VIS_WEIGHT, init=None):
     """Adam on: z = ((f - mu) / sd) @ proj per frame; x = z at the taps; h = relu(x @ w1 + b1),
     then relu(h @ wk + bk) for every further hidden layer; y = h @ wN + bN (linear): 4
     outputs (openness, width, rounding: squared error; the closure logit: cross-entropy)
     and the 15 viseme logits (softmax cross-entropy against ``V``, each viseme weighted by
     its frequency to the power -0.5, frames with ``V`` -1 not counted; ``vis_weight`` the
     head's share of the loss). ``dropout``: the share of hidden units dropped at random in
-    each step of the fit."""
+    each step of the fit. ``init``: a fitted network's arrays (``mu``, ``sd``, ``proj``,
+    ``w1`` ...) to start from (its standardisation kept; a 4-output last layer gets the 15
+    viseme columns added, drawn from the seed) instead of random weights."""
     rng = np.random.default_rng(seed + 1)
     mu, sd = F.mean(0), F.std(0) + 1e-3
+    if init is not None:
+        mu, sd = np.asarray(init["mu"], np.float64), np.asarray(init["sd"], np.float64)
     Fs = ((F - mu) / sd).astype(np.float32)
     d, nt = F.shape[1], idx_all.shape[1]
     sizes = [proj * nt, *hidden]
@@ -246,6 +251,16 @@ def fit(F, idx_all, Y, V, seed, epochs, hidden=HIDDEN, proj=PROJ, lr=3e-3, batch
         P[f"b{k}"] = np.zeros(sizes[k], np.float32)
     P[f"w{nl}"] = (rng.standard_normal((sizes[-1], N_OUT)) * 0.1).astype(np.float32)
     P[f"b{nl}"] = np.zeros(N_OUT, np.float32)
+    if init is not None:
+        for k in P:
+            w = np.asarray(init[k], np.float32)
+            if k in (f"w{nl}", f"b{nl}") and w.shape[-1] == 4:  # the curves' columns; new viseme ones
+                P[k][..., :4] = w
+                P[k][..., 4:] *= 0.1
+            elif w.shape != P[k].shape:
+                raise ValueError(f"--init: {k} has shape {w.shape}, the fit needs {P[k].shape}")
+            else:
+                P[k] = w.copy()
     m = {k: np.zeros_like(v) for k, v in P.items()}
     v2 = {k: np.zeros_like(v) for k, v in P.items()}
     b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
@@ -330,6 +345,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dropout", type=float, default=0.0, help="share of hidden units dropped in each step of the fit")
     ap.add_argument("--leave-out", default="", help="comma-separated training voices to leave out of the fit "
                     "(e.g. flite:awb, to check generalisation to a synthesiser not in the fit)")
+    ap.add_argument("--init", default=None, metavar="NPZ",
+                    help="start each network from the same-numbered network of this model file (a fine-tune)")
+    ap.add_argument("--lr", type=float, default=LR, help="Adam's learning rate (cosine decay to 0)")
     ap.add_argument("--ensemble", type=int, default=ENSEMBLE,
                     help="networks in the model file, from fit seeds seed, seed+1, ... (their outputs are averaged)")
     ap.add_argument("--live", action="store_true",
@@ -374,18 +392,36 @@ def main(argv=None) -> int:
     taps = LIVE_TAPS if args.live else TAPS
     idx = tap_index([len(e) for e in E], taps)
     opts = dict(hidden=hidden, proj=args.proj, pause_weight=args.pause_weight, dropout=args.dropout,
-                vis_weight=args.vis_weight)
+                vis_weight=args.vis_weight, lr=args.lr)
+    base = None
+    if args.init:
+        try:
+            with np.load(args.init) as z:
+                base = {k: z[k] for k in z.files}
+            assert tuple(base["taps"]) == tuple(taps)
+        except (OSError, ValueError, KeyError, AssertionError):
+            print(f"train_visemes: --init {args.init} is not a viseme model file with these taps "
+                  f"({'live' if args.live else 'file'} model)", file=sys.stderr)
+            return 2
 
     def network(k):
         """The network of fit seed ``seed + k`` on these data and options (cached: the same
         options give the same network)."""
-        skip = ("out", "cache", "ensemble")
+        skip = ("out", "cache", "ensemble", "init")
+        init = None
+        if base is not None:
+            pre = f"n{k}_" if k else ""
+            if pre + "w1" not in base:
+                pre = ""
+            init = {n[len(pre):]: v for n, v in base.items() if n.startswith(pre) and (pre or not n.startswith("n"))}
+        ident = hashlib.sha256(b"".join(np.ascontiguousarray(v).tobytes() for _, v in sorted(init.items()))
+                               ).hexdigest()[:12] if init else None
         key = hashlib.sha256(repr((sorted((a, v) for a, v in vars(args).items() if a not in skip),
-                                   taps, k, "vis15")).encode()).hexdigest()[:12]
+                                   taps, k, "vis15", ident)).encode()).hexdigest()[:12]
         path = Path(args.cache) / f"net-{key}.npz"
         if not path.exists():
             print(f"network {k + 1} (fit seed {args.seed + k})")
-            tp = fit(F, idx, Y, Vc, args.seed + k, args.epochs, **opts)
+            tp = fit(F, idx, Y, Vc, args.seed + k, args.epochs, init=init, **opts)
             tmp = path.with_suffix(".tmp.npz")
             np.savez(tmp, **tp, taps=np.array(taps), edges=np.array(BAND_EDGES))
             os.replace(tmp, path)

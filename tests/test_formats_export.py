@@ -202,7 +202,9 @@ def test_arkit_csv(speech, tmp_path, fps):
     np.testing.assert_allclose(col["MouthClose"], ref.column("mouthClose"), atol=1e-4)
     np.testing.assert_allclose(col["MouthPucker"], ref.column("mouthPucker"), atol=1e-4)
     assert corr(col["MouthStretchLeft"], ref.column("mouthWide")) > 0.99
-    assert not col["EyeBlinkLeft"].any() and not col["TongueOut"].any()
+    assert not col["EyeBlinkLeft"].any()
+    # from the visemes: the tongue shows only on th (at most half out), the lower lip rolls in on f/v
+    assert col["TongueOut"].max() <= 0.5 and col["MouthRollLower"].max() <= 0.9
 
 
 @pytest.fixture(scope="module")
