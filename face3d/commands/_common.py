@@ -246,3 +246,15 @@ def alive_note(rig) -> str:
     if not eyes:
         missing.append("no eyeballs known: no gaze")
     return "alive: " + ", ".join(have) + ("" if not missing else " (" + "; ".join(missing) + ")")
+
+
+def head_wants_visemes(rig, live: bool = False) -> bool:
+    """Whether to analyse with the fifteen visemes for ``rig``: the head shows them
+    (``rig.info["visemes"]``: its own viseme targets, ARKit or VRM mouths, the default
+    head's) and the viseme model in use gives them."""
+    if not (rig.info or {}).get("visemes"):
+        return False
+    from face3d.analysis import VISEME_NAMES
+    from face3d.analysis.model import load_model
+
+    return load_model(live=live).n_out >= 4 + len(VISEME_NAMES)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from face3d.mesh.rig.visemes import ARKIT_FROM_VISEMES
+
 #: ARKit's blendshapes, in ARKit's (and Live Link Face's) order.
 BLENDSHAPES = (
     "EyeBlinkLeft", "EyeLookDownLeft", "EyeLookInLeft", "EyeLookOutLeft", "EyeLookUpLeft", "EyeSquintLeft",
@@ -49,19 +51,8 @@ FROM_FACE3D = {
     "MouthSmileRight": {"mouthWide": 0.3},
 }
 #: ARKit shape <- {viseme column: factor}, added when the track has the fifteen visemes:
-#: the lower lip rolls in under the teeth on f/v, the lips funnel on "oh", "oo", sh/ch and r,
-#: the upper lip shrugs on sh/ch and f/v, the lips press on p/b/m, smile on "ee"/"eh" and s,
-#: the tongue shows on th.
-FROM_VISEMES = {
-    "MouthFunnel": {"viseme_O": 0.6, "viseme_U": 0.5, "viseme_CH": 0.6, "viseme_RR": 0.3},
-    "MouthRollLower": {"viseme_FF": 0.9},
-    "MouthShrugUpper": {"viseme_CH": 0.4, "viseme_FF": 0.3},
-    "MouthPressLeft": {"viseme_PP": 0.6},
-    "MouthPressRight": {"viseme_PP": 0.6},
-    "MouthSmileLeft": {"viseme_I": 0.4, "viseme_E": 0.3, "viseme_SS": 0.3},
-    "MouthSmileRight": {"viseme_I": 0.4, "viseme_E": 0.3, "viseme_SS": 0.3},
-    "TongueOut": {"viseme_TH": 0.5},
-}
+#: the one table the renderer's ARKit heads use too (its phonetics are noted there).
+FROM_VISEMES = {k[0].upper() + k[1:]: v for k, v in ARKIT_FROM_VISEMES.items()}
 #: rotation column <- face3d's angle column (degrees)
 ANGLES = {"HeadYaw": "headYaw", "HeadPitch": "headPitch", "HeadRoll": "headRoll",
           "LeftEyeYaw": "eyeYaw", "RightEyeYaw": "eyeYaw", "LeftEyePitch": "eyePitch", "RightEyePitch": "eyePitch"}

@@ -75,7 +75,7 @@ WIDE_JAW = 0.55
 
 def viseme_shapes(track, n_cs: int) -> list[str] | None:
     """One shape per centisecond from the viseme columns; None when the track has none."""
-    from face3d.analysis.visemes15 import VISEME_NAMES, VISEMES
+    from face3d.mesh.rig.visemes import VISEME_NAMES, VISEMES   # formats may not import analysis
 
     if not all(n in track.names for n in VISEME_NAMES):
         return None

@@ -22,6 +22,7 @@ from face3d.mesh.io.targetset import read_sidecar
 from face3d.mesh.orient.normalize import Frame, detect_frame
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.rig.names import map_shapes
+from face3d.mesh.rig.visemes import VISEME_NAMES, viseme_shapes
 
 
 def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_large: bool = False,
@@ -99,6 +100,12 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
         if eyes:
             info["irises_painted"] = eyes
     shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
+    visemes, note = viseme_shapes(deltas, report["found"])
+    if note is not None:          # the head's own viseme targets, or its ARKit / VRM mouths
+        shapes.update(visemes)
+        used = {s.split("*")[0] for v in note["sources"].values() for s in v}
+        report["unused_shapes"] = [n for n in report["unused_shapes"] if n not in used]
+        report["visemes"] = note
     info.update(report)
     attributes = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
     if autorig:
@@ -109,5 +116,5 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
     for name in info.get("map_synthesise", []):
         shapes.pop(name, None)
     info["synthesised"] = []
-    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES if s in shapes}
+    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES + VISEME_NAMES if s in shapes}
     return build_rig(positions, faces, ordered, weld=raw.weld, info=info, **attributes)
