@@ -249,3 +249,40 @@ def test_rpm_head_ff_from_the_analysis_of_fife(rpm, tmp_path):
     ff = w[:, rig.shape_index("viseme_FF")]
     assert ff.max() > 0.5
     assert np.all(w[:, rig.shape_index("jawOpen")] == 0)
+
+
+def test_stream_vmc_names_visemes(tmp_path):
+    """``stream --vmc --names visemes`` sends the fifteen (summing to 1) when the model gives
+    them, and is a one-line error (exit 2) when it does not; the VRM names never need them."""
+    pytest.importorskip("pythonosc")
+    import threading
+
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import BlockingOSCUDPServer
+
+    import soundfile
+    got = []
+    d = Dispatcher()
+    d.map("/VMC/Ext/Blend/Val", lambda _a, name, value: got.append((name, value)))
+    server = BlockingOSCUDPServer(("127.0.0.1", 0), d)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        wav = tmp_path / "tone.wav"
+        rate = 16000
+        t = np.arange(rate) / rate
+        soundfile.write(wav, (0.3 * np.sin(2 * np.pi * 220 * t) * (t > 0.3)).astype(np.float32), rate)
+        port = server.server_address[1]
+        r = run_cli("stream", wav, "--mute", "--vmc", f"127.0.0.1:{port}", "--names", "visemes", "--seconds", "0.5")
+        if _model_has_visemes():
+            assert r.returncode == 0, r.stderr
+            names = [n for n, _ in got[:15]]
+            assert tuple(names) == VNAMES and abs(sum(v for _, v in got[:15]) - 1) < 1e-3
+        else:
+            assert r.returncode == 2 and "Traceback" not in r.stderr
+            assert len(r.stderr.strip().splitlines()) == 1 and "--names visemes" in r.stderr
+        got.clear()
+        r = run_cli("stream", wav, "--mute", "--vmc", f"127.0.0.1:{port}", "--vrm", "1", "--seconds", "0.3")
+        assert r.returncode == 0, r.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

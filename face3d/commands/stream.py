@@ -53,6 +53,7 @@ def run(args) -> int:
     raw_opts = raw_options(args, args.audio == STDIN)
     host, port = parse_target(args.vmc)
     name_set = args.names if args.names in ("arkit", "visemes") else f"vrm{args.vrm}"
+    args.with_visemes = _with_visemes(name_set, live=bool(args.mic or args.audio == STDIN))
     source = _open_source(args, raw_opts)
     sender = VmcSender(host, port, name_set)
     log(f"sending {source.label} to {host}:{port} as VMC ({name_set} names, {RATE_HZ:g} Hz); "
@@ -83,14 +84,14 @@ def log(line: str) -> None:
 class _MediaSource:
     """A file: its analysed track on the player's clock (or face3d's own with --mute)."""
 
-    def __init__(self, path: str, mute: bool):
+    def __init__(self, path: str, mute: bool, visemes: bool = False):
         from pathlib import Path
 
         from face3d.audio.files import load_audio
         from face3d.pipeline import analyze
 
         self.samples, self.rate = load_audio(path, rate=None)
-        self.track = analyze(self.samples, rate=self.rate, fps=None, visemes=True)
+        self.track = analyze(self.samples, rate=self.rate, fps=None, visemes=visemes)
         self.label = f"file: {Path(path).name}"
         self.mute = mute
         self.clock = None
@@ -163,11 +164,28 @@ def _open_source(args, raw_opts):
     if args.mic:
         from face3d.commands.view import open_live
 
-        return _LiveSource(open_live(args.device, {"visemes": True}))
+        return _LiveSource(open_live(args.device, {"visemes": args.with_visemes}))
     if args.audio == STDIN:
         from face3d.audio.stdin import PipeSource
         from face3d.live import LiveSource
 
         pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute).open()   # the header, or a one-line error
-        return _LiveSource(LiveSource(mic=pipe, visemes=True), pipe)
-    return _MediaSource(args.audio, args.mute)
+        return _LiveSource(LiveSource(mic=pipe, visemes=args.with_visemes), pipe)
+    return _MediaSource(args.audio, args.mute, args.with_visemes)
+
+
+def _with_visemes(name_set: str, live: bool) -> bool:
+    """Analyse with the fifteen visemes when the names use them (``visemes``; ``arkit`` fills
+    its mouth shapes from them) and the viseme model in use gives them. ``--names visemes``
+    without them is a one-line error; the other name sets go on with the four curves."""
+    from face3d.analysis import VISEME_NAMES
+    from face3d.analysis.model import load_model
+    from face3d.errors import UsageError
+
+    if name_set not in ("visemes", "arkit"):
+        return False
+    has = load_model(live=live).n_out >= 4 + len(VISEME_NAMES)
+    if name_set == "visemes" and not has:
+        raise UsageError("--names visemes: the installed viseme model gives no visemes (it has no viseme head); "
+                         "use --names vrm or arkit, or install a model trained with them (scripts/train_visemes.py)")
+    return has
