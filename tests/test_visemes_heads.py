@@ -286,3 +286,19 @@ def test_stream_vmc_names_visemes(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_rig_folder_keeps_what_the_visemes_replace(tmp_path, default_rig):
+    """``face3d rig`` writes an ARKit head's viseme shapes made; read back, they still add to
+    the curves (not an Oculus head's own fifteen that replace them)."""
+    from face3d.mesh.io.gltf import write_glb
+
+    src = default_rig
+    write_glb(tmp_path / "arkit.glb", src.positions, src.faces, _arkit_morphs(src), colors=src.colors)
+    r = run_cli("rig", tmp_path / "arkit.glb", "-o", tmp_path / "rigged")
+    assert r.returncode == 0, r.stderr
+    from face3d.mesh.heads import load_head
+
+    rig = load_head(tmp_path / "rigged")
+    assert rig.info["visemes"]["kind"] == "arkit" and rig.info["visemes"]["mutes"] == []
+    assert "viseme_FF" in rig.names and "jawOpen" in rig.names

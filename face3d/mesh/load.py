@@ -76,6 +76,7 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     if sidecar is not None:
         closed = closed and not sidecar.get("double_sided", False)
         info["rig_folder"] = {k: v for k, v in sidecar.get("info", {}).items() if k in ("source", "found", "synthesised")}
+        info["visemes_given"] = sidecar.get("info", {}).get("visemes")   # what its viseme shapes replace
     rig = rig_from_raw(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks,
                     landmark_overrides=landmark_overrides, autorig=autorig, frame=frame)
     if sidecar is not None:
@@ -100,7 +101,7 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
         if eyes:
             info["irises_painted"] = eyes
     shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
-    visemes, note = viseme_shapes(deltas, report["found"])
+    visemes, note = viseme_shapes(deltas, report["found"], given=info.pop("visemes_given", None))
     if note is not None:          # the head's own viseme targets, or its ARKit / VRM mouths
         shapes.update(visemes)
         used = {s.split("*")[0] for v in note["sources"].values() for s in v}

@@ -100,17 +100,24 @@ def _key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", n.lower())
 
 
-def viseme_shapes(deltas: dict, found: dict | None = None) -> tuple[dict, dict | None]:
+def viseme_shapes(deltas: dict, found: dict | None = None, given: dict | None = None) -> tuple[dict, dict | None]:
     """{file shape: (V, 3) delta} -> ({viseme_X: (V, 3) delta}, the ``info["visemes"]`` note).
 
     ``found``: the name recipes' report (face3d curve -> the file shapes summed for it),
-    to tell which curves a VRM head's vowels already carry. Returns ({}, None) for a head
+    to tell which curves a VRM head's vowels already carry. ``given``: the note of a folder
+    written by ``face3d rig`` (its viseme shapes are taken as they are, with that note). Returns ({}, None) for a head
     with nothing to show visemes with.
     """
     by_key: dict[str, str] = {}
     for n in deltas:
         by_key.setdefault(_key(n), n)
     own = {v: by_key[_key(v)] for v in VISEME_NAMES if _key(v) in by_key}
+    if own and isinstance(given, dict) and given.get("kind"):
+        # a folder written by 'face3d rig': its viseme shapes are already made; its note
+        # says what they replace
+        shapes = {v: np.asarray(deltas[own[v]], np.float32) for v in own}
+        return shapes, {"kind": str(given["kind"]), "sources": {v: [own[v]] for v in own},
+                        "mutes": [c for c in given.get("mutes", []) if c in MOUTH_CURVES]}
     if len(own) >= _OCULUS_MIN:
         shapes = {v: np.asarray(deltas[own[v]], np.float32) for v in own}
         note = {"kind": "oculus", "sources": {v: [own[v]] for v in own}, "mutes": list(MOUTH_CURVES)}
