@@ -133,6 +133,11 @@ def describe_head(rig) -> str:
     synth = info.get("synthesised") or []
     if synth:
         parts.append("synthesised " + ", ".join(synth))
+    vis = info.get("visemes") or {}
+    if vis.get("kind"):
+        own = {"oculus": "its own viseme_* targets", "arkit": "its ARKit mouth shapes",
+               "vrm": "its VRM vowels", "default": "its own"}.get(vis["kind"], vis["kind"])
+        parts.append(f"visemes from {own} ({len(vis.get('sources', {})) or 15} of 15)")
     if info.get("mouth_opened"):
         parts.append("mouth cut open along the lip line (fused lips)")
     if info.get("hidden_surfaces"):
