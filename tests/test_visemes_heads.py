@@ -249,6 +249,18 @@ def test_rpm_head_ff_from_the_analysis_of_fife(rpm, tmp_path):
     ff = w[:, rig.shape_index("viseme_FF")]
     assert ff.max() > 0.5
     assert np.all(w[:, rig.shape_index("jawOpen")] == 0)
+    # the GLB export of the same sound drives the head's own FF target
+    import pygltflib
+
+    r = run_cli("export", wav, "-o", tmp_path / "fife.glb", "--format", "glb", "--head", rpm)
+    assert r.returncode == 0, r.stderr
+    g = pygltflib.GLTF2().load(str(tmp_path / "fife.glb"))
+    names = g.meshes[0].extras["targetNames"]
+    acc = g.accessors[g.animations[0].samplers[0].output]
+    view = g.bufferViews[acc.bufferView]
+    glb_w = np.frombuffer(g.binary_blob()[view.byteOffset: view.byteOffset + view.byteLength],
+                          np.float32).reshape(-1, len(names))
+    assert glb_w[:, names.index("viseme_FF")].max() > 0.5
 
 
 def test_stream_vmc_names_visemes(tmp_path):

@@ -52,10 +52,16 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
     from face3d.pipeline import analyze
 
     f = formats.get(fmt)
+    rig = load_rig(head) if f.needs_head else None
+    if rig is not None:
+        from face3d.commands._common import head_wants_visemes
+
+        if head_wants_visemes(rig):       # the GLB drives the head's viseme targets
+            alive = {**(alive or {}), "visemes": True}
     track = analyze(samples, rate=rate, fps=None, **(alive or {}))
     options = {} if extended is None else {"extended_shapes": extended}
     info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps,
-                              rig=load_rig(head) if f.needs_head else None, options=options)
+                              rig=rig, options=options)
     formats.save(f, track, dst, info)
     if plot:
         from face3d.plot import plot_curves
