@@ -187,6 +187,11 @@ def describe_head(rig) -> str:
     synth = info.get("synthesised") or []
     if synth:
         parts.append("synthesised " + ", ".join(synth))
+    vis = info.get("visemes") or {}
+    if vis.get("kind"):
+        own = {"oculus": "its own viseme_* targets", "arkit": "its ARKit mouth shapes",
+               "vrm": "its VRM vowels", "default": "its own"}.get(vis["kind"], vis["kind"])
+        parts.append(f"visemes from {own} ({len(vis.get('sources', {})) or 15} of 15)")
     if info.get("mouth_opened"):
         parts.append("mouth cut open along the lip line (fused lips)")
     if info.get("hidden_surfaces"):
@@ -283,11 +288,16 @@ def add_alive_options(parser) -> None:
                    help="only the four mouth curves: no blinks, brows, gaze or head motion (a still head)")
     g.add_argument("--seed", type=parse_seed, metavar="N",
                    help="random choices of the blinks, gaze and head motion (default 0; the same seed, the same curves)")
+    g.add_argument("--visemes", action="store_true",
+                   help="also the fifteen viseme weights viseme_sil ... viseme_U (summing to 1), after the other columns")
 
 
 def alive_from_args(args) -> dict:
     """``alive``/``seed`` keywords for :func:`face3d.pipeline.analyze` and the live source."""
-    return {"alive": not getattr(args, "mouth_only", False), "seed": int(getattr(args, "seed", 0) or 0)}
+    out = {"alive": not getattr(args, "mouth_only", False), "seed": int(getattr(args, "seed", 0) or 0)}
+    if getattr(args, "visemes", False):
+        out["visemes"] = True
+    return out
 
 
 POSE_OPTION_NAMES = ("headPitch", "headYaw", "headRoll", "eyeYaw", "eyePitch")
@@ -329,3 +339,15 @@ def alive_note(rig) -> str:
     if not eyes:
         missing.append("no eyeballs known: no gaze")
     return "alive: " + ", ".join(have) + ("" if not missing else " (" + "; ".join(missing) + ")")
+
+
+def head_wants_visemes(rig, live: bool = False) -> bool:
+    """Whether to analyse with the fifteen visemes for ``rig``: the head shows them
+    (``rig.info["visemes"]``: its own viseme targets, ARKit or VRM mouths, the default
+    head's) and the viseme model in use gives them."""
+    if not (rig.info or {}).get("visemes"):
+        return False
+    from face3d.analysis import VISEME_NAMES
+    from face3d.analysis.model import load_model
+
+    return load_model(live=live).n_out >= 4 + len(VISEME_NAMES)

@@ -52,9 +52,14 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
     from face3d.pipeline import analyze
 
     f = formats.get(fmt)
+    rig = load_rig(head) if f.needs_head else None
+    if rig is not None:
+        from face3d.commands._common import head_wants_visemes
+
+        if head_wants_visemes(rig):       # the GLB drives the head's viseme targets
+            alive = {**(alive or {}), "visemes": True}
     track = analyze(samples, rate=rate, fps=None, **(alive or {}))
     options = {} if extended is None else {"extended_shapes": extended}
-    rig = load_rig(head) if f.needs_head else None
     pivot = None
     if rig is not None:
         from face3d.render.pose import neck_pivot

@@ -96,11 +96,14 @@ def run(args) -> int:
     fmt = _format(args, not batch)
     head = _jobs.head_spec(args) if fmt.needs_head else None
     # every format with a place for them carries the blinks, brows, gaze and head angles
-    # (unless --mouth-only); Rhubarb's cues are mouth shapes only (docs/alive.md)
+    # (unless --mouth-only); Rhubarb's cues are mouth shapes only (docs/alive.md). The formats
+    # that choose their shapes from the visemes get them; face3d's CSV with --visemes.
     if not fmt.alive and getattr(args, "seed", None) is not None:
         raise UsageError(f"--seed picks the blinks, gaze and head motion, which {fmt.name} (mouth cues only) "
                          "has no place for; drop --seed or export csv, arkit-csv or glb")
-    alive = alive_from_args(args) if fmt.alive else None
+    alive = alive_from_args(args) if fmt.alive else {"alive": False}
+    if fmt.uses_visemes:
+        alive["visemes"] = True
     plot = bool(getattr(args, "plot", False))
     job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive, plot=plot)
     if batch:

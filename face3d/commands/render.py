@@ -75,11 +75,16 @@ def track_weights(track, rig, times, label: str):
     lacking = [n for n in track.names if n not in rig.names and n not in POSE_NAMES]
     if lacking:
         print(f"face3d render: {label}: the head has no {', '.join(lacking)}; those curves are ignored", file=sys.stderr)
+    from face3d.mesh.rig.visemes import muted_curves, shape_columns
+
+    muted = muted_curves(rig, track.names)
+    if muted:
+        print(f"face3d render: {label}: the head's visemes drive its mouth; {', '.join(muted)} are left to them",
+              file=sys.stderr)
     values = track.sample(times)
     out = np.zeros((len(times), rig.n_shapes), np.float32)
-    for j, name in enumerate(track.names):
-        if name in rig.names:
-            out[:, rig.names.index(name)] = values[:, j]
+    for j, k in shape_columns(rig, track.names):
+        out[:, k] = values[:, j]
     return out
 
 
@@ -315,7 +320,12 @@ def run(args) -> int:
         from face3d.commands._common import describe_head
 
         print(describe_head(rig), file=sys.stderr)
-    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive_from_args(args))
+    from face3d.commands._common import head_wants_visemes
+
+    alive = alive_from_args(args)
+    if args.curves is None and head_wants_visemes(rig):   # the head shows them: analyse with them
+        alive["visemes"] = True
+    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive)
     n = frame_count(duration, args.fps)
     times = frame_times(n, args.fps)
     weights = track_weights(track, rig, times, args.curves or args.audio)

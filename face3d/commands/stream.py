@@ -30,7 +30,9 @@ def register(sub):
     p.add_argument("--device", metavar="D", help="input device for --mic (index or name; see 'face3d devices')")
     p.add_argument("--vmc", required=True, metavar="HOST[:PORT]", help="the VMC receiver (default port 39539), e.g. 127.0.0.1:39539")
     p.add_argument("--vrm", choices=("0", "1"), default="0", help="VRM version of the expression names: 0 (A I U E O, default) or 1 (aa ih ou ee oh)")
-    p.add_argument("--names", choices=("vrm", "arkit"), default="vrm", help="vrm (default) or arkit (the 52 ARKit blendshapes, for perfect-sync avatars)")
+    p.add_argument("--names", choices=("vrm", "arkit", "visemes"), default="vrm",
+                   help="vrm (default), arkit (the 52 ARKit blendshapes, for perfect-sync avatars) or visemes "
+                        "(the fifteen Oculus visemes viseme_sil ... viseme_U, for Ready Player Me-style avatars)")
     p.add_argument("--mute", action="store_true", help="do not play the sound (send on face3d's own clock)")
     p.add_argument("--seconds", type=number_option("--seconds", 0.0, lo_inclusive=False, unit="seconds"), metavar="S",
                    help="stop after this many seconds")
@@ -57,8 +59,11 @@ def run(args) -> int:
         raise UsageError("--device chooses the microphone; use it with --mic")
     raw_opts = raw_options(args, args.audio == STDIN)
     host, port = parse_target(args.vmc)
-    name_set = "arkit" if args.names == "arkit" else f"vrm{args.vrm}"
-    source = _open_source(args, raw_opts, alive_from_args(args))
+    name_set = args.names if args.names in ("arkit", "visemes") else f"vrm{args.vrm}"
+    alive = alive_from_args(args)
+    if _with_visemes(name_set, live=bool(args.mic or args.audio == STDIN)):
+        alive["visemes"] = True
+    source = _open_source(args, raw_opts, alive)
     sender = VmcSender(host, port, name_set)
     log(f"sending {source.label} to {host}:{port} as VMC ({name_set} names, {RATE_HZ:g} Hz); "
         "UDP is not acknowledged, so nothing tells whether a receiver is listening")
@@ -176,3 +181,20 @@ def _open_source(args, raw_opts, alive: dict):
         pipe = PipeSource(stdin_binary(), *raw_opts, play=not args.mute).open()   # the header, or a one-line error
         return _LiveSource(LiveSource(mic=pipe, **alive), pipe)
     return _MediaSource(args.audio, args.mute, alive)
+
+
+def _with_visemes(name_set: str, live: bool) -> bool:
+    """Analyse with the fifteen visemes when the names use them (``visemes``; ``arkit`` fills
+    its mouth shapes from them) and the viseme model in use gives them. ``--names visemes``
+    without them is a one-line error; the other name sets go on with the four curves."""
+    from face3d.analysis import VISEME_NAMES
+    from face3d.analysis.model import load_model
+    from face3d.errors import UsageError
+
+    if name_set not in ("visemes", "arkit"):
+        return False
+    has = load_model(live=live).n_out >= 4 + len(VISEME_NAMES)
+    if name_set == "visemes" and not has:
+        raise UsageError("--names visemes: the installed viseme model gives no visemes (it has no viseme head); "
+                         "use --names vrm or arkit, or install a model trained with them (scripts/train_visemes.py)")
+    return has

@@ -237,6 +237,10 @@ def run(args) -> int:
         from face3d.viewer.display import require_display
 
         require_display()  # before the (slow) analysis of the sound
+    from face3d.commands._common import head_wants_visemes
+
+    if not args.curves and head_wants_visemes(rig, live=bool(args.mic or args.audio == "-")):
+        args.visemes = True          # the head shows the fifteen visemes: analyse with them
     session, label = build_session(args, log, shape_names=rig.names)
     from face3d.viewer.app import ViewerOptions, run_viewer
 

@@ -38,14 +38,19 @@ class Format:
     needs_head: bool
     help: str
     alive: bool = True              # has a place for the blinks, brows, gaze or head angles (docs/alive.md)
+    uses_visemes: bool = False      # the writer chooses its shapes from the fifteen viseme columns
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("csv", "face3d.formats.csvfile", ".csv", False, False, "face3d's own CSV (frame,time_s,jawOpen,...)"),
-    Format("rhubarb-tsv", "face3d.formats.rhubarb", ".tsv", False, False, "Rhubarb Lip Sync mouth cues, TSV", False),
-    Format("rhubarb-json", "face3d.formats.rhubarb", ".json", False, False, "Rhubarb Lip Sync mouth cues, JSON", False),
-    Format("rhubarb-xml", "face3d.formats.rhubarb", ".xml", False, False, "Rhubarb Lip Sync mouth cues, XML", False),
-    Format("arkit-csv", "face3d.formats.arkit", ".csv", False, False, "ARKit blendshapes as a Live Link Face take CSV"),
+    Format("rhubarb-tsv", "face3d.formats.rhubarb", ".tsv", False, False, "Rhubarb Lip Sync mouth cues, TSV",
+           alive=False, uses_visemes=True),
+    Format("rhubarb-json", "face3d.formats.rhubarb", ".json", False, False, "Rhubarb Lip Sync mouth cues, JSON",
+           alive=False, uses_visemes=True),
+    Format("rhubarb-xml", "face3d.formats.rhubarb", ".xml", False, False, "Rhubarb Lip Sync mouth cues, XML",
+           alive=False, uses_visemes=True),
+    Format("arkit-csv", "face3d.formats.arkit", ".csv", False, False, "ARKit blendshapes as a Live Link Face take CSV",
+           uses_visemes=True),
     Format("glb", "face3d.formats.gltf", ".glb", True, True, "the head with morph targets and a weights animation"),
 )}
 

@@ -24,11 +24,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def _weights(track, names) -> np.ndarray:
-    out = np.zeros((len(track), len(names)), np.float32)
-    for k, n in enumerate(names):
-        if n in track.names:
-            out[:, k] = track.column(n)
+def _weights(track, rig) -> np.ndarray:
+    """(T, K) weights of the rig's shapes (the head's viseme targets take the viseme columns;
+    the mouth curves they replace are left at 0 while the track has them)."""
+    from face3d.mesh.rig.visemes import shape_columns
+
+    out = np.zeros((len(track), rig.n_shapes), np.float32)
+    for j, k in shape_columns(rig, track.names):
+        out[:, k] = track.values[:, j]
     return np.clip(out, 0.0, 1.0)
 
 
@@ -167,7 +170,7 @@ def build(track, rig, info):
         a_in = add(tr.times.astype(np.float32), "SCALAR", F, minmax=True)
         samplers, channels = [], []
         if rig.n_shapes:
-            samplers.append(AnimationSampler(input=a_in, output=add(_weights(tr, rig.names).reshape(-1), "SCALAR", F),
+            samplers.append(AnimationSampler(input=a_in, output=add(_weights(tr, rig).reshape(-1), "SCALAR", F),
                                              interpolation="LINEAR"))
             channels.append(AnimationChannel(sampler=len(samplers) - 1,
                                              target=AnimationChannelTarget(node=0, path="weights")))

@@ -8,7 +8,9 @@ VNyan, Warudo, ...) expect. Names:
   ``Blink_R`` when the curves have eye blinks);
 * ``vrm1``: VRM 1.0 expressions ``aa ih ou ee oh`` (``blink``, ``blinkLeft``, ``blinkRight``);
 * ``arkit``: the 52 ARKit blendshapes with capitalised names (``JawOpen``, ...), as
-  "perfect sync" avatars name their clips.
+  "perfect sync" avatars name their clips;
+* ``visemes``: the fifteen Oculus visemes ``viseme_sil`` ... ``viseme_U`` (Ready Player
+  Me and OVRLipSync-style avatars), summing to 1.
 
 The vowels from face3d's curves (each in [0, 1]; the lips' closure ``mouthClose`` damps
 them all): A = jawOpen less the spread and rounded part, I = width with the jaw shut,
@@ -26,7 +28,7 @@ from face3d.errors import UsageError
 
 DEFAULT_PORT = 39539
 RATE_HZ = 60.0
-NAME_SETS = ("vrm0", "vrm1", "arkit")
+NAME_SETS = ("vrm0", "vrm1", "arkit", "visemes")
 VOWELS = {"vrm0": ("A", "I", "U", "E", "O"), "vrm1": ("aa", "ih", "ou", "ee", "oh")}
 BLINKS = {"vrm0": ("Blink", "Blink_L", "Blink_R"), "vrm1": ("blink", "blinkLeft", "blinkRight")}
 
@@ -77,6 +79,12 @@ def vowel_matrix(names, values) -> np.ndarray:
 
 def blend_values(names, values, name_set: str = "vrm0") -> list[tuple[str, float]]:
     """(name, value) pairs for one frame in ``name_set`` (see the module notes)."""
+    if name_set == "visemes":
+        from face3d.mesh.rig.visemes import VISEME_NAMES   # formats may not import analysis
+
+        names = list(names)
+        return [(n, float(values[names.index(n)]) if n in names else (1.0 if n == "viseme_sil" else 0.0))
+                for n in VISEME_NAMES]
     if name_set == "arkit":
         from face3d.formats.arkit import BLENDSHAPES, arkit_matrix
 

@@ -22,6 +22,7 @@ from face3d.mesh.io.targetset import read_sidecar
 from face3d.mesh.orient.normalize import Frame, detect_frame
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.rig.names import map_shapes
+from face3d.mesh.rig.visemes import VISEME_NAMES, viseme_shapes
 
 
 def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_large: bool = False,
@@ -75,6 +76,7 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     if sidecar is not None:
         closed = closed and not sidecar.get("double_sided", False)
         info["rig_folder"] = {k: v for k, v in sidecar.get("info", {}).items() if k in ("source", "found", "synthesised")}
+        info["visemes_given"] = sidecar.get("info", {}).get("visemes")   # what its viseme shapes replace
     rig = rig_from_raw(raw, positions, faces, closed, deltas, info, mapping=mapping, landmarks=landmarks,
                     landmark_overrides=landmark_overrides, autorig=autorig, frame=frame)
     if sidecar is not None:
@@ -99,6 +101,12 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
         if eyes:
             info["irises_painted"] = eyes
     shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
+    visemes, note = viseme_shapes(deltas, report["found"], given=info.pop("visemes_given", None))
+    if note is not None:          # the head's own viseme targets, or its ARKit / VRM mouths
+        shapes.update(visemes)
+        used = {s.split("*")[0] for v in note["sources"].values() for s in v}
+        report["unused_shapes"] = [n for n in report["unused_shapes"] if n not in used]
+        report["visemes"] = note
     info.update(report)
     attributes = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
     if autorig:
@@ -109,5 +117,5 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
     for name in info.get("map_synthesise", []):
         shapes.pop(name, None)
     info["synthesised"] = []
-    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES if s in shapes}
+    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES + VISEME_NAMES if s in shapes}
     return build_rig(positions, faces, ordered, weld=raw.weld, info=info, **attributes)

@@ -100,7 +100,10 @@ class ViewerApp(mglw.WindowConfig):
         self.camera = OrbitCamera.for_rig(rig)
         self.controls = CameraControl(self.camera)
         # session columns -> rig shapes (columns the head lacks are ignored)
-        self._cols = [(i, rig.names.index(n)) for i, n in enumerate(session.names) if n in rig.names]
+        # (the mouth curves a head's own visemes replace are left out while they are present)
+        from face3d.mesh.rig.visemes import shape_columns
+
+        self._cols = shape_columns(rig, session.names)
         self._vec = np.zeros(max(rig.n_shapes, 1), np.float32)
         # pose columns (degrees) -> the renderer's head and eye angles
         from face3d.render.pose import POSE_NAMES
