@@ -53,7 +53,7 @@ def add_head_options(parser, head: bool = True) -> None:
     g = parser.add_argument_group("head")
     if head:
         g.add_argument("--head", metavar="PATH",
-                       help="head to draw: .obj (or a folder / neutral.obj with target OBJs), .glb/.gltf, .ply, "
+                       help="head to draw: .obj (or a folder / neutral.obj with target OBJs), .glb/.gltf, .vrm, .ply, "
                             ".stl, or a face3d .npz rig (default: the bundled head)")
     g.add_argument("--up", metavar="AXIS", help="the head file's up axis, e.g. +y or --up=-z (default: detected)")
     g.add_argument("--forward", metavar="AXIS",
@@ -126,6 +126,12 @@ def describe_head(rig) -> str:
     if found:
         parts.append("found " + ", ".join(
             f"{k}" + ("" if v == [k] else f" ({' + '.join(v)})") for k, v in found.items()))
+    binds = info.get("expression_binds") or {}
+    if info.get("expressions"):
+        parts.append(f"VRM {'0.x' if info.get('vrm') == '0' else '1.0'} expressions "
+                     + ", ".join(binds.get(e, e) if e not in {v for f in found.values() for v in f} else e
+                                 for e in info["expressions"]) if info.get("vrm") else
+                     "expressions " + ", ".join(info["expressions"]))
     synth = info.get("synthesised") or []
     if synth:
         parts.append("synthesised " + ", ".join(synth))

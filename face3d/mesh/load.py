@@ -19,6 +19,7 @@ from face3d.mesh.io.raw import RawMesh
 from face3d.mesh.io.read import read_mesh
 from face3d.mesh.io.targets import attach_target_files
 from face3d.mesh.io.targetset import read_sidecar
+from face3d.mesh.orient.head import head_frame
 from face3d.mesh.orient.normalize import Frame, detect_frame
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.rig.names import map_shapes
@@ -47,7 +48,12 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
             if k in sidecar.get("info", {}):
                 frame.info[k] = sidecar["info"][k]
     else:
-        frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
+        frame = None
+        if up is None and forward is None and raw.skeleton:
+            # a character with a head joint: framed on it, facing as its skeleton says
+            frame = head_frame(raw.positions, raw.faces, raw.skeleton)
+        if frame is None:
+            frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
     positions = frame.apply(raw.positions).astype(np.float32)
     deltas = {k: frame.apply_vectors(d).astype(np.float32) for k, d in raw.targets.items()}
     faces, closed = orient_faces(positions, raw.faces, raw.weld)
@@ -67,6 +73,10 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     if "frame_center" in frame.info:
         info["frame_center"] = frame.info["frame_center"]
         info["frame_radius"] = frame.info["frame_radius"]
+    if "head_joint" in frame.info:
+        info["head_joint"] = frame.info["head_joint"]
+    if raw.vrm is not None:
+        info["vrm"] = raw.vrm
     if target_set is not None:
         info["target_set"] = target_set.describe()
     if sidecar is not None:
@@ -95,7 +105,8 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
         colors, eyes = paint_irises(positions, faces, raw.face_group, raw.groups, colors)
         if eyes:
             info["irises_painted"] = eyes
-    shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
+    shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path, labels=raw.labels,
+                                keep=raw.expressions)
     info.update(report)
     attributes = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
     if autorig:
@@ -106,5 +117,5 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
     for name in info.get("map_synthesise", []):
         shapes.pop(name, None)
     info["synthesised"] = []
-    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES if s in shapes}
+    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES + tuple(info.get("expressions", ())) if s in shapes}
     return build_rig(positions, faces, ordered, weld=raw.weld, info=info, **attributes)

@@ -16,6 +16,8 @@ import numpy as np
 from face3d.errors import MeshError
 from face3d.mesh.geometry import weld_by_position
 from face3d.mesh.io.raw import RawMesh, check_vertex_count
+from face3d.mesh.io.skeleton import skeleton_hints
+from face3d.mesh.io.vrm import expression_deltas, read_vrm
 
 _COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 _NORM = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0, 5125: 4294967295.0}
@@ -24,7 +26,13 @@ _UNREADABLE = {
     "KHR_draco_mesh_compression": "Draco-compressed",
     "EXT_meshopt_compression": "meshopt-compressed",
     "KHR_meshopt_compression": "meshopt-compressed",
+    "KHR_mesh_quantization": "quantized",
+    "EXT_texture_webp": "WebP-textured",
 }
+#: required extensions that change nothing face3d reads (or that it reads itself)
+_DECODABLE = {"KHR_materials_unlit", "KHR_materials_emissive_strength",
+              "KHR_materials_ior", "KHR_materials_specular", "VRMC_vrm", "VRMC_materials_mtoon",
+              "VRMC_springBone", "VRMC_node_constraint", "VRM"}
 
 
 def _srgb(linear):
@@ -37,7 +45,9 @@ class _Reader:
         import pygltflib
 
         try:
-            self.g = pygltflib.GLTF2().load(str(path))
+            with open(path, "rb") as fh:
+                binary = fh.read(4) == b"glTF"  # a .vrm is a GLB under another name
+            self.g = pygltflib.GLTF2().load_binary(str(path)) if binary else pygltflib.GLTF2().load(str(path))
         except Exception as exc:  # noqa: BLE001 - any parse failure is a broken file
             raise MeshError(
                 f"cannot read glTF file {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'corrupt'}); "
@@ -45,13 +55,13 @@ class _Reader:
             ) from None
         if self.g is None:
             raise MeshError(f"cannot read glTF file {path}: not a glTF/GLB file; export it again")
-        required = set(self.g.extensionsRequired or [])
-        for ext, what in _UNREADABLE.items():
-            if ext in required:
-                raise MeshError(
-                    f"glTF file {path} is {what} ({ext}), which face3d cannot read; "
-                    "export it again without mesh compression (e.g. gltf-transform copy, or untick compression in Blender)"
-                )
+        required = [e for e in (self.g.extensionsRequired or []) if e not in _DECODABLE]
+        if required:
+            what = next((_UNREADABLE[e] for e in required if e in _UNREADABLE), "encoded with extensions")
+            raise MeshError(
+                f"glTF file {path} is {what} (it requires {', '.join(required)}), which face3d cannot decode; "
+                "export it again without compression (e.g. gltf-transform copy, or untick compression in Blender)"
+            )
         self._buffers: dict = {}
 
     def buffer(self, index: int) -> bytes:
@@ -196,6 +206,7 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
         stack += [(c, world[i]) for c in (g.nodes[i].children or [])]
 
     parts = []  # (positions, faces, deltas{name: (n,3)}, colors, uvs, texkey, group)
+    metas = []  # (mesh index, n, target names by index, deltas): what VRM binds refer to
     images: dict = {}
     names_used: list[str] = []
     for ni, mat in sorted(world.items()):
@@ -248,6 +259,7 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
             if np.linalg.det(mat[:3, :3]) < 0:
                 tris = tris[:, [0, 2, 1]]
             deltas = {}
+            index_names: list = []
             for ti, target in enumerate(prim.targets or []):
                 tp = target.get("POSITION") if isinstance(target, dict) else getattr(target, "POSITION", None)
                 if tp is None:
@@ -255,6 +267,8 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                 pextras = prim.extras if isinstance(prim.extras, dict) else {}
                 name = (tnames[ti] if ti < len(tnames) else
                         (pextras.get("targetNames") or [None] * (ti + 1))[ti] if ti < len(pextras.get("targetNames") or []) else f"target{ti}")
+                index_names += [None] * (ti + 1 - len(index_names))
+                index_names[ti] = name
                 d = rd.accessor(tp)[:, :3].astype(np.float64)
                 if len(d) != n:
                     raise MeshError(f"glTF file {path}: morph target '{name}' has {len(d)} vertices, its mesh {n}; export it again")
@@ -290,6 +304,7 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
             group = mesh.name or f"mesh{node.mesh}"
             mname = g.materials[prim.material].name if prim.material is not None else None
             parts.append((wpos, tris, deltas, color, uvs, texkey, f"{group}/{mname or pi}"))
+            metas.append((node.mesh, n, index_names, deltas))
 
     if not parts:
         raise MeshError(f"glTF file {path} has no triangle meshes in its scene; export the head as a mesh")
@@ -305,6 +320,14 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     raw.colors, raw.face_group, raw.groups = colors, face_group, [p[6] for p in parts]
     raw.targets = targets
     raw.warnings = warnings
+    vrm = read_vrm(g)
+    if vrm is not None:
+        # the file's expressions come first: a morph of the same name is what they bind anyway
+        exprs, raw.labels = expression_deltas(vrm, metas)
+        raw.targets = {**exprs, **{k: v for k, v in targets.items() if k not in exprs}}
+        raw.expressions = list(exprs)
+        raw.vrm = vrm.version
+    raw.skeleton = skeleton_hints(g, world, vrm)
     texkeys = sorted({p[5] for p in parts if p[5] is not None})
     if len(texkeys) == 1:
         img = images[texkeys[0]]
@@ -330,54 +353,4 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     return raw
 
 
-def write_glb(path, positions, faces, morphs: dict | None = None, *, colors=None, node_matrix=None,
-              mesh_name: str = "head") -> None:
-    """Write a minimal GLB: one mesh, optional morph targets (named in extras.targetNames),
-    optional vertex colours (sRGB in [0, 1]) and a node matrix (4x4, row-major). For tests
-    and examples; written atomically."""
-    import pygltflib
-    from pygltflib import GLTF2, Accessor, Asset, Attributes, Buffer, BufferView, Mesh, Node, Primitive, Scene
-
-    from face3d.fileio import atomic_path
-
-    pos = np.ascontiguousarray(positions, np.float32)
-    idx = np.ascontiguousarray(faces, np.uint32).reshape(-1)
-    blobs: list[bytes] = []
-    views, accessors = [], []
-
-    def add(arr: np.ndarray, kind: str, ctype: int, target: int | None, minmax: bool = False) -> int:
-        offset = sum(len(b) for b in blobs)
-        data = arr.tobytes()
-        pad = (-len(data)) % 4
-        blobs.append(data + b"\0" * pad)
-        views.append(BufferView(buffer=0, byteOffset=offset, byteLength=len(data), target=target))
-        acc = Accessor(bufferView=len(views) - 1, componentType=ctype, count=len(arr), type=kind)
-        if minmax:
-            acc.min = arr.min(0).astype(float).tolist()
-            acc.max = arr.max(0).astype(float).tolist()
-        accessors.append(acc)
-        return len(accessors) - 1
-
-    a_idx = add(idx, "SCALAR", pygltflib.UNSIGNED_INT, pygltflib.ELEMENT_ARRAY_BUFFER)
-    a_pos = add(pos, "VEC3", pygltflib.FLOAT, pygltflib.ARRAY_BUFFER, minmax=True)
-    attrs = Attributes(POSITION=a_pos)
-    if colors is not None:
-        lin = np.power(np.clip(np.asarray(colors, np.float32), 0, 1), 2.2).astype(np.float32)
-        attrs.COLOR_0 = add(np.ascontiguousarray(lin), "VEC3", pygltflib.FLOAT, pygltflib.ARRAY_BUFFER)
-    targets, names = [], []
-    for name, d in (morphs or {}).items():
-        d = np.ascontiguousarray(d, np.float32)
-        targets.append({"POSITION": add(d, "VEC3", pygltflib.FLOAT, pygltflib.ARRAY_BUFFER, minmax=True)})
-        names.append(name)
-    prim = Primitive(attributes=attrs, indices=a_idx, mode=4, targets=targets or None)
-    mesh = Mesh(name=mesh_name, primitives=[prim], extras={"targetNames": names} if names else {})
-    node = Node(mesh=0)
-    if node_matrix is not None:
-        node.matrix = np.asarray(node_matrix, np.float64).T.reshape(-1).tolist()
-    g = GLTF2(asset=Asset(version="2.0", generator="face3d"), scene=0, scenes=[Scene(nodes=[0])],
-              nodes=[node], meshes=[mesh], accessors=accessors, bufferViews=views)
-    blob = b"".join(blobs)
-    g.buffers = [Buffer(byteLength=len(blob))]
-    g.set_binary_blob(blob)
-    with atomic_path(path, suffix=".glb") as tmp:
-        g.save_binary(str(tmp))
+from face3d.mesh.io.glbwrite import write_glb  # noqa: E402,F401 - the writer's old home

@@ -34,6 +34,7 @@ class RawMesh:
     texture   : optional (H, W, 3|4) uint8 image, top row first
     face_group: optional (F,) int index into ``groups`` (material or object names)
     targets   : {name: (V, 3) float64 position deltas in file units}
+    labels, expressions, vrm, skeleton: what a VRM / skinned glTF adds (see the fields)
     """
 
     path: Path
@@ -49,6 +50,10 @@ class RawMesh:
     targets: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     fmt: str = ""
+    labels: dict = field(default_factory=dict)       # target name -> how the load line names it
+    expressions: list = field(default_factory=list)  # VRM expression presets among the targets
+    vrm: str | None = None                           # "0" or "1" for VRM files
+    skeleton: dict = field(default_factory=dict)     # head / up / forward / jaw (io.skeleton)
 
     def __post_init__(self):
         if self.weld is None:

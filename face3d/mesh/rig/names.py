@@ -128,8 +128,13 @@ def read_mapping(mapping, source=None) -> dict | None:
     return out
 
 
-def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
-    """deltas: {file shape name: (V, 3)} -> ({face3d shape: (V, 3)}, report for rig.info)."""
+def map_shapes(deltas: dict, mapping=None, source=None, labels=None, keep=()) -> tuple[dict, dict]:
+    """deltas: {file shape name: (V, 3)} -> ({face3d shape: (V, 3)}, report for rig.info).
+
+    ``labels``: how the report names a source shape (a VRM expression: ``A: ah``);
+    ``keep``: source shapes the rig keeps under their own names as well (a VRM's
+    expressions, by their VRM 1.0 preset names), listed in the report's ``expressions``."""
+    labels = labels or {}
     names = list(deltas)
     by_norm: dict[str, str] = {}
     for n in names:
@@ -137,6 +142,7 @@ def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
     user = read_mapping(mapping, source)
     shapes: dict = {}
     found: dict = {}
+    found_src: set = set()
     skip = set()
     for shape in ALL_SHAPES:
         if user is not None and shape in user:
@@ -159,10 +165,19 @@ def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
             items = [_source(r) for r in recipe]
             if all(r in by_norm for r, _ in items):
                 shapes[shape] = sum(w * np.asarray(deltas[by_norm[r]], np.float32) for r, w in items)
-                found[shape] = [by_norm[r] if w == 1.0 else f"{by_norm[r]}*{w:g}" for r, w in items]
+                found[shape] = [labels.get(by_norm[r], by_norm[r]) if w == 1.0 else f"{by_norm[r]}*{w:g}"
+                                for r, w in items]
+                used_names = [by_norm[r] for r, _ in items]
+                found_src.update(used_names)
                 break
-    used = {s for v in found.values() for s in (x.split("*")[0] for x in v)}
+    for name in keep:
+        if name in deltas and name not in shapes:
+            shapes[name] = np.asarray(deltas[name], np.float32)
+    used = {s for v in found.values() for s in (x.split("*")[0] for x in v)} | found_src | set(keep)
     report = {"file_shapes": names, "found": found, "unused_shapes": [n for n in names if n not in used]}
+    if keep:
+        report["expressions"] = [n for n in keep if n in deltas]
+        report["expression_binds"] = {n: labels[n] for n in keep if n in labels}
     if skip & set(SHAPES):
         report["map_synthesise"] = sorted(skip & set(SHAPES))
     return shapes, report
