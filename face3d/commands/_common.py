@@ -66,6 +66,8 @@ def add_head_options(parser, head: bool = True) -> None:
     g.add_argument("--mouth-width", type=number_option("--mouth-width", 0.0, lo_inclusive=False, unit="(the file's units)"),
                    metavar="W", help="mouth corner-to-corner width, in the file's units")
     g.add_argument("--jaw-pivot", metavar="X,Y,Z", help="jaw hinge point in the file's coordinates")
+    g.add_argument("--frame", choices=("head", "body"), default="head",
+                   help="what the camera frames: the head (default; a full-body avatar is framed on its face) or the whole body")
     g.add_argument("--no-autorig", action="store_true", help="do not synthesise missing shapes")
     g.add_argument("--allow-large", action="store_true", help="load meshes with more than 2 million vertices")
 
@@ -106,6 +108,7 @@ def head_options_from_args(args) -> dict:
         "landmark_overrides": marks or None,
         "autorig": not getattr(args, "no_autorig", False),
         "allow_large": bool(getattr(args, "allow_large", False)),
+        "frame": getattr(args, "frame", None) or "head",
     }
 
 
@@ -126,12 +129,9 @@ def describe_head(rig) -> str:
     if found:
         parts.append("found " + ", ".join(
             f"{k}" + ("" if v == [k] else f" ({' + '.join(v)})") for k, v in found.items()))
-    binds = info.get("expression_binds") or {}
     if info.get("expressions"):
-        parts.append(f"VRM {'0.x' if info.get('vrm') == '0' else '1.0'} expressions "
-                     + ", ".join(binds.get(e, e) if e not in {v for f in found.values() for v in f} else e
-                                 for e in info["expressions"]) if info.get("vrm") else
-                     "expressions " + ", ".join(info["expressions"]))
+        version = {"0": "VRM 0.x ", "1": "VRM 1.0 "}.get(str(info.get("vrm")), "")
+        parts.append(f"{version}expressions {', '.join(info['expressions'])}")
     synth = info.get("synthesised") or []
     if synth:
         parts.append("synthesised " + ", ".join(synth))

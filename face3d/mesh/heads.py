@@ -10,7 +10,7 @@ Options (all optional, ignored for the bundled head and .npz rigs):
 ``up``, ``forward`` ('+y', '-z', ...), ``mapping`` (dict or JSON path: face3d shape ->
 file shape names), ``landmarks`` (sidecar JSON path or dict), ``landmark_overrides``
 (dict from the CLI), ``autorig`` (synthesise missing shapes, default True),
-``allow_large`` (accept more than 2 million vertices).
+``allow_large`` (accept more than 2 million vertices), ``frame`` ('head' or 'body').
 """
 
 from __future__ import annotations
@@ -21,8 +21,16 @@ from face3d.errors import MeshError
 from face3d.mesh.rig import Rig
 
 
-def load_head(path=None, **options) -> Rig:
-    """Load a head as a Rig.  ``path=None``: the bundled default head."""
+def load_head(path=None, frame: str = "head", **options) -> Rig:
+    """Load a head as a Rig.  ``path=None``: the bundled default head. ``frame="body"``: the
+    camera frames the whole mesh rather than the head (``rig.info['camera_frame']``)."""
+    rig = _load(path, **options)
+    if frame == "body":
+        rig.info["camera_frame"] = "body"
+    return rig
+
+
+def _load(path=None, **options) -> Rig:
     if path is None:
         from face3d.assets import default_head_path
 
