@@ -141,7 +141,7 @@ def test_shared_vrm_load_line(name, label):
 
     rig = _load(_shared(name))
     line = describe_head(rig)
-    assert label in line and "blinkLeft (" in line, line
+    assert label in line and "eyeBlinkLeft (" in line, line
     assert rig.info["forward"] == ("-z" if "vrm0" in name else "+z")
 
 
