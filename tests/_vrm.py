@@ -63,7 +63,7 @@ def box(lo, hi):
 
 
 def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_jaw=False,
-                eyes=True, names=None, extra_presets=True, turned=False):
+                eyes=True, names=None, extra_presets=True, turned=False, jaw_deg=0.0):
     """Write the test avatar. version: "1" (VRMC_vrm), "0" (VRM) or None (plain glTF);
     VRM 0.x (and ``turned``) files face -Z."""
     import pygltflib as G
@@ -121,7 +121,11 @@ def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_
         kids += [le, re_]
     jaw = None
     if skin_jaw:
-        jaw = node(name="Jaw", translation=((JAW_JOINT - HEAD_JOINT) * flip).tolist())
+        jaw = node(name=names.get("jaw", "Jaw") if names else "Jaw",
+                   translation=((JAW_JOINT - HEAD_JOINT) * flip).tolist())
+        if jaw_deg:  # the jaw posed open (chin down: about the avatar's left-right axis)
+            a = np.radians(jaw_deg) / 2
+            nodes[jaw].rotation = [float(np.sin(a)) * float(flip[0]), 0.0, 0.0, float(np.cos(a))]
         kids.append(jaw)
     nodes[head].children = kids
 

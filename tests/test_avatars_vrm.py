@@ -159,3 +159,27 @@ def test_shared_meshopt_avatar_refused(tmp_path):
 def test_shared_vrm_edge_cases_load(name):
     rig = _load(_shared(name))
     assert rig.info["forward"] == ("-z" if name.startswith("crypto") else "+z")
+
+
+@pytest.mark.parametrize("jaw_name", ["Jaw", "mixamorig:Jaw", "CC_Base_JawRoot"])
+def test_jaw_joint_drives_jawopen_exactly_as_skinning_would(tmp_path, jaw_name):
+    """jawOpen of a skinned head with a jaw joint is that joint turned by JAW_ANGLE_DEG:
+    the baked blendshape equals the file posed with its jaw turned, skinned by the loader."""
+    from face3d.mesh.autorig.synth import JAW_ANGLE_DEG
+    from face3d.mesh.io.read import read_mesh
+    from face3d.mesh.rig.jaw import bone_jaw_delta
+
+    names = {"jaw": jaw_name}
+    rest = make_avatar(tmp_path / "rest.glb", version=None, skin_jaw=True, names=names)
+    posed = make_avatar(tmp_path / "posed.glb", version=None, skin_jaw=True, names=names, jaw_deg=JAW_ANGLE_DEG)
+    a, b = read_mesh(rest), read_mesh(posed)
+    w = a.skeleton["jaw_weights"]
+    assert a.skeleton["jaw_name"] == jaw_name and 0 < (w > 0).sum() < len(w)
+    delta = bone_jaw_delta(a.positions, w, a.skeleton["jaw_pivot"], JAW_ANGLE_DEG)
+    assert np.abs(delta).max() > 0.005
+    np.testing.assert_allclose(a.positions + delta, b.positions, atol=1e-6)
+    rig = _load(rest)
+    assert rig.info["found"]["jawOpen"] == [f"jaw joint {jaw_name}"]
+    d = _delta(rig, "jawOpen")
+    moved = np.abs(d).max(1) > 0
+    assert d[moved, 1].mean() < 0 and d[:, 1].min() < -0.05  # the chin goes down

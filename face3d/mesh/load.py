@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from face3d.mesh.autorig.eyes import paint_irises
+from face3d.mesh.autorig.synth import JAW_ANGLE_DEG
 from face3d.mesh.geometry import orient_faces, weld_by_position
 from face3d.mesh.io.overlays import hide_overlays
 from face3d.mesh.io.raw import RawMesh
@@ -22,7 +23,8 @@ from face3d.mesh.io.targetset import read_sidecar
 from face3d.mesh.orient.head import head_frame
 from face3d.mesh.orient.normalize import Frame, detect_frame
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
-from face3d.mesh.rig.names import map_shapes
+from face3d.mesh.rig.jaw import bone_jaw_delta
+from face3d.mesh.rig.names import map_shapes, normalise_name
 
 
 def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_large: bool = False,
@@ -56,6 +58,12 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
             frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
     positions = frame.apply(raw.positions).astype(np.float32)
     deltas = {k: frame.apply_vectors(d).astype(np.float32) for k, d in raw.targets.items()}
+    jaw_w = raw.skeleton.get("jaw_weights")
+    if jaw_w is not None and jaw_w.max() > 0 and "jawopen" not in {normalise_name(k) for k in deltas}:
+        # the skeleton's own jaw joint turns the jaw (baked as the blendshape it is)
+        pivot = frame.apply(np.asarray(raw.skeleton["jaw_pivot"])[None])[0]
+        deltas = {"jawOpen": bone_jaw_delta(positions, jaw_w, pivot, JAW_ANGLE_DEG).astype(np.float32), **deltas}
+        raw.labels = {**raw.labels, "jawOpen": f"jaw joint {raw.skeleton.get('jaw_name', '')}".strip()}
     faces, closed = orient_faces(positions, raw.faces, raw.weld)
     info = {
         "source": str(path),

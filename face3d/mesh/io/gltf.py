@@ -16,7 +16,7 @@ import numpy as np
 from face3d.errors import MeshError
 from face3d.mesh.geometry import weld_by_position
 from face3d.mesh.io.raw import RawMesh, check_vertex_count
-from face3d.mesh.io.skeleton import skeleton_hints
+from face3d.mesh.io.skeleton import jaw_nodes, skeleton_hints
 from face3d.mesh.io.vrm import expression_deltas, read_vrm
 
 _COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
@@ -209,6 +209,10 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     metas = []  # (mesh index, n, target names by index, deltas): what VRM binds refer to
     images: dict = {}
     names_used: list[str] = []
+    vrm = read_vrm(g)
+    hints = skeleton_hints(g, world, vrm)
+    on_jaw = jaw_nodes(g, hints.get("jaw"))  # the jaw joint and everything under it
+    jaw_w = []  # per part: (n,) how much each vertex follows the jaw joint
     for ni, mat in sorted(world.items()):
         node = g.nodes[ni]
         if node.mesh is None:
@@ -251,9 +255,16 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                 wts = rd.accessor(attrs.WEIGHTS_0).astype(np.float64)
                 wsum = wts.sum(1, keepdims=True)
                 wts = np.where(wsum > 0, wts / np.maximum(wsum, 1e-12), np.array([[1.0, 0, 0, 0]]))
-                mats = np.einsum("vk,vkij->vij", wts, jm[np.clip(joints, 0, len(jm) - 1)])
+                jidx = np.clip(joints, 0, len(jm) - 1)
+                mats = np.einsum("vk,vkij->vij", wts, jm[jidx])
+                if on_jaw:
+                    follows = np.array([j in on_jaw for j in skin.joints], np.float64)
+                    jaw_w.append((wts * follows[jidx]).sum(1))
+                else:
+                    jaw_w.append(np.zeros(n))
             else:
                 mats = np.broadcast_to(mat, (n, 4, 4))
+                jaw_w.append(np.full(n, 1.0 if ni in on_jaw else 0.0))
             lin = mats[:, :3, :3]
             wpos = np.einsum("vij,vj->vi", lin, pos) + mats[:, :3, 3]
             if np.linalg.det(mat[:3, :3]) < 0:
@@ -320,14 +331,15 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     raw.colors, raw.face_group, raw.groups = colors, face_group, [p[6] for p in parts]
     raw.targets = targets
     raw.warnings = warnings
-    vrm = read_vrm(g)
     if vrm is not None:
         # the file's expressions come first: a morph of the same name is what they bind anyway
         exprs, raw.labels = expression_deltas(vrm, metas)
         raw.targets = {**exprs, **{k: v for k, v in targets.items() if k not in exprs}}
         raw.expressions = list(exprs)
         raw.vrm = vrm.version
-    raw.skeleton = skeleton_hints(g, world, vrm)
+    raw.skeleton = hints
+    if on_jaw:
+        hints["jaw_weights"] = np.concatenate(jaw_w)
     texkeys = sorted({p[5] for p in parts if p[5] is not None})
     if len(texkeys) == 1:
         img = images[texkeys[0]]

@@ -73,6 +73,7 @@ def skeleton_hints(g, world: dict, vrm=None) -> dict:
         jaw = cands[0] if cands else None
     if jaw is not None and jaw in pos:
         out["jaw"], out["jaw_name"] = int(jaw), str(g.nodes[jaw].name or f"node {jaw}")
+        out["jaw_pivot"] = pos[jaw]
     if vrm is not None:
         out["forward"] = np.array([0.0, 0.0, -1.0 if vrm.forward == "-z" else 1.0])
         return out
@@ -108,4 +109,18 @@ def skeleton_hints(g, world: dict, vrm=None) -> dict:
             if f is not None:
                 out["forward"] = f
                 return out
+    return out
+
+
+def jaw_nodes(g, jaw) -> set:
+    """The jaw joint's node and every node below it (teeth, tongue): what turns with it."""
+    if jaw is None:
+        return set()
+    out, stack = set(), [jaw]
+    while stack:
+        i = stack.pop()
+        if i in out or not 0 <= i < len(g.nodes or []):
+            continue
+        out.add(i)
+        stack += list(g.nodes[i].children or [])
     return out
