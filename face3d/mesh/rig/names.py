@@ -4,7 +4,8 @@ blink and brow shapes the alive curves drive (:data:`~face3d.mesh.rig.FACE_SHAPE
 Built-in recipes cover ARKit (jawOpen, mouthClose, mouthPucker, mouthFunnel,
 mouthStretch_L/R or mouthStretchLeft/Right, mouthSmile_*), Oculus/Meta visemes
 (viseme_aa, viseme_PP, viseme_E, viseme_I, viseme_O, viseme_U), VRM 1.0 (aa, ih, ou, ee,
-oh), VRM 0.x (A, I, U, E, O) and VRoid (Fcl_MTH_A ...); for the eyes and brows ARKit
+oh), VRM 0.x (A, I, U, E, O), VRoid (Fcl_MTH_A ...) and Adobe Fuse / VALID (AE_AA_h with
+its teeth twin t_AE_AA_h, UW_U_h, LeyeClose_h ...); for the eyes and brows ARKit
 (eyeBlinkLeft, browInnerUp, browOuterUpLeft ...), ICT FaceKit and other _L/_R spellings
 (eyeBlink_L, browInnerUp_L + browInnerUp_R), Oculus/Meta face expressions (Eyes_Closed_L,
 Inner_Brow_Raiser_L, Outer_Brow_Raiser_L), VRM (blinkLeft, Blink_L; a single both-eyes
@@ -36,30 +37,34 @@ from face3d.mesh.rig.rig import FACE_SHAPES, SHAPES
 #: face3d shape -> recipes, best first; each recipe is a list of normalised source names
 #: whose deltas are summed.
 RECIPES = {
-    "jawOpen": [["jawopen"], ["mouthopen"], ["aa"], ["a"], ["jawdrop"]],
+    "jawOpen": [["jawopen"], ["mouthopen"], ["aa"], ["a"], ["jawdrop"],
+                ["aeaah", "taeaah"], ["aeaah"]],  # Adobe Fuse / VALID: the face and its teeth twin
     "mouthWide": [
         ["mouthstretchl", "mouthstretchr"],
         ["mouthstretchleft", "mouthstretchright"],
         ["mouthsmilel", "mouthsmiler"],
         ["mouthsmileleft", "mouthsmileright"],
         ["mouthwide"], ["mouthstretch"], ["mouthsmile"], ["ee"], ["e"], ["ih"], ["i"],
+        ["axeh", "taxeh"], ["axeh"],
     ],
-    "mouthPucker": [["mouthpucker"], ["mouthfunnel"], ["ou"], ["u"], ["oh"], ["o"]],
+    "mouthPucker": [["mouthpucker"], ["mouthfunnel"], ["ou"], ["u"], ["oh"], ["o"],
+                    ["uwuh", "tuwuh"], ["uwuh"], ["kissh"]],
     "mouthClose": [
         ["mouthclose"], ["pp"],
         ["mouthpressl", "mouthpressr"], ["mouthpressleft", "mouthpressright"],
     ],
     # the shapes the alive curves drive; (name, weight) scales one source
     "eyeBlinkLeft": [["eyeblinkleft"], ["eyeblinkl"], ["blinkleft"], ["blinkl"], ["eyesclosedl"],
-                     ["eyeclosedl"], ["fcleyeclosel"], ["fcleyecloseleft"], [("blink", 0.5)],
+                     ["eyeclosedl"], ["fcleyeclosel"], ["fcleyecloseleft"], ["leyecloseh"], [("blink", 0.5)],
                      [("eyesclosed", 0.5)], [("fcleyeclose", 0.5)]],
     "eyeBlinkRight": [["eyeblinkright"], ["eyeblinkr"], ["blinkright"], ["blinkr"], ["eyesclosedr"],
-                      ["eyeclosedr"], ["fcleyecloser"], ["fcleyecloseright"], [("blink", 0.5)],
+                      ["eyeclosedr"], ["fcleyecloser"], ["fcleyecloseright"], ["reyecloseh"], [("blink", 0.5)],
                       [("eyesclosed", 0.5)], [("fcleyeclose", 0.5)]],
     "browInnerUp": [["browinnerup"], ["browinnerupl", "browinnerupr"], ["browinnerupleft", "browinnerupright"],
-                    ["innerbrowraiserl", "innerbrowraiserr"], ["browsinnerup"], ["fclbrwsurprised"]],
-    "browOuterUpLeft": [["browouterupleft"], ["browouterupl"], ["outerbrowraiserl"]],
-    "browOuterUpRight": [["browouterupright"], ["browouterupr"], ["outerbrowraiserr"]],
+                    ["innerbrowraiserl", "innerbrowraiserr"], ["browsinnerup"], ["fclbrwsurprised"],
+                    ["lbrowuph", "rbrowuph"]],
+    "browOuterUpLeft": [["browouterupleft"], ["browouterupl"], ["outerbrowraiserl"], ["llbrowuph"]],
+    "browOuterUpRight": [["browouterupright"], ["browouterupr"], ["outerbrowraiserr"], ["rrbrowuph"]],
 }
 
 #: every shape a loaded head can keep, in the order the rig stores them
