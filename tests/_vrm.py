@@ -205,3 +205,55 @@ def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_
     g.set_binary_blob(blob)
     g.save_binary(str(path))
     return path
+
+
+def make_textured_ball(path, alpha_mode="OPAQUE", unlit=False, textured=True):
+    """A ball (no skeleton) whose left half (x < 0) samples a transparent texel of a 2x1 RGBA
+    texture; ``unlit``: KHR_materials_unlit on its one material."""
+    import io
+
+    import pygltflib as G
+    from PIL import Image
+
+    pos, faces = ball()
+    pos = pos - HEAD_C
+    uv = np.stack([np.where(pos[:, 0] < 0, 0.25, 0.75), np.full(len(pos), 0.5)], 1).astype(np.float32)
+    blobs, views, accs = [], [], []
+
+    def view(data: bytes):
+        off = sum(len(b) for b in blobs)
+        blobs.append(data + b"\0" * ((-len(data)) % 4))
+        views.append(G.BufferView(buffer=0, byteOffset=off, byteLength=len(data)))
+        return len(views) - 1
+
+    def acc(arr, kind, ctype, minmax=False):
+        arr = np.ascontiguousarray(arr)
+        a = G.Accessor(bufferView=view(arr.tobytes()), componentType=ctype, count=len(arr), type=kind)
+        if minmax:
+            a.min, a.max = arr.min(0).astype(float).tolist(), arr.max(0).astype(float).tolist()
+        accs.append(a)
+        return len(accs) - 1
+
+    attrs = G.Attributes(POSITION=acc(pos.astype(np.float32), "VEC3", G.FLOAT, True))
+    mat = G.Material(name="M", alphaMode=alpha_mode, doubleSided=True,
+                     pbrMetallicRoughness=G.PbrMetallicRoughness(baseColorFactor=[0.5, 0.5, 0.5, 1.0]))
+    images, textures = [], []
+    if textured:
+        attrs.TEXCOORD_0 = acc(uv, "VEC2", G.FLOAT)
+        png = io.BytesIO()
+        Image.fromarray(np.array([[[200, 60, 60, 0], [200, 60, 60, 255]]], np.uint8), "RGBA").save(png, "PNG")
+        images = [G.Image(bufferView=view(png.getvalue()), mimeType="image/png")]
+        textures = [G.Texture(source=0)]
+        mat.pbrMetallicRoughness.baseColorTexture = G.TextureInfo(index=0)
+    if unlit:
+        mat.extensions = {"KHR_materials_unlit": {}}
+    prim = G.Primitive(attributes=attrs, indices=acc(faces.astype(np.uint32).reshape(-1), "SCALAR", G.UNSIGNED_INT),
+                       material=0)
+    g = G.GLTF2(asset=G.Asset(version="2.0"), scene=0, scenes=[G.Scene(nodes=[0])], nodes=[G.Node(mesh=0)],
+                meshes=[G.Mesh(primitives=[prim])], accessors=accs, bufferViews=views, materials=[mat],
+                images=images, textures=textures, extensionsUsed=["KHR_materials_unlit"] if unlit else [])
+    blob = b"".join(blobs)
+    g.buffers = [G.Buffer(byteLength=len(blob))]
+    g.set_binary_blob(blob)
+    g.save_binary(str(path))
+    return path

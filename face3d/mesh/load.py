@@ -117,6 +117,8 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
                                 keep=raw.expressions)
     info.update(report)
     attributes = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
+    if raw.gloss is not None:
+        attributes["gloss"] = raw.gloss
     if autorig:
         from face3d.mesh.autorig.complete import complete_rig
 

@@ -3,7 +3,8 @@
 Every mesh node of the default scene is flattened into one RawMesh with its world
 transform (skinned meshes are posed at their bind pose); morph target deltas are carried
 through the same transforms and gathered by name across meshes (a head and its teeth
-often both have ``jawOpen``). Base colours, COLOR_0 and one base-colour texture are kept.
+often both have ``jawOpen``). Base colours, COLOR_0 and the base-colour textures (one atlas,
+alpha cut-outs, toon shading for MToon: see ``materials``) are kept.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from face3d.errors import MeshError
 from face3d.mesh.geometry import weld_by_position
+from face3d.mesh.io.materials import TOON_GLOSS, build_atlas, material_look, vrm0_material_properties
 from face3d.mesh.io.raw import RawMesh, check_vertex_count
 from face3d.mesh.io.skeleton import jaw_nodes, skeleton_hints
 from face3d.mesh.io.vrm import expression_deltas, read_vrm
@@ -205,11 +207,12 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
         world[i] = parent @ _node_matrix(g.nodes[i])
         stack += [(c, world[i]) for c in (g.nodes[i].children or [])]
 
-    parts = []  # (positions, faces, deltas{name: (n,3)}, colors, uvs, texkey, group)
+    parts = []  # (positions, faces, deltas{name: (n,3)}, colors, uvs, texkey, group, look)
     metas = []  # (mesh index, n, target names by index, deltas): what VRM binds refer to
     images: dict = {}
     names_used: list[str] = []
     vrm = read_vrm(g)
+    vrm0_props = vrm0_material_properties(g)
     hints = skeleton_hints(g, world, vrm)
     on_jaw = jaw_nodes(g, hints.get("jaw"))  # the jaw joint and everything under it
     jaw_w = []  # per part: (n,) how much each vertex follows the jaw joint
@@ -314,7 +317,8 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                 color = color * _srgb(c0[:, :3])
             group = mesh.name or f"mesh{node.mesh}"
             mname = g.materials[prim.material].name if prim.material is not None else None
-            parts.append((wpos, tris, deltas, color, uvs, texkey, f"{group}/{mname or pi}"))
+            look = material_look(g, prim.material, vrm0_props)
+            parts.append((wpos, tris, deltas, color, uvs, texkey, f"{group}/{mname or pi}", look))
             metas.append((node.mesh, n, index_names, deltas))
 
     if not parts:
@@ -340,26 +344,9 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     raw.skeleton = hints
     if on_jaw:
         hints["jaw_weights"] = np.concatenate(jaw_w)
-    texkeys = sorted({p[5] for p in parts if p[5] is not None})
-    if len(texkeys) == 1:
-        img = images[texkeys[0]]
-        tex_mask = np.concatenate([np.full(len(p[0]), p[5] is not None) for p in parts])
-        uv = np.concatenate([p[4] if p[4] is not None else np.zeros((len(p[0]), 2)) for p in parts])
-        if not tex_mask.all():
-            h, pad = img.shape[0], 4
-            img = np.concatenate([img, np.full((pad, img.shape[1], img.shape[2]), 255, np.uint8)], 0)
-            uv[:, 1] = (uv[:, 1] * h + pad) / (h + pad)
-            uv[~tex_mask] = (0.5, 0.5 * pad / (h + pad))
-        raw.uvs, raw.texture = uv, img
-    elif len(texkeys) > 1:
-        for p, o in zip(parts, offsets):
-            if p[5] is None:
-                continue
-            img = images[p[5]]
-            u, v = (p[4] % 1.0).T
-            px = img[((1 - v) * (img.shape[0] - 1)).astype(int), (u * (img.shape[1] - 1)).astype(int), :3]
-            colors[o: o + len(p[0])] *= px / 255.0
-        warnings.append(f"{len(texkeys)} textures were baked into vertex colours")
+    raw.uvs, raw.texture = build_atlas([(len(p[0]), p[4], p[5], p[7]["cutoff"]) for p in parts], images)
+    if any(p[7]["toon"] for p in parts):
+        raw.gloss = np.concatenate([np.full(len(p[0]), TOON_GLOSS if p[7]["toon"] else 0.3) for p in parts])
     raw.weld = weld_by_position(positions)
     raw.n_weld = int(raw.weld.max()) + 1
     return raw

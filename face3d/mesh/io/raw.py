@@ -54,6 +54,7 @@ class RawMesh:
     expressions: list = field(default_factory=list)  # VRM expression presets among the targets
     vrm: str | None = None                           # "0" or "1" for VRM files
     skeleton: dict = field(default_factory=dict)     # head / up / forward / jaw (io.skeleton)
+    gloss: np.ndarray | None = None                  # (V,) per-vertex gloss; -1: toon-shaded (MToon)
 
     def __post_init__(self):
         if self.weld is None:
