@@ -30,7 +30,8 @@ def register(subparsers):
             "with a report OUTDIR/face3d-report.jsonl; a failing file is reported and the rest go on (exit status 1). "
             "--format writes another "
             "tool's format instead (default: chosen by -o's extension: .csv face3d's CSV, .tsv/.json/.xml "
-            "Rhubarb Lip Sync cues, .glb an animated glTF of the head). AUDIO '-' reads standard input."
+            "Rhubarb Lip Sync cues, .glb an animated glTF of the head, .vrma a VRM Animation for any VRM avatar). "
+            "AUDIO '-' reads standard input."
         ),
     )
     from face3d.commands._common import add_head_options
@@ -93,8 +94,8 @@ def run(args) -> int:
         raise UsageError(f"-o {args.output} is a folder; with '-' (standard input) give the output file's name")
     fmt = _format(args, not batch)
     head = _jobs.head_spec(args) if fmt.needs_head else None
-    # face3d's CSV carries the blinks, brows, gaze and head angles too (unless --mouth-only)
-    alive = alive_from_args(args) if fmt.name == "csv" else None
+    # face3d's CSV and the VRM Animation carry the blinks, brows, gaze and head angles too (unless --mouth-only)
+    alive = alive_from_args(args) if fmt.name in ("csv", "vrma") else None
     plot = bool(getattr(args, "plot", False))
     job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive, plot=plot)
     if batch:

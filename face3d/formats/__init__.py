@@ -45,6 +45,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("rhubarb-xml", "face3d.formats.rhubarb", ".xml", False, False, "Rhubarb Lip Sync mouth cues, XML"),
     Format("arkit-csv", "face3d.formats.arkit", ".csv", False, False, "ARKit blendshapes as a Live Link Face take CSV"),
     Format("glb", "face3d.formats.gltf", ".glb", True, True, "the head with morph targets and a weights animation"),
+    Format("vrma", "face3d.formats.vrma", ".vrma", True, False,
+           "VRM Animation: expressions aa ih ou ee oh blink blinkLeft blinkRight, head and gaze, for any VRM avatar"),
 )}
 
 #: the format an output extension chooses when --format is not given (first listed wins)
