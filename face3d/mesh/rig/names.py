@@ -44,8 +44,10 @@ RECIPES = {
         ["mouthstretchleft", "mouthstretchright"],
         ["mouthsmilel", "mouthsmiler"],
         ["mouthsmileleft", "mouthsmileright"],
-        ["mouthwide"], ["mouthstretch"], ["mouthsmile"], ["ee"], ["e"], ["ih"], ["i"],
-        ["axeh", "taxeh"], ["axeh"],
+        # VRM 1.0's ih spreads the lips more than its ee (which opens the jaw); Oculus / VRM 0.x
+        # morphs named E and I keep E first
+        ["mouthwide"], ["mouthstretch"], ["mouthsmile"], ["ih"], ["ee"], ["e"], ["i"],
+        ["tdih", "ttdih"], ["tdih"],  # Adobe Fuse / VALID: the I viseme spreads the lips
     ],
     "mouthPucker": [["mouthpucker"], ["mouthfunnel"], ["ou"], ["u"], ["oh"], ["o"],
                     ["uwuh", "tuwuh"], ["uwuh"], ["kissh"]],
