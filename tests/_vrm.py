@@ -63,12 +63,12 @@ def box(lo, hi):
 
 
 def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_jaw=False,
-                eyes=True, names=None, extra_presets=True, turned=False, jaw_deg=0.0):
+                eyes=True, names=None, extra_presets=True, turned=False, jaw_deg=0.0, ball_res=(40, 48)):
     """Write the test avatar. version: "1" (VRMC_vrm), "0" (VRM) or None (plain glTF);
     VRM 0.x (and ``turned``) files face -Z."""
     import pygltflib as G
 
-    hpos, hfaces = ball()
+    hpos, hfaces = ball(*ball_res)
     targets = head_targets(hpos)
     bpos, bfaces = box((-0.2, 0.0, -0.1), (0.2, 1.42, 0.1))
     flip = np.array([-1.0, 1.0, -1.0]) if version == "0" or turned else np.ones(3)

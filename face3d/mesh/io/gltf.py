@@ -1,4 +1,4 @@
-"""glTF 2.0 / GLB reader with morph targets (trimesh drops them), built on pygltflib.
+"""glTF 2.0 / GLB / VRM reader with morph targets (trimesh drops them).
 
 Every mesh node of the default scene is flattened into one RawMesh with its world
 transform (skinned meshes are posed at their bind pose); morph target deltas are carried
@@ -16,6 +16,7 @@ import numpy as np
 
 from face3d.errors import MeshError
 from face3d.mesh.geometry import weld_by_position
+from face3d.mesh.io.gltfjson import read_document
 from face3d.mesh.io.materials import TOON_GLOSS, build_atlas, material_look, vrm0_material_properties
 from face3d.mesh.io.raw import RawMesh, check_vertex_count
 from face3d.mesh.io.skeleton import jaw_nodes, skeleton_hints
@@ -44,12 +45,8 @@ def _srgb(linear):
 class _Reader:
     def __init__(self, path: Path):
         self.path = path
-        import pygltflib
-
         try:
-            with open(path, "rb") as fh:
-                binary = fh.read(4) == b"glTF"  # a .vrm is a GLB under another name
-            self.g = pygltflib.GLTF2().load_binary(str(path)) if binary else pygltflib.GLTF2().load(str(path))
+            self.g = read_document(path)  # a GLB (or a .vrm) by its magic bytes, else JSON
         except Exception as exc:  # noqa: BLE001 - any parse failure is a broken file
             raise MeshError(
                 f"cannot read glTF file {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'corrupt'}); "

@@ -93,7 +93,9 @@ def validate(raw: RawMesh, allow_large: bool = False) -> RawMesh:
     if not np.isfinite(pos).all():
         bad = int((~np.isfinite(pos)).any(axis=1).sum())
         raise MeshError(f"head mesh {path} has {bad} vertices with NaN or infinite coordinates; repair or re-export it")
-    used = pos[np.unique(faces)]
+    mask = np.zeros(len(pos), bool)
+    mask[faces.ravel()] = True
+    used = pos[mask]
     extent = used.max(axis=0) - used.min(axis=0)
     if not (extent.max() > 0):
         raise MeshError(f"head mesh {path} has zero size (all vertices at one point); export it again")
