@@ -183,3 +183,18 @@ def test_jaw_joint_drives_jawopen_exactly_as_skinning_would(tmp_path, jaw_name):
     d = _delta(rig, "jawOpen")
     moved = np.abs(d).max(1) > 0
     assert d[moved, 1].mean() < 0 and d[:, 1].min() < -0.05  # the chin goes down
+
+
+def test_demo_on_an_avatar_frames_its_face(tmp_path):
+    """``demo --head avatar.vrm``: the poses and the video show the avatar's face, framed as
+    snapshot frames it (the body far below is out of the picture)."""
+    path = make_avatar(tmp_path / "a.vrm", version="0")
+    out = tmp_path / "out"
+    r = run_cli("demo", "--no-window", "-o", str(out), "--size", "128x128", "--head", str(path), timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "A: ah" in r.stderr and (out / "demo.mp4").stat().st_size > 1000
+    rest, jaw = _img(out / "head_neutral.png"), _img(out / "head_jawOpen.png")
+    bg = rest[0, 0]
+    face = np.abs(rest - bg).sum(2) > 30
+    assert face[40:90, 40:90].mean() > 0.9  # the head fills the middle of the picture
+    assert (np.abs(jaw - rest).sum(2) > 30).sum() > 20  # and opens its mouth
