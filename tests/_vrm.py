@@ -63,7 +63,8 @@ def box(lo, hi):
 
 
 def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_jaw=False,
-                eyes=True, names=None, extra_presets=True, turned=False, jaw_deg=0.0, ball_res=(40, 48)):
+                eyes=True, names=None, extra_presets=True, turned=False, jaw_deg=0.0, ball_res=(40, 48),
+                eyeballs=False):
     """Write the test avatar. version: "1" (VRMC_vrm), "0" (VRM) or None (plain glTF);
     VRM 0.x (and ``turned``) files face -Z."""
     import pygltflib as G
@@ -163,6 +164,14 @@ def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_
             indices=acc(bfaces.astype(np.uint32).reshape(-1), "SCALAR", G.UNSIGNED_INT))]))
         roots.append(node(name="Body", mesh=1))
 
+    if eyeballs and eyes:  # a small ball on each eye joint (a child node: it turns with the joint)
+        epos, efaces = ball(12, 16)
+        epos = (epos - HEAD_C) * 0.12
+        meshes.append(G.Mesh(name="Eye", primitives=[G.Primitive(
+            attributes=G.Attributes(POSITION=acc(epos.astype(np.float32), "VEC3", G.FLOAT, G.ARRAY_BUFFER, True)),
+            indices=acc(efaces.astype(np.uint32).reshape(-1), "SCALAR", G.UNSIGNED_INT))]))
+        for joint in (le, re_):
+            nodes[joint].children = [node(name=f"{nodes[joint].name}Ball", mesh=len(meshes) - 1)]
     g = G.GLTF2(asset=G.Asset(version="2.0", generator="face3d tests"), scene=0,
                 scenes=[G.Scene(nodes=roots)], nodes=nodes, meshes=meshes, accessors=accs,
                 bufferViews=views, skins=skins)

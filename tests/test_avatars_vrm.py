@@ -198,3 +198,23 @@ def test_demo_on_an_avatar_frames_its_face(tmp_path):
     face = np.abs(rest - bg).sum(2) > 30
     assert face[40:90, 40:90].mean() > 0.9  # the head fills the middle of the picture
     assert (np.abs(jaw - rest).sum(2) > 30).sum() > 20  # and opens its mouth
+
+
+@pytest.mark.parametrize("version", ["0", "1", None])
+def test_eyeballs_on_eye_joints_turn_for_gaze(tmp_path, version):
+    """Eyeballs that hang on the skeleton's eye joints are the rig's eyes: gaze turns each
+    about its joint (the avatar's own left eye on +X)."""
+    from face3d.render.pose import apply_pose, eye_groups
+
+    rig = _load(make_avatar(tmp_path / "e.glb", version=version, eyeballs=True))
+    eyes = eye_groups(rig)
+    assert len(eyes) == 2
+    for centre, idx in eyes:
+        ball = rig.positions[idx].astype(np.float64)
+        assert len(idx) == 12 * 16 and np.linalg.norm(ball.mean(0) - centre) < 0.02
+    p = apply_pose(rig, rig.positions, {"eyeYaw": 30.0})
+    for centre, idx in eyes:
+        front = idx[np.argmax(rig.positions[idx, 2])]
+        assert p[front, 0] - rig.positions[front, 0] > 0.01  # the pupil turns toward the avatar's left (+X)
+    others = np.setdiff1d(np.arange(rig.n_vertices), np.concatenate([i for _, i in eyes]))
+    assert np.abs(p[others] - rig.positions[others]).max() < 1e-6

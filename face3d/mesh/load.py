@@ -83,6 +83,10 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
         info["frame_radius"] = frame.info["frame_radius"]
     if "head_joint" in frame.info:
         info["head_joint"] = frame.info["head_joint"]
+    if raw.skeleton.get("eyeballs"):
+        # eyeballs on the skeleton's eye joints: gaze turns them about the joints
+        info["eyes"] = [{"center": [float(x) for x in frame.apply(np.asarray(c)[None])[0]], "range": [a, b]}
+                        for c, a, b in raw.skeleton["eyeballs"]]
     if raw.vrm is not None:
         info["vrm"] = raw.vrm
     if target_set is not None:

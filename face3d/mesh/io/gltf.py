@@ -212,6 +212,8 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     vrm0_props = vrm0_material_properties(g)
     hints = skeleton_hints(g, world, vrm)
     on_jaw = jaw_nodes(g, hints.get("jaw"))  # the jaw joint and everything under it
+    eye_of = {m: e for e in hints.get("eye_joints", {}) for m in jaw_nodes(g, e)}  # node -> its eye joint
+    eye_parts: dict = {}  # eye joint -> indices of the parts that turn with it (eyeballs)
     jaw_w = []  # per part: (n,) how much each vertex follows the jaw joint
     for ni, mat in sorted(world.items()):
         node = g.nodes[ni]
@@ -257,6 +259,11 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                 wts = np.where(wsum > 0, wts / np.maximum(wsum, 1e-12), np.array([[1.0, 0, 0, 0]]))
                 jidx = np.clip(joints, 0, len(jm) - 1)
                 mats = np.einsum("vk,vkij->vij", wts, jm[jidx])
+                if eye_of:  # an eyeball: (nearly) all its vertices on one eye joint
+                    dom = np.asarray(skin.joints)[jidx[np.arange(n), np.argmax(wts, 1)]]
+                    for e in hints["eye_joints"]:
+                        if n < 20000 and np.isin(dom, [m for m, x in eye_of.items() if x == e]).mean() > 0.9:
+                            eye_parts.setdefault(e, []).append(len(parts))
                 if on_jaw:
                     follows = np.array([j in on_jaw for j in skin.joints], np.float64)
                     jaw_w.append((wts * follows[jidx]).sum(1))
@@ -265,6 +272,8 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
             else:
                 mats = np.broadcast_to(mat, (n, 4, 4))
                 jaw_w.append(np.full(n, 1.0 if ni in on_jaw else 0.0))
+                if ni in eye_of:
+                    eye_parts.setdefault(eye_of[ni], []).append(len(parts))
             lin = mats[:, :3, :3]
             wpos = np.einsum("vij,vj->vi", lin, pos) + mats[:, :3, 3]
             if np.linalg.det(mat[:3, :3]) < 0:
@@ -341,6 +350,13 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     raw.skeleton = hints
     if on_jaw:
         hints["jaw_weights"] = np.concatenate(jaw_w)
+    eyeballs = []
+    for e, idx in eye_parts.items():
+        if idx == list(range(idx[0], idx[-1] + 1)):  # one run of vertices per eye
+            eyeballs.append((hints["eye_joints"][e], int(offsets[idx[0]]), int(offsets[idx[-1] + 1])))
+    if eyeballs:
+        hints["eyeballs"] = eyeballs[:2]  # (centre, first vertex, end)
+    raw.cutout_groups = {i for i, p in enumerate(parts) if p[7]["cutoff"] is not None and p[5] is not None}
     raw.uvs, raw.texture = build_atlas([(len(p[0]), p[4], p[5], p[7]["cutoff"]) for p in parts], images)
     if any(p[7]["toon"] for p in parts):
         raw.gloss = np.concatenate([np.full(len(p[0]), TOON_GLOSS if p[7]["toon"] else 0.3) for p in parts])

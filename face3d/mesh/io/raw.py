@@ -55,6 +55,7 @@ class RawMesh:
     vrm: str | None = None                           # "0" or "1" for VRM files
     skeleton: dict = field(default_factory=dict)     # head / up / forward / jaw (io.skeleton)
     gloss: np.ndarray | None = None                  # (V,) per-vertex gloss; -1: toon-shaded (MToon)
+    cutout_groups: set = field(default_factory=set)  # groups drawn with their texture's alpha cut-out
 
     def __post_init__(self):
         if self.weld is None:

@@ -51,9 +51,9 @@ def _find(names: dict, word: str, side: str) -> int | None:
 
 
 def skeleton_hints(g, world: dict, vrm=None) -> dict:
-    """{"head", "up", "forward", "jaw", "jaw_name", "eyes"}: head and eyes as (3,) positions,
-    up and forward as unit vectors (file axes), the jaw joint's node index; absent keys are
-    unknown. ``world``: node index -> 4x4 world matrix of the rest pose."""
+    """{"head", "up", "forward", "jaw", "jaw_name", "jaw_pivot", "eyes", "eye_joints"}: head
+    and eyes as (3,) positions, up and forward as unit vectors (file axes), the jaw joint's
+    node index, the eye joints (node -> position); absent keys are unknown. ``world``: node index -> 4x4 world matrix of the rest pose."""
     joints = sorted({j for s in (g.skins or []) for j in (s.joints or [])})
     names = {i: g.nodes[i].name for i in (joints or range(len(g.nodes or []))) if i in world}
     bones = dict(vrm.bones) if vrm is not None else {}
@@ -74,6 +74,10 @@ def skeleton_hints(g, world: dict, vrm=None) -> dict:
     if jaw is not None and jaw in pos:
         out["jaw"], out["jaw_name"] = int(jaw), str(g.nodes[jaw].name or f"node {jaw}")
         out["jaw_pivot"] = pos[jaw]
+    le, re_ = bones.get("leftEye", _find(names, "eye", "l")), bones.get("rightEye", _find(names, "eye", "r"))
+    eyes = {int(n): pos[n] for n in (le, re_) if n is not None and n in pos}
+    if eyes:
+        out["eye_joints"] = eyes  # node -> where the eyeball turns about
     if vrm is not None:
         out["forward"] = np.array([0.0, 0.0, -1.0 if vrm.forward == "-z" else 1.0])
         return out
@@ -84,7 +88,6 @@ def skeleton_hints(g, world: dict, vrm=None) -> dict:
         n = np.linalg.norm(v)
         return v / n if n > 1e-9 else None
 
-    le, re_ = bones.get("leftEye", _find(names, "eye", "l")), bones.get("rightEye", _find(names, "eye", "r"))
     if le in pos and re_ in pos:
         mid = (pos[le] + pos[re_]) / 2
         out["eyes"] = mid
