@@ -56,7 +56,7 @@ class _Reader:
             raise MeshError(f"cannot read glTF file {path}: not a glTF/GLB file; export it again")
         required = [e for e in (self.g.extensionsRequired or []) if e not in _DECODABLE]
         if required:
-            what = next((_UNREADABLE[e] for e in required if e in _UNREADABLE), "encoded with extensions")
+            what = next((w for e, w in _UNREADABLE.items() if e in required), "encoded with extensions")
             raise MeshError(
                 f"glTF file {path} is {what} (it requires {', '.join(required)}), which face3d cannot decode; "
                 "export it again without compression (e.g. gltf-transform copy, or untick compression in Blender)"
