@@ -34,7 +34,9 @@ void main() {
     vec3 albedo = v_color;
 #ifdef HAS_TEXTURE
     vec4 tex = texture(u_texture, v_uv);
+#ifdef ALPHA_CUTOUT
     if (tex.a < 0.5) discard;  // alpha cut-out (hair cards, lashes); opaque parts carry alpha 1
+#endif
     albedo *= tex.rgb * tex.rgb;
 #endif
 

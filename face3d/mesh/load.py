@@ -89,6 +89,8 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
                         for c, a, b in raw.skeleton["eyeballs"]]
     if raw.vrm is not None:
         info["vrm"] = raw.vrm
+    if raw.cutout_groups:
+        info["alpha_cutout"] = True  # the texture's alpha cuts out hair cards and lashes
     if target_set is not None:
         info["target_set"] = target_set.describe()
     if sidecar is not None:

@@ -49,9 +49,10 @@ _VERTEX_FORMAT = "3f 3f 3f 1f 2f 1i 1i"
 _ATTRIBUTES = ("in_position", "in_normal", "in_color", "in_gloss", "in_uv", "in_slot", "in_eye")
 
 
-def shader_sources(n_shapes: int, textured: bool = False) -> tuple[str, str]:
-    """Vertex and fragment source with the version line and the NUM_SHAPES/HAS_TEXTURE defines."""
-    defines = "#define HAS_TEXTURE\n" if textured else ""
+def shader_sources(n_shapes: int, textured: bool = False, cutout: bool = False) -> tuple[str, str]:
+    """Vertex and fragment source with the version line and the NUM_SHAPES/HAS_TEXTURE
+    (/ALPHA_CUTOUT: texels with alpha under one half are not drawn) defines."""
+    defines = ("#define HAS_TEXTURE\n" if textured else "") + ("#define ALPHA_CUTOUT\n" if textured and cutout else "")
     vs = f"{GLSL_VERSION}\n#define NUM_SHAPES {max(int(n_shapes), 1)}\n{defines}"
     fs = f"{GLSL_VERSION}\n{defines}"
     return vs + shader_source("head.vert"), fs + shader_source("head.frag")
@@ -141,7 +142,9 @@ class HeadRenderer:
     # ------------------------------------------------------------------ setup
     def make_program(self, varyings=None):
         """Compile the head program; with ``varyings`` a vertex-only program for transform feedback."""
-        vs, fs = shader_sources(self.rig.n_shapes, textured=self.texture is not None)
+        cutout = bool((self.rig.info or {}).get("alpha_cutout")) and self.texture is not None \
+            and np.asarray(self.rig.texture).ndim == 3 and np.asarray(self.rig.texture).shape[2] == 4
+        vs, fs = shader_sources(self.rig.n_shapes, textured=self.texture is not None, cutout=cutout)
         if varyings:
             prog = self.ctx.program(vertex_shader=vs, varyings=list(varyings))
         else:
