@@ -64,14 +64,21 @@ def box(lo, hi):
 
 def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_jaw=False,
                 eyes=True, names=None, extra_presets=True, turned=False, jaw_deg=0.0, ball_res=(40, 48),
-                eyeballs=False):
+                eyeballs=False, head_mesh=None):
     """Write the test avatar. version: "1" (VRMC_vrm), "0" (VRM) or None (plain glTF);
-    VRM 0.x (and ``turned``) files face -Z."""
+    VRM 0.x (and ``turned``) files face -Z. ``head_mesh``: (positions, faces) of a real head
+    in face3d's frame (+Y up, +Z forward, unit radius) to use instead of the ball, without
+    morph targets (plain glTF only)."""
     import pygltflib as G
 
-    hpos, hfaces = ball(*ball_res)
-    targets = head_targets(hpos)
-    bpos, bfaces = box((-0.2, 0.0, -0.1), (0.2, 1.42, 0.1))
+    if head_mesh is not None:
+        hpos = np.asarray(head_mesh[0], np.float64) * 0.11 + HEAD_C  # a head 22 cm across
+        hfaces = np.asarray(head_mesh[1], np.int64)
+        targets = {}
+    else:
+        hpos, hfaces = ball(*ball_res)
+        targets = head_targets(hpos)
+    bpos, bfaces = box((-0.2, 0.0, -0.1), (0.2, 1.30, 0.1))
     flip = np.array([-1.0, 1.0, -1.0]) if version == "0" or turned else np.ones(3)
     hpos, bpos = hpos * flip, bpos * flip
     targets = {k: v * flip for k, v in targets.items()}
@@ -144,10 +151,10 @@ def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_
         attrs.WEIGHTS_0 = acc(w, "VEC4", G.FLOAT, G.ARRAY_BUFFER)
     tlist = [{"POSITION": (sparse_acc(targets[k]) if sparse else
                            acc(targets[k].astype(np.float32), "VEC3", G.FLOAT, G.ARRAY_BUFFER, True))}
-             for k in TARGETS]
+             for k in TARGETS if k in targets] or None
     prim = G.Primitive(attributes=attrs, indices=acc(hfaces.astype(np.uint32).reshape(-1), "SCALAR", G.UNSIGNED_INT),
                        targets=tlist)
-    meshes.append(G.Mesh(name="Face", primitives=[prim], extras={"targetNames": list(TARGETS)}))
+    meshes.append(G.Mesh(name="Face", primitives=[prim], extras={"targetNames": [k for k in TARGETS if k in targets]}))
     skins = []
     if skin_jaw:
         worlds = [HEAD_JOINT * flip, JAW_JOINT * flip]
