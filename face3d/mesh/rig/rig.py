@@ -224,11 +224,13 @@ def build_rig(positions, faces, shapes: dict, *, as_targets: bool = False, weld=
     faces = np.asarray(faces, np.uint32) if weld is None else np.asarray(faces, np.int64)
     weld = None if weld is None else np.asarray(weld, np.int64)
 
-    # Smooth normals on the welded mesh (vertices sharing a weld index share one normal),
-    # kept as unnormalised sums so that each shape recomputes only the triangles it moves.
     v = len(positions)
-    wid = np.arange(v) if weld is None else weld
-    wf = np.asarray(faces, np.int64) if weld is None else weld[faces]
+    if weld is None:  # the bundled head's path, kept byte for byte
+        return _build_full(positions, faces, shapes, as_targets, normals, info, attributes)
+    # Smooth normals on the welded mesh (vertices sharing a weld index share one normal),
+    # kept as unnormalised sums so that each shape recomputes only the triangles it moves
+    # (a loaded avatar's dozens of shapes each touch a small part of it).
+    wid, wf = weld, weld[faces]
     nw = int(wid.max()) + 1 if v else 0
     wpos = np.zeros((nw, 3))
     wpos[wid] = positions
@@ -262,5 +264,29 @@ def build_rig(positions, faces, shapes: dict, *, as_targets: bool = False, weld=
                 nd = np.zeros((nw, 3), np.float32)
                 nd[near] = _unit(acc[near]) - base_w[near]
                 ndeltas[i] = nd[wid]
+    return Rig(positions=positions, normals=base if normals is None else normals, faces=faces, names=names,
+               deltas=deltas, normal_deltas=ndeltas, info={} if info is None else info, **attributes)
+
+
+def _build_full(positions, faces, shapes, as_targets, normals, info, attributes) -> Rig:
+    """build_rig without a weld: every shape's normals from the whole mesh."""
+    base = vertex_normals(positions, faces)
+    v = len(positions)
+    names = tuple(shapes)
+    deltas = np.zeros((len(names), v, 3), np.float32)
+    ndeltas = np.zeros((len(names), v, 3), np.float32)
+    for i, name in enumerate(names):
+        s = np.asarray(shapes[name], np.float32)
+        if s.shape != positions.shape:
+            raise MeshError(
+                f"shape '{name}' has {len(s)} vertices but the neutral mesh has "
+                f"{len(positions)}; blendshape targets must share the neutral topology"
+            )
+        if as_targets:
+            target, deltas[i] = s, s - positions
+        else:
+            target, deltas[i] = positions + s, s
+        if np.any(deltas[i] != 0):
+            ndeltas[i] = vertex_normals(target, faces) - base
     return Rig(positions=positions, normals=base if normals is None else normals, faces=faces, names=names,
                deltas=deltas, normal_deltas=ndeltas, info={} if info is None else info, **attributes)
