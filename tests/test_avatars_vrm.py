@@ -218,3 +218,11 @@ def test_eyeballs_on_eye_joints_turn_for_gaze(tmp_path, version):
         assert p[front, 0] - rig.positions[front, 0] > 0.01  # the pupil turns toward the avatar's left (+X)
     others = np.setdiff1d(np.arange(rig.n_vertices), np.concatenate([i for _, i in eyes]))
     assert np.abs(p[others] - rig.positions[others]).max() < 1e-6
+
+
+def test_up_forward_options_override_the_skeleton_but_keep_the_head_framing(tmp_path):
+    path = make_avatar(tmp_path / "a.vrm", version="1")
+    rig = _load(path, forward="-z")  # the user knows better than the spec
+    assert rig.info["forward"] == "-z" and rig.info["full_body"] and rig.info["frame_radius"] == 1.0
+    r = run_cli("snapshot", "--head", str(path), "--up", "+y", "--forward", "+y", "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 2 and "not perpendicular" in r.stderr

@@ -20,7 +20,7 @@ from face3d.mesh.io.raw import RawMesh
 from face3d.mesh.io.read import read_mesh
 from face3d.mesh.io.targets import attach_target_files
 from face3d.mesh.io.targetset import read_sidecar
-from face3d.mesh.orient.head import head_frame
+from face3d.mesh.orient.head import head_frame, with_axes
 from face3d.mesh.orient.normalize import Frame, detect_frame
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
 from face3d.mesh.rig.jaw import bone_jaw_delta
@@ -51,9 +51,10 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
                 frame.info[k] = sidecar["info"][k]
     else:
         frame = None
-        if up is None and forward is None and raw.skeleton:
-            # a character with a head joint: framed on it, facing as its skeleton says
-            frame = head_frame(raw.positions, raw.faces, raw.skeleton)
+        if raw.skeleton.get("head") is not None:
+            # a character with a head joint: framed on it, facing as its skeleton (or
+            # --up / --forward) says
+            frame = head_frame(raw.positions, raw.faces, with_axes(raw.skeleton, up, forward))
         if frame is None:
             frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
     positions = frame.apply(raw.positions).astype(np.float32)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from face3d.mesh.orient.normalize import Frame, axis_name, detect_frame
+from face3d.mesh.orient.normalize import Frame, axis_name, detect_frame, parse_axis
 
 
 def _snap(v: np.ndarray) -> np.ndarray:
@@ -35,6 +35,26 @@ def head_region(positions: np.ndarray, up: np.ndarray, head: np.ndarray) -> np.n
     top = float(h[above].max())
     size = max(top - h0, 0.05 * stature)
     return (h >= h0 - 0.3 * size) & (dist < 0.8 * size)
+
+
+def with_axes(hints: dict, up=None, forward=None) -> dict:
+    """The skeleton's hints with ``--up`` / ``--forward`` (axis names or vectors) put in
+    their place; a skeleton forward that is no longer perpendicular to up is dropped (the
+    face decides it)."""
+    out = dict(hints)
+    if up is not None:
+        out["up"] = parse_axis(up, "--up") if isinstance(up, str) else np.asarray(up, float)
+    if forward is not None:
+        out["forward"] = parse_axis(forward, "--forward") if isinstance(forward, str) else np.asarray(forward, float)
+    fw = out.get("forward")
+    if fw is not None and abs(np.dot(_snap(np.asarray(fw, float)), _snap(np.asarray(out["up"], float)))) > 0.5:
+        if forward is not None:
+            out["up"] = hints["up"] if up is None else out["up"]
+            if abs(np.dot(_snap(np.asarray(out["forward"], float)), _snap(np.asarray(out["up"], float)))) > 0.5:
+                out.pop("up")  # --up and --forward along one axis: detect_frame says so
+        else:
+            out.pop("forward")
+    return out
 
 
 def head_frame(positions: np.ndarray, faces: np.ndarray, hints: dict) -> Frame | None:
