@@ -48,3 +48,20 @@ def test_character_from_a_scan_talks_for_the_tracker(tmp_path, ctx, tracker, nam
     views = {yaw: read_view(tracker, rig, yaw, ctx) for yaw in (0.0, 30.0)}
     bad = failures(summary(views), rig.info.get("synthesised"))
     assert not bad, bad
+
+
+@pytest.mark.parametrize("name", ["derived_VALID_Asian_F_1_Casual.glb", "derived_VALID_White_M_1_Casual_vrm0.vrm",
+                                  "derived_VALID_White_M_1_Casual_vrm1.vrm"])
+def test_shared_avatar_talks_for_the_tracker(ctx, tracker, name):
+    """The shared full-body avatars (glTF facing +Z, VRM 0.x facing -Z, VRM 1.0): upright,
+    lips together at rest, jawOpen (their own A / aa) opens 0.25 IOD front and at 30
+    degrees, mouthWide and mouthPucker change the width, as for the heads."""
+    path = SHARED / "avatars" / name
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    from face3d.mesh.heads import load_head
+
+    rig = load_head(path)
+    views = {yaw: read_view(tracker, rig, yaw, ctx) for yaw in (0.0, 30.0)}
+    bad = failures(summary(views), rig.info.get("synthesised"))
+    assert not bad, bad
