@@ -64,11 +64,13 @@ def box(lo, hi):
 
 def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_jaw=False,
                 eyes=True, names=None, extra_presets=True, turned=False, jaw_deg=0.0, ball_res=(40, 48),
-                eyeballs=False, head_mesh=None):
+                eyeballs=False, head_mesh=None, look_range=None):
     """Write the test avatar. version: "1" (VRMC_vrm), "0" (VRM) or None (plain glTF);
     VRM 0.x (and ``turned``) files face -Z. ``head_mesh``: (positions, faces) of a real head
     in face3d's frame (+Y up, +Z forward, unit radius) to use instead of the ball, without
-    morph targets (plain glTF only)."""
+    morph targets (plain glTF only). ``look_range``: degrees at which the look expressions
+    (lookLeft bound to ``ee``, lookUp to ``eyeL``) reach weight 1, with a lookAt of type
+    expression."""
     import pygltflib as G
 
     if head_mesh is not None:
@@ -191,11 +193,17 @@ def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_
                    "blinkLeft": binds(("eyeL", 1.0)), "blinkRight": binds(("eyeR", 1.0))}
         if extra_presets:
             presets["happy"] = binds(("ee", 0.5))
+        look = {"type": "bone"}
+        if look_range:
+            presets["lookLeft"], presets["lookUp"] = binds(("ee", 1.0)), binds(("eyeL", 1.0))
+            look = {"type": "expression", **{k: {"inputMaxValue": float(look_range), "outputScale": 1.0}
+                                             for k in ("rangeMapHorizontalOuter", "rangeMapVerticalUp",
+                                                       "rangeMapVerticalDown")}}
         g.extensions = {"VRMC_vrm": {
             "specVersion": "1.0",
             "meta": {"name": "test", "authors": ["face3d tests"], "licenseUrl": "https://vrm.dev/licenses/1.0/"},
             "humanoid": {"humanBones": {"hips": {"node": hips}, "neck": {"node": neck}, "head": {"node": head}}},
-            "expressions": {"preset": presets}}}
+            "expressions": {"preset": presets}, "lookAt": look}}
         g.extensionsUsed = ["VRMC_vrm"]
     elif version == "0":
         def group(name, preset, *pairs):
@@ -207,11 +215,17 @@ def make_avatar(path, version="1", body=True, sparse=False, required=None, skin_
                   group("Neutral", "neutral")]
         if extra_presets:
             groups.append(group("Joy", "joy", ("ee", 50)))
+        first_person = {"lookAtTypeName": "Bone"}
+        if look_range:
+            groups += [group("LookLeft", "lookleft", ("ee", 100)), group("LookUp", "lookup", ("eyeL", 100))]
+            first_person = {"lookAtTypeName": "BlendShape",
+                            **{k: {"curve": [0, 0, 0, 1, 1, 1, 1, 0], "xRange": float(look_range), "yRange": 1.0}
+                               for k in ("lookAtHorizontalOuter", "lookAtVerticalUp", "lookAtVerticalDown")}}
         g.extensions = {"VRM": {
             "exporterVersion": "face3d tests", "specVersion": "0.0", "meta": {"title": "test"},
             "humanoid": {"humanBones": [{"bone": "hips", "node": hips}, {"bone": "neck", "node": neck},
                                         {"bone": "head", "node": head}]},
-            "blendShapeMaster": {"blendShapeGroups": groups}}}
+            "blendShapeMaster": {"blendShapeGroups": groups}, "firstPerson": first_person}}
         g.extensionsUsed = ["VRM"]
     if required:
         g.extensionsRequired = list(required)

@@ -226,3 +226,24 @@ def test_up_forward_options_override_the_skeleton_but_keep_the_head_framing(tmp_
     assert rig.info["forward"] == "-z" and rig.info["full_body"] and rig.info["frame_radius"] == 1.0
     r = run_cli("snapshot", "--head", str(path), "--up", "+y", "--forward", "+y", "-o", str(tmp_path / "x.png"))
     assert r.returncode == 2 and "not perpendicular" in r.stderr
+
+
+@pytest.mark.parametrize("version", ["0", "1"])
+def test_gaze_drives_look_expressions(gl, tmp_path, version):
+    """A VRM whose lookAt is of type expression: the eye angles drive lookLeft / lookUp
+    through the file's range map (here 20 degrees to weight 1), in the real shader."""
+    from face3d.render.renderer import HeadRenderer
+
+    rig = _load(make_avatar(tmp_path / "l.vrm", version=version, look_range=20))
+    assert {"lookLeft", "lookUp"} <= set(rig.names) and "look_expressions" in rig.info
+    r = HeadRenderer(gl, rig)
+    try:
+        r.set_pose(eyeYaw=10.0, eyePitch=30.0)
+        got, _ = r.transform(np.zeros(rig.n_shapes, np.float32))
+        want, _ = rig.apply(rig.weight_vector({"lookLeft": 0.5, "lookUp": 1.0}))
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        r.set_pose(eyeYaw=-10.0, eyePitch=0.0)  # toward the right: lookRight, which this file lacks
+        got, _ = r.transform(np.zeros(rig.n_shapes, np.float32))
+        np.testing.assert_allclose(got, rig.positions, atol=1e-5)
+    finally:
+        r.release()

@@ -90,6 +90,10 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
                         for c, a, b in raw.skeleton["eyeballs"]]
     if raw.vrm is not None:
         info["vrm"] = raw.vrm
+    looks = [n for n in ("lookLeft", "lookRight", "lookUp", "lookDown") if n in raw.expressions]
+    if raw.look.get("type") == "expression" and looks and not raw.skeleton.get("eyeballs"):
+        # gaze drives the file's look expressions (VRM lookAt of type expression)
+        info["look_expressions"] = {k: list(v) for k, v in raw.look.items() if k != "type"}
     if raw.cutout_groups:
         info["alpha_cutout"] = True  # the texture's alpha cuts out hair cards and lashes
     if target_set is not None:

@@ -347,6 +347,7 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
         raw.targets = {**exprs, **{k: v for k, v in targets.items() if k not in exprs}}
         raw.expressions = list(exprs)
         raw.vrm = vrm.version
+        raw.look = vrm.look
     raw.skeleton = hints
     if on_jaw:
         hints["jaw_weights"] = np.concatenate(jaw_w)

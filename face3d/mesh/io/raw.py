@@ -56,6 +56,7 @@ class RawMesh:
     skeleton: dict = field(default_factory=dict)     # head / up / forward / jaw (io.skeleton)
     gloss: np.ndarray | None = None                  # (V,) per-vertex gloss; -1: toon-shaded (MToon)
     cutout_groups: set = field(default_factory=set)  # groups drawn with their texture's alpha cut-out
+    look: dict = field(default_factory=dict)         # VRM lookAt type and range maps (io.vrm.look_at)
 
     def __post_init__(self):
         if self.weld is None:

@@ -38,6 +38,7 @@ class VrmInfo:
     expressions: list
     bones: dict               # humanoid bone name -> node index
     forward: str              # the way the model faces by the spec: "-z" (0.x) or "+z" (1.0)
+    look: dict = field(default_factory=dict)  # lookAt type and range maps (see look_at)
 
 
 def read_vrm(g) -> VrmInfo | None:
@@ -78,7 +79,20 @@ def _read_1(g, vrm: dict) -> VrmInfo:
             if mesh is not None:
                 binds.append((int(mesh), index, _num(b.get("weight"), 1.0)))
         exprs.append(Expression(name, name, binds))
-    return VrmInfo("1", exprs, bones, "+z")
+    look = vrm.get("lookAt") if isinstance(vrm.get("lookAt"), dict) else {}
+
+    def rng(key):
+        m = look.get(key) if isinstance(look.get(key), dict) else {}
+        return (_num(m.get("inputMaxValue"), 90.0), _num(m.get("outputScale"), 1.0))
+    return VrmInfo("1", exprs, bones, "+z", look_at(str(look.get("type", "")), rng("rangeMapHorizontalOuter"),
+                                                       rng("rangeMapVerticalDown"), rng("rangeMapVerticalUp")))
+
+
+def look_at(kind: str, horizontal, down, up) -> dict:
+    """{"type": "expression" | "bone", "horizontal" / "down" / "up": (input max degrees,
+    output scale)}: how far the eyes look for an expression weight (VRM's range maps)."""
+    return {"type": "expression" if kind.lower() in ("expression", "blendshape") else "bone",
+            "horizontal": horizontal, "down": down, "up": up}
 
 
 def _read_0(vrm: dict) -> VrmInfo:
@@ -99,7 +113,14 @@ def _read_0(vrm: dict) -> VrmInfo:
             if isinstance(mesh, int) and isinstance(index, int):
                 binds.append((mesh, index, _num(b.get("weight"), 100.0) / 100.0))
         exprs[name] = Expression(name, str(group.get("name") or name), binds)
-    return VrmInfo("0", [exprs[n] for n in PRESETS if n in exprs], bones, "-z")
+    fp = vrm.get("firstPerson") if isinstance(vrm.get("firstPerson"), dict) else {}
+
+    def rng(key):
+        m = fp.get(key) if isinstance(fp.get(key), dict) else {}
+        return (_num(m.get("xRange"), 90.0), _num(m.get("yRange"), 1.0))
+    return VrmInfo("0", [exprs[n] for n in PRESETS if n in exprs], bones, "-z",
+                   look_at(str(fp.get("lookAtTypeName", "")), rng("lookAtHorizontalOuter"),
+                           rng("lookAtVerticalDown"), rng("lookAtVerticalUp")))
 
 
 def expression_deltas(info: VrmInfo, parts: list) -> tuple[dict, dict]:
