@@ -89,12 +89,12 @@ class AudioBlocks:
     def _open(self):
         import av
 
-        from face3d.audio.decode import FORMATS, _first_line
+        from face3d.audio.decode import FORMATS, first_line
 
         try:
             container = av.open(str(self.path), mode="r")
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-            raise AudioError(f"{self.label}: not a readable audio or video file ({_first_line(exc)}); give {FORMATS}") from None
+            raise AudioError(f"{self.label}: not a readable audio or video file ({first_line(exc)}); give {FORMATS}") from None
         except OSError as exc:
             raise AudioError(f"{self.label}: cannot be read ({exc.strerror or exc}); check the file") from None
         if not container.streams.audio:
@@ -117,7 +117,7 @@ class AudioBlocks:
     def _ffmpeg(self):
         import av
 
-        from face3d.audio.decode import _first_line
+        from face3d.audio.decode import first_line
 
         with self._open() as container:
             stream = container.streams.audio[0]
@@ -140,7 +140,7 @@ class AudioBlocks:
                         yield data
             except (av.error.FFmpegError, ValueError) as exc:
                 if not done:
-                    raise AudioError(f"{self.label}: its audio track cannot be decoded ({_first_line(exc)}); "
+                    raise AudioError(f"{self.label}: its audio track cannot be decoded ({first_line(exc)}); "
                                      "re-export the file") from None
                 # a damaged tail: keep what decoded (players do the same)
 

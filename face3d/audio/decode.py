@@ -24,6 +24,10 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+#: FFmpeg's reason for an error in one line (also for :mod:`face3d.audio.blocks`).
+first_line = _first_line
+
+
 def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
     """The first audio track of ``path`` as ((frames, channels) float32, rate)."""
     import av
