@@ -83,12 +83,11 @@ def head_hull(rig, eyes=()) -> np.ndarray:
     summed) and, for the eyeballs ``eyes`` ([(centre, vertex indices)], as the renderer turns
     them), at any gaze: a ball about the centre through its farthest vertex."""
     p = np.asarray(rig.positions, np.float64)
-    if rig.n_shapes:
-        d = np.asarray(rig.deltas, np.float64)
-        lo_v, hi_v = p + np.minimum(d, 0.0).sum(axis=0), p + np.maximum(d, 0.0).sum(axis=0)
-        reach = np.linalg.norm(d, axis=2).sum(axis=0)
-    else:
-        lo_v, hi_v, reach = p, p, np.zeros(len(p))
+    lo_v, hi_v, reach = p.copy(), p.copy(), np.zeros(len(p))
+    for d in np.asarray(rig.deltas)[:rig.n_shapes]:  # one shape at a time: little memory
+        lo_v += np.minimum(d, 0.0)
+        hi_v += np.maximum(d, 0.0)
+        reach += np.linalg.norm(d, axis=1)
     lo, hi = lo_v.min(axis=0), hi_v.max(axis=0)
     for centre, idx in eyes:
         idx = np.asarray(idx, np.int64)
