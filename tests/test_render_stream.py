@@ -182,3 +182,27 @@ def _decode(path):
         samples = sum(f.samples for f in c.decode(audio=0))
         rate = c.streams.audio[0].codec_context.sample_rate
     return frames, samples / rate
+
+
+def test_speech_frames_read_the_file_as_they_go(voice, default_rig):
+    """The first frames come after reading only the first blocks of the file (and the
+    analysis rows behind them are let go), not after reading all of it."""
+    from face3d.audio.blocks import AudioBlocks
+    from face3d.commands._speech_frames import SpeechFrames
+
+    path = voice[16000]
+
+    class Counting(AudioBlocks):
+        read_blocks = 0
+
+        def __iter__(self):
+            for block in super().__iter__():
+                Counting.read_blocks += 1
+                yield block
+
+    blocks = Counting(path, block=1600)  # 0.1 s blocks
+    total = -(-blocks.frames // 1600)
+    frames = iter(SpeechFrames(path, default_rig, 25.0, alive=True, blocks=blocks))
+    for _ in range(5):  # 0.2 s of video
+        next(frames)
+    assert Counting.read_blocks <= 5 < total, (Counting.read_blocks, total)
