@@ -17,19 +17,19 @@ import ctypes.util
 GL_UNSIGNED_INT = 0x1405
 
 
-def _library():
+def _library(keep_gil: bool = False):
     for name in ("OpenGL", "GL"):
         path = ctypes.util.find_library(name)
         if path:
             try:
-                return ctypes.CDLL(path)
+                return ctypes.PyDLL(path) if keep_gil else ctypes.CDLL(path)
             except OSError:
                 continue
     return None
 
 
 class NativeGL:
-    """glFlush, glFinish and glDrawElements of the current context, called without the GIL."""
+    """glFlush, and glFinish and glDrawElements called without the GIL, of the current context."""
 
     def __init__(self):
         lib = _library()
@@ -37,8 +37,9 @@ class NativeGL:
         self._draw = None
         if lib is None:
             return
-        for attr, name in (("flush", "glFlush"), ("finish", "glFinish")):
-            fn = getattr(lib, name, None)
+        # glFlush returns at once: it keeps the GIL (handing it over and back costs more)
+        for attr, name, source in (("flush", "glFlush", _library(keep_gil=True)), ("finish", "glFinish", lib)):
+            fn = getattr(source, name, None)
             if fn is not None:
                 fn.restype, fn.argtypes = None, []
                 setattr(self, attr, fn)
