@@ -42,6 +42,10 @@ def _looks_like_video(path, container) -> bool:
     return not (names & _NOT_VIDEO or any(n.endswith("_pipe") for n in names))
 
 
+#: FFmpeg's reason for an error in one line (also for :mod:`face3d.audio.blocks`).
+first_line = _first_line
+
+
 def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
     """The first audio track of ``path`` as ((frames, channels) float32, rate)."""
     import av

@@ -60,27 +60,33 @@ def register(sub):
     return p
 
 
+def check_names(names, rig, label: str) -> None:
+    """FormatError if none of the curve ``names`` drives the head; a line for those it lacks."""
+    from face3d.errors import FormatError
+    from face3d.render.pose import POSE_NAMES
+
+    known = [n for n in names if n in rig.names or n in POSE_NAMES]
+    if not known:
+        raise FormatError(f"{label}: none of its shapes ({', '.join(names)}) is on the head "
+                          f"(the head has {', '.join(rig.names) or 'no shapes'}); rename the columns or use another head")
+    lacking = [n for n in names if n not in rig.names and n not in POSE_NAMES]
+    if lacking:
+        print(f"face3d render: {label}: the head has no {', '.join(lacking)}; those curves are ignored", file=sys.stderr)
+    from face3d.mesh.rig.visemes import muted_curves
+
+    muted = muted_curves(rig, names)
+    if muted:
+        print(f"face3d render: {label}: the head's visemes drive its mouth; {', '.join(muted)} are left to them",
+              file=sys.stderr)
+
+
 def track_weights(track, rig, times, label: str):
     """(N, K) weights of ``rig``'s shapes at ``times`` from ``track``; FormatError if it drives none."""
     import numpy as np
 
-    from face3d.errors import FormatError
+    check_names(track.names, rig, label)
+    from face3d.mesh.rig.visemes import shape_columns
 
-    from face3d.render.pose import POSE_NAMES
-
-    known = [n for n in track.names if n in rig.names or n in POSE_NAMES]
-    if not known:
-        raise FormatError(f"{label}: none of its shapes ({', '.join(track.names)}) is on the head "
-                          f"(the head has {', '.join(rig.names) or 'no shapes'}); rename the columns or use another head")
-    lacking = [n for n in track.names if n not in rig.names and n not in POSE_NAMES]
-    if lacking:
-        print(f"face3d render: {label}: the head has no {', '.join(lacking)}; those curves are ignored", file=sys.stderr)
-    from face3d.mesh.rig.visemes import muted_curves, shape_columns
-
-    muted = muted_curves(rig, track.names)
-    if muted:
-        print(f"face3d render: {label}: the head's visemes drive its mouth; {', '.join(muted)} are left to them",
-              file=sys.stderr)
     values = track.sample(times)
     out = np.zeros((len(times), rig.n_shapes), np.float32)
     for j, k in shape_columns(rig, track.names):
@@ -106,12 +112,17 @@ def track_poses(track, times):
 
 def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(1280, 720), yaw=0.0, pitch=0.0,
                  turntable=False, background=None, codec=None, crf=None, samples=0, audio=None, progress=True,
-                 preset=None, threads=None, poses=None, interrupts=None):
-    """Draw ``weights`` (N, K) on ``rig`` and write them to ``output`` (a video) or ``frames_dir``.
+                 preset=None, threads=None, poses=None, interrupts=None, active=None, total=None):
+    """Draw ``weights`` (N, K), or an iterable of (K,) rows read one frame at a time, on
+    ``rig`` and write them to ``output`` (a video) or ``frames_dir``.
 
-    ``audio``: (mono float samples, rate) to mux, or None. Nothing is left at the output
-    path if this fails or is interrupted. Returns the seconds it took. ``interrupts``: an
-    :class:`_Interrupts` whose noted signal stops the frame loop and the final rename.
+    ``audio``: (mono float samples or an iterable of blocks, rate) to mux, or None.
+    ``poses``: per frame head and eye angles ((N, 5), an iterable of rows, or None);
+    ``active``: the shapes that may move (see :meth:`FrameRenderer.frames`); ``total``:
+    the number of frames for the progress bar when ``weights`` has no length. Nothing is
+    left at the output path if this fails or is interrupted. Returns the seconds it took.
+    ``interrupts``: an :class:`_Interrupts` whose noted signal stops the frame loop and
+    the final rename.
     """
     from face3d.fileio import atomic_path
     from face3d.render.encode import (EncodeOptions, EncoderThread, PngSink, VideoSink, atomic_dir,
@@ -130,7 +141,7 @@ def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(weights), unit="frame", file=sys.stderr, leave=False, dynamic_ncols=True,
+        bar = tqdm(total=len(weights) if hasattr(weights, "__len__") else total, unit="frame", file=sys.stderr, leave=False, dynamic_ncols=True,
                    desc="render", bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
     target = frames_dir if frames_dir is not None else output
     t0 = time.perf_counter()
@@ -148,7 +159,7 @@ def render_video(rig, weights, *, output=None, frames_dir=None, fps=30.0, size=(
                 raise output_error(target, exc) from None
             enc = EncoderThread(sink)
             try:
-                for item in fr.frames(weights, boxes=True, poses=poses):  # (frame, where it changed)
+                for item in fr.frames(weights, boxes=True, poses=poses, active=active):  # (frame, where it changed)
                     if interrupts is not None:
                         interrupts.check()
                     enc.put(item)
@@ -289,6 +300,8 @@ def run(args) -> int:
     from face3d.errors import UsageError
     from face3d.fileio import check_writable
     from face3d.render.encode import check_video_size, container_for
+    from face3d.audio.blocks import AudioBlocks
+    from face3d.commands._speech_frames import SpeechFrames, split_pairs
     from face3d.render.video import frame_count, frame_times
 
     inputs = [args.audio] if isinstance(args.audio, str) else list(args.audio or [])
@@ -325,18 +338,30 @@ def run(args) -> int:
     alive = alive_from_args(args)
     if args.curves is None and head_wants_visemes(rig):   # the head shows them: analyse with them
         alive["visemes"] = True
-    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive)
-    n = frame_count(duration, args.fps)
-    times = frame_times(n, args.fps)
-    weights = track_weights(track, rig, times, args.curves or args.audio)
-    poses = track_poses(track, times)
+    stream = {}
+    if args.curves is None:
+        # the sound streams: read, analysed and drawn a block at a time, so that memory
+        # does not grow with its length
+        speech = SpeechFrames(args.audio, rig, args.fps, **alive)
+        check_names(speech.names, rig, args.audio)
+        weights, poses = split_pairs(speech, speech.has_poses)
+        audio = (AudioBlocks(args.audio), speech.blocks.rate) if args.output is not None else None
+        stream = {"active": speech.active, "total": speech.estimate}
+    else:
+        audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive)
+        n = frame_count(duration, args.fps)
+        times = frame_times(n, args.fps)
+        weights = track_weights(track, rig, times, args.curves or args.audio)
+        poses = track_poses(track, times)
     show = not args.no_progress and sys.stderr.isatty()
     with _Interrupts() as interrupts:
         took = render_video(rig, weights, output=args.output, frames_dir=args.frames, fps=args.fps, size=size,
                             yaw=args.yaw, pitch=args.pitch, turntable=args.turntable, background=background,
                             codec=args.codec, crf=args.crf, samples=args.samples, preset=args.preset, threads=args.threads,
                             poses=poses, interrupts=interrupts,
-                            audio=audio if args.output is not None else None, progress=show)
+                            audio=audio if args.output is not None else None, progress=show, **stream)
+    if args.curves is None:
+        n = speech.count
     seconds = n / args.fps
     print(f"face3d render: {n} frames ({seconds:.2f} s at {args.fps:g} fps, {size[0]}x{size[1]}) in {took:.1f} s, "
           f"{seconds / max(took, 1e-9):.2f}x real time", file=sys.stderr)

@@ -72,7 +72,7 @@ def run(args) -> int:
 
         ctx = create_context()
         fr = FrameRenderer(ctx, rig, FrameOptions(size=size, yaw=args.yaw, pitch=args.pitch, background=background,
-                                                  samples=4, dirty_box=False))
+                                                  samples=4, dirty_box=False), batch=1)
         if pose:
             fr.renderer.set_pose(pose)
         img = next(iter(fr.frames([vector])))

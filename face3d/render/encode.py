@@ -2,8 +2,9 @@
 
 An :class:`EncoderThread` takes frames from the renderer through a short queue (so a long
 video never holds more than a few frames) and encodes them beside it. The sound, given
-as mono float samples and their rate, is muxed as it goes: before video frame ``i`` the
-audio up to ``(i + 1) / fps``, so the two tracks interleave and a player can start early.
+as mono float samples (an array, or an iterable of blocks read as they are needed) and
+their rate, is muxed as it goes: before video frame ``i`` the audio up to
+``(i + 1) / fps``, so the two tracks interleave and a player can start early.
 MP4/MOV files get their index (moov atom) at the front (``faststart``) for the web.
 
 The encoder's defaults were chosen by measuring on the 2-core machine with llvmpipe
@@ -171,7 +172,10 @@ class VideoSink:
             self.audio = self.resampler = None
             if audio is not None:
                 samples, rate = audio
-                self.samples = np.ascontiguousarray(samples, np.float32).reshape(-1)
+                if isinstance(samples, np.ndarray):
+                    samples = [samples]
+                self._blocks = iter(samples)  # mono float blocks, read as the video needs them
+                self._pending = np.zeros(0, np.float32)
                 self.rate = int(rate)
                 if fmt == "webm":
                     a = self.container.add_stream("libopus", rate=48000, layout="mono")
@@ -186,16 +190,23 @@ class VideoSink:
             self.container.close()
             raise
 
-    def _audio_until(self, end: int) -> None:
+    def _audio_until(self, end: int | None) -> None:
+        """Encode the sound up to sample ``end`` (None: all of it), reading its blocks as needed."""
         import av
 
-        end = min(end, self.samples.shape[0])
-        while self.sent < end:
-            stop = min(end, self.sent + 8192)
-            frame = av.AudioFrame.from_ndarray(self.samples[None, self.sent:stop], format="flt", layout="mono")
+        while end is None or self.sent < end:
+            if not self._pending.shape[0]:
+                block = next(self._blocks, None)
+                if block is None:
+                    return
+                self._pending = np.ascontiguousarray(block, np.float32).reshape(-1)
+                continue
+            n = min(self._pending.shape[0], 8192, (end - self.sent) if end is not None else 8192)
+            frame = av.AudioFrame.from_ndarray(self._pending[None, :n], format="flt", layout="mono")
             frame.sample_rate = self.rate
             frame.pts, frame.time_base = self.sent, Fraction(1, self.rate)
-            self.sent = stop
+            self._pending = self._pending[n:]
+            self.sent += n
             for f in self.resampler.resample(frame):
                 for p in self.audio.encode(f):
                     self.container.mux(p)
@@ -222,7 +233,7 @@ class VideoSink:
         for p in self.video.encode(None):
             self.container.mux(p)
         if self.audio is not None:
-            self._audio_until(self.samples.shape[0])
+            self._audio_until(None)
             for f in self.resampler.resample(None):
                 for p in self.audio.encode(f):
                     self.container.mux(p)

@@ -232,16 +232,20 @@ class HeadRenderer:
             self.texture.use(1)
 
     # ------------------------------------------------------------------ drawing
-    def draw(self, view, proj, vao=None) -> None:
+    def draw(self, view, proj, vao=None, native=None) -> None:
         """Draw into the currently bound framebuffer with depth testing (``vao``: a
-        :meth:`faces_array` to draw only some triangles)."""
+        :meth:`faces_array` to draw only some triangles; ``native``: a
+        :class:`~face3d.render.native.NativeGL` to make the draw call without the GIL)."""
         self._bind(self.program, view, proj)
         flags = self.ctx.DEPTH_TEST | (self.ctx.CULL_FACE if self.cull else 0)
         self.ctx.enable_only(flags)
-        (vao or self.vao).render(self.ctx.TRIANGLES)
+        if native is not None:
+            native.draw(vao or self.vao, self.ctx.TRIANGLES)
+        else:
+            (vao or self.vao).render(self.ctx.TRIANGLES)
 
-    def draw_camera(self, camera, aspect: float, vao=None) -> None:
-        self.draw(camera.view(aspect), camera.projection(aspect), vao)
+    def draw_camera(self, camera, aspect: float, vao=None, native=None) -> None:
+        self.draw(camera.view(aspect), camera.projection(aspect), vao, native)
 
     def faces_array(self, faces: np.ndarray):
         """A vertex array drawing only ``faces`` ((F, 3) rig vertex indices); the caller releases it."""

@@ -5,26 +5,31 @@ frames as (H, W, 3) RGB or, on a transparent background, (H, W, 4) RGBA uint8 ar
 top row first. To be fast on a CPU rasteriser it
 
 * overlaps drawing and handing out: frame ``i`` is flushed to the rasteriser's threads,
-  then frame ``i - 1`` (already read into one of a ring of pixel buffers) is handed to the
-  caller (the encoder's queue), and only then is frame ``i`` read back;
-* redraws only what changes: with a still camera, a pixel can change between two frames
-  only where a triangle that a shape moves covers it, before or after. After one full
-  frame, each frame clears and draws only the screen box of those triangles at the old
-  and the new weights (a scissor) and reads only that box back; the rest of the picture
-  stays as it was, and a frame whose weights did not change draws nothing. The result is
-  the same image as a full redraw.
+  then frame ``i - 1`` (already read into one of a ring of buffers) is handed to the
+  caller (the encoder's queue), and only then is frame ``i`` read back; the draw call and
+  the wait for the rasteriser are made without the GIL (:mod:`face3d.render.native`), so
+  the encoder's thread runs beside them;
+* redraws only what changes (:mod:`face3d.render.boxes`): with head and camera still, a
+  pixel can change between two frames only where a triangle that a shape moves covers
+  it, before or after; when the head turns or the camera orbits, only where the head is
+  or was. After one full frame, each frame clears and draws only that screen box (a
+  scissor) and reads only it back; the rest of the picture stays as it was (the
+  background), and a frame whose weights and pose did not change draws nothing. The
+  result is the same image as a full redraw.
 
-The weights are given as an array (the caller samples its curves at ``i / fps``), so this
-module knows nothing of audio or analysis.
+The weights are given as an array or any iterable of rows, read one frame at a time (the
+caller samples its curves at ``i / fps``), so this module knows nothing of audio or analysis.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+
+from face3d.render.boxes import head_hull, moved_by, moving_vertices, near_faces, screen_box, union
 
 #: Seconds for one turn of ``turntable``.
 TURNTABLE_PERIOD = 12.0
@@ -46,90 +51,6 @@ class FrameOptions:
         return isinstance(self.background, str) and self.background == "transparent"
 
 
-def _moved_by(rig, active=None) -> np.ndarray:
-    """(V,) bool: vertices that one of the ``active`` shapes ((K,) bool; None: all) moves."""
-    if rig.n_shapes == 0:
-        return np.zeros(rig.n_vertices, bool)
-    k = np.ones(rig.n_shapes, bool) if active is None else np.asarray(active, bool)[:rig.n_shapes]
-    d, nd = np.asarray(rig.deltas)[k], np.asarray(rig.normal_deltas)[k]
-    if not k.any():
-        return np.zeros(rig.n_vertices, bool)
-    return (np.abs(d).max(axis=(0, 2)) > 1e-7) | (np.abs(nd).max(axis=(0, 2)) > 1e-7)
-
-
-def _moving_vertices(rig, active=None):
-    """(neutral positions (M, 3), deltas (K, M, 3)) of every vertex of a triangle that touches a
-    vertex an active shape moves: only those triangles' pixels can change; None when nothing
-    moves. Shapes that stay at 0 all video long (``active`` False) move nothing."""
-    moved = _moved_by(rig, active)
-    if not moved.any():
-        return None
-    faces = np.asarray(rig.faces)
-    verts = np.zeros(rig.n_vertices, bool)
-    verts[faces[moved[faces].any(axis=1)].ravel()] = True
-    verts |= moved
-    d = np.asarray(rig.deltas, np.float64)[:, verts]
-    if active is not None:
-        d = d * np.asarray(active, bool)[:rig.n_shapes, None, None]
-    return np.asarray(rig.positions, np.float64)[verts], d
-
-
-def _near_faces(rig, view, proj, size, moving, moved) -> np.ndarray | None:
-    """(F,) bool: the triangles that can show inside any frame's box: those a shape moves,
-    and the still ones whose picture overlaps the box of every place the moving ones can
-    reach (weights anywhere in [0, 1]). None if that box is not wholly in front."""
-    p0, d = moving
-    lo = (p0 + np.minimum(d, 0.0).sum(axis=0)).min(axis=0)
-    hi = (p0 + np.maximum(d, 0.0).sum(axis=0)).max(axis=0)
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    reach = screen_box(corners, view, proj, size)
-    if reach is None:
-        return None
-    faces = np.asarray(rig.faces)
-    pts = np.concatenate([np.asarray(rig.positions, np.float64), np.ones((rig.n_vertices, 1))], axis=1)
-    clip = pts @ (np.asarray(view, np.float64) @ np.asarray(proj, np.float64))
-    w = clip[:, 3]
-    behind = w <= 1e-9
-    ndc = clip[:, :2] / np.where(behind, 1.0, w)[:, None]
-    px = (ndc[:, 0] + 1) / 2 * size[0]
-    py = (ndc[:, 1] + 1) / 2 * size[1]
-    fx, fy = px[faces], py[faces]
-    x0, y0, bw, bh = reach
-    overlap = ((fx.max(axis=1) >= x0 - 2) & (fx.min(axis=1) <= x0 + bw + 2)
-               & (fy.max(axis=1) >= y0 - 2) & (fy.min(axis=1) <= y0 + bh + 2))
-    return overlap | behind[faces].any(axis=1) | moved[faces].any(axis=1)
-
-
-def screen_box(points, view, proj, size, margin: int = 3):
-    """GL viewport (x, y, w, h) covering ``points`` (N, 3) on screen, or None if one is not in front."""
-    pts = np.concatenate([points, np.ones((points.shape[0], 1))], axis=1)
-    # pyrr matrices are row-vector style: clip = p @ view @ proj
-    clip = pts @ (np.asarray(view, np.float64) @ np.asarray(proj, np.float64))
-    w = clip[:, 3]
-    if np.any(w <= 1e-9):
-        return None
-    ndc = clip[:, :2] / w[:, None]
-    W, H = size
-    x0 = max(math.floor((ndc[:, 0].min() + 1) / 2 * W) - margin, 0)
-    x1 = min(math.ceil((ndc[:, 0].max() + 1) / 2 * W) + margin, W)
-    y0 = max(math.floor((ndc[:, 1].min() + 1) / 2 * H) - margin, 0)
-    y1 = min(math.ceil((ndc[:, 1].max() + 1) / 2 * H) + margin, H)
-    if x1 <= x0 or y1 <= y0:
-        return (0, 0, 0, 0)
-    return (x0, y0, x1 - x0, y1 - y0)
-
-
-def union(a, b):
-    """The smallest viewport holding viewports ``a`` and ``b`` (empty ones count for nothing)."""
-    if not (a[2] and a[3]):
-        return b
-    if not (b[2] and b[3]):
-        return a
-    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
-    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
-    return (x0, y0, x1 - x0, y1 - y0)
-
-
 def unpremultiply(rgba: np.ndarray) -> None:
     """In place: colours blended with a (0, 0, 0, 0) clear at the edges -> straight alpha."""
     a = rgba[..., 3]
@@ -143,15 +64,19 @@ def unpremultiply(rgba: np.ndarray) -> None:
 class FrameRenderer:
     """Draw ``rig`` for a video; ``frames(weights)`` yields one image per row of ``weights``."""
 
-    def __init__(self, ctx, rig, options: FrameOptions, *, ring: int = 2):
+    def __init__(self, ctx, rig, options: FrameOptions, *, batch: int = 2):
         from face3d.render.camera import OrbitCamera
+        from face3d.render.native import NativeGL
         from face3d.render.offscreen import Offscreen
         from face3d.render.renderer import BACKGROUND, HeadRenderer
 
         self.ctx, self.rig, self.opt = ctx, rig, options
         self.renderer = HeadRenderer(ctx, rig)
         self.camera = OrbitCamera.for_rig(rig, yaw=options.yaw, pitch=options.pitch)
-        self.target = Offscreen(ctx, tuple(options.size), options.samples)
+        # frames are drawn ``batch`` at a time, each into its own target: the rasteriser's
+        # threads draw one while the vertex stage (in this thread) works on the next
+        self.targets = [Offscreen(ctx, tuple(options.size), options.samples) for _ in range(max(1, batch))]
+        self.target = self.targets[0]
         self.components = 4 if options.transparent else 3
         if options.transparent:
             self.clear = (0.0, 0.0, 0.0, 0.0)
@@ -159,9 +84,12 @@ class FrameRenderer:
             bg = BACKGROUND if options.background is None else options.background
             self.clear = (*(float(c) for c in bg[:3]), 1.0)
         w, h = options.size
-        self._pbos = [ctx.buffer(reserve=w * h * self.components) for _ in range(max(1, ring))]
-        self._moving = _moving_vertices(rig) if options.dirty_box and not options.turntable else None
-        self._view_proj = None
+        self._ring = [np.empty(w * h * self.components, np.uint8) for _ in range(2 * len(self.targets))]
+        self.gl = NativeGL()
+        self._hull = head_hull(rig, self.renderer.eyes)
+        self._moving = None
+        aspect = self.target.aspect
+        self._view_proj = (self.camera.view(aspect), self.camera.projection(aspect))  # at options.yaw
         self._near = None  # (vao, ibo) of the triangles that can show in a box
         self.drawn = 0  # pixels drawn, all frames together (the box redraw's saving shows here)
 
@@ -171,128 +99,138 @@ class FrameRenderer:
             return self.opt.yaw
         return (self.opt.yaw + 360.0 * (i / self.opt.fps) / TURNTABLE_PERIOD) % 360.0
 
-    def _draw(self, i: int, weights, viewport, vao=None) -> None:
-        t = self.target
-        self.camera.yaw = self._yaw(i)
+    def _draw(self, t, view, weights, viewport, vao=None) -> None:
         self.renderer.set_weights(weights)
         for fb in {t.fbo, t.resolve}:
             fb.scissor = viewport
         t.fbo.use()
         t.fbo.clear(*self.clear, depth=1.0)
-        self.renderer.draw_camera(self.camera, t.aspect, vao)
+        self.renderer.draw(view, self._view_proj[1], vao, native=self.gl)
         if t.resolve is not t.fbo:
             t.resolve.use()  # the scissor limits the resolve to the box too
             self.ctx.copy_framebuffer(t.resolve, t.fbo)
 
-    def frames(self, weights, boxes: bool = False, poses=None):
+    def _view(self, yaw: float):
+        if yaw == self.opt.yaw:
+            return self._view_proj[0]
+        self.camera.yaw = yaw
+        return self.camera.view(self.target.aspect)
+
+    def frames(self, weights, boxes: bool = False, poses=None, active=None):
         """Yield (H, W, C) uint8 frames, frame ``i`` drawn with ``weights[i]`` (an iterable of
-        (K,) arrays). Each yielded array is the caller's to keep. With ``boxes``, yield
-        ``(frame, rect)``: where it differs from the frame before, (x0, y0, x1, y1) with the
-        top row 0, None for nowhere, "full" for anywhere. ``poses``: per frame, head and eye
-        angles in degrees ((N, 5) in :data:`~face3d.render.pose.POSE_NAMES` order) or None; a
-        head that turns moves everywhere, so frames are then drawn whole."""
+        (K,) arrays, read one at a time: a generator streams). Each yielded array is the
+        caller's to keep. With ``boxes``, yield ``(frame, rect)``: where it differs from the
+        frame before, (x0, y0, x1, y1) with the top row 0, None for nowhere, "full" for
+        anywhere. ``poses``: per frame, head and eye angles in degrees ((N, 5) in
+        :data:`~face3d.render.pose.POSE_NAMES` order, or an iterable of (5,) rows) or None.
+        ``active``: (K,) bool, the shapes that may be nonzero (None: those of ``weights`` if it
+        is an array, else all); the others' triangles are not watched for change.
+
+        After the first frame, only what can have changed is cleared, drawn and read back:
+        with head and camera still, the box of the triangles the shapes move (at the old
+        and the new weights); else the box of the whole head (:func:`head_hull`) where it
+        was and where it is."""
         from face3d.render.pose import POSE_NAMES
 
-        self._active = None
-        if isinstance(weights, np.ndarray) and weights.ndim == 2 and self._moving is not None:
-            self._active = np.any(weights != 0.0, axis=0)  # shapes that ever move in this video
-            self._moving = _moving_vertices(self.rig, self._active)
-        if poses is not None:
-            poses = np.asarray(poses, np.float64)
-            if np.any(poses != 0.0):
-                self._moving = None  # the box redraw assumes the head at rest
+        if isinstance(weights, np.ndarray) and weights.ndim == 2:
+            active = np.any(weights != 0.0, axis=0)  # shapes that ever move in this video
+        dirty = self.opt.dirty_box
+        self._active = active
+        self._moving = moving_vertices(self.rig, active) if dirty and not self.opt.turntable else None
+        if isinstance(poses, np.ndarray) and not np.any(poses != 0.0):
+            poses = None  # a head at rest all video long
+        rows = zip(weights, itertools.repeat(None) if poses is None else poses)
         w, h = self.opt.size
         full = (0, 0, w, h)
         canvas = np.zeros((h, w, self.components), np.uint8)
-        pending: deque = deque()  # frames read into a pixel buffer, not yet handed out
-        ring = len(self._pbos)
+        pending: deque = deque()  # frames read back, not yet handed out
+        batch: list = []  # (target, viewport) of frames drawn, not yet read back
+        count = itertools.count()
 
         def collect():
-            _i, pbo, (x, y, bw, bh) = pending.popleft()
+            buf, (x, y, bw, bh) = pending.popleft()
             rect = None
             if bw and bh:
-                data = np.frombuffer(pbo.read(size=bw * bh * self.components), np.uint8)
-                block = data.reshape(bh, bw, self.components)[::-1]
+                block = buf[:bw * bh * self.components].reshape(bh, bw, self.components)[::-1]
                 canvas[h - y - bh:h - y, x:x + bw] = block
                 if self.components == 4:
                     unpremultiply(canvas[h - y - bh:h - y, x:x + bw])
                 rect = "full" if (bw, bh) == (w, h) else (x, h - y - bh, x + bw, h - y)
             return (canvas.copy(), rect) if boxes else canvas.copy()
 
-        full_frame = True
-        previous = last = None  # the previous frame's weights and box
-        flush = _gl_flush()
-        for i, wv in enumerate(weights):
-            wv = np.clip(np.asarray(wv, np.float32).reshape(-1), 0.0, 1.0)
-            viewport = full
-            if self._moving is not None and not full_frame:
-                if previous is not None and np.array_equal(wv, previous):
-                    viewport = (0, 0, 0, 0)  # nothing changes: the picture stays as it is
-                else:
-                    box = self._box(wv)
-                    viewport = full if box is None or last is None else union(box, last)
-                    last = box
-            elif self._moving is not None:
-                full_frame = False
-                last = self._box(wv)
-                near = _near_faces(self.rig, *self._view_proj, self.opt.size, self._moving,
-                                   _moved_by(self.rig, self._active))
-                if near is not None and near.mean() < 0.9:
-                    self._near = self.renderer.faces_array(np.asarray(self.rig.faces)[near])
-            previous = wv
-            drawing = bool(viewport[2] and viewport[3])
-            if poses is not None:
-                self.renderer.set_pose(dict(zip(POSE_NAMES, poses[i].tolist())))
-            if drawing:
-                self._draw(i, wv, viewport, None if viewport == full or self._near is None else self._near[0])
-                flush()  # the rasteriser starts on frame i ...
+        def read_batch():
             while pending:
-                yield collect()  # ... while the caller takes frame i - 1
-            if drawing:
-                self.target.resolve.read_into(self._pbos[i % ring], viewport=viewport,
-                                              components=self.components, alignment=1)
-                self.drawn += viewport[2] * viewport[3]
-            pending.append((i, self._pbos[i % ring], viewport))
+                yield collect()  # the caller takes the frames before while the rasteriser draws
+            if any(vp[2] and vp[3] for _, vp in batch):
+                self.gl.finish()  # wait for the rasteriser without holding the GIL
+            for target, vp in batch:
+                buf = self._ring[next(count) % len(self._ring)]
+                if vp[2] and vp[3]:
+                    n = vp[2] * vp[3] * self.components
+                    target.resolve.read_into(memoryview(buf)[:n], viewport=vp, components=self.components, alignment=1)
+                    self.drawn += vp[2] * vp[3]
+                pending.append((buf, vp))
+            batch.clear()
+
+        prev = None  # the previous frame's (weights, pose, yaw, still, head box, fine box)
+        for i, (wv, pose) in enumerate(rows):
+            wv = np.clip(np.asarray(wv, np.float32).reshape(-1), 0.0, 1.0)
+            pose = np.zeros(len(POSE_NAMES)) if pose is None else np.asarray(pose, np.float64).reshape(-1)
+            if poses is not None:
+                self.renderer.set_pose(dict(zip(POSE_NAMES, pose.tolist())))
+            yaw = self._yaw(i)
+            view = self._view(yaw)
+            still = not self.opt.turntable and not np.any(pose != 0.0)
+            head = screen_box(self._hull, view, self._view_proj[1], self.opt.size, model=self.renderer.model)
+            fine = self._box(wv) if still and self._moving is not None else None
+            viewport, vao = full, None
+            if prev is None or not dirty:
+                pass
+            elif (np.array_equal(wv, prev[0]) and np.array_equal(pose, prev[1]) and yaw == prev[2]):
+                viewport = (0, 0, 0, 0)  # nothing changes: the picture stays as it is
+            elif still and prev[3] and fine is not None and prev[5] is not None:
+                viewport = union(fine, prev[5])  # only the shapes moved
+                vao = self._near_vao()
+            elif head is not None and prev[4] is not None:
+                viewport = union(head, prev[4])  # the head moved: where it was and where it is
+            prev = (wv, pose, yaw, still, head, fine)
+            target = self.targets[len(batch)]
+            if viewport[2] and viewport[3]:
+                # The target holds an older frame, but all of the box is cleared and drawn
+                # and only the box is read: outside it the picture is the frame before's.
+                self._draw(target, view, wv, viewport, None if viewport == full else vao)
+                self.gl.flush()  # the rasteriser's threads start on it now
+            batch.append((target, viewport))
+            if len(batch) == len(self.targets):
+                yield from read_batch()
+        yield from read_batch()
         while pending:
             yield collect()
+
+    def _near_vao(self):
+        """The vertex array of the triangles that can show in a box of moving triangles
+        (None: draw them all), made the first time it is needed."""
+        if self._near is None:
+            near = near_faces(self.rig, *self._view_proj, self.opt.size, self._moving, moved_by(self.rig, self._active))
+            self._near = () if near is None or near.mean() >= 0.9 else \
+                self.renderer.faces_array(np.asarray(self.rig.faces)[near])
+        return self._near[0] if self._near else None
 
     def _box(self, weights):
         """The screen box of the triangles a shape can move, at these weights (None: off screen)."""
         p0, d = self._moving
         k = min(len(weights), d.shape[0])
         pts = p0 + np.tensordot(weights[:k].astype(np.float64), d[:k], axes=1)
-        if self._view_proj is None:  # the camera is still whenever boxes are used
-            aspect = self.target.aspect
-            self._view_proj = (self.camera.view(aspect), self.camera.projection(aspect))
         return screen_box(pts, *self._view_proj, self.opt.size)
 
     def release(self) -> None:
         for obj in self._near or ():
             obj.release()
-        for fb in {self.target.fbo, self.target.resolve}:
-            fb.scissor = None
-        self.target.release()
-        for pbo in self._pbos:
-            pbo.release()
+        for t in self.targets:
+            for fb in {t.fbo, t.resolve}:
+                fb.scissor = None
+            t.release()
         self.renderer.release()
-
-
-def _gl_flush():
-    """glFlush of the current context (moderngl has none): hands queued drawing to the
-    rasteriser's threads now instead of at the next read. A no-op where it cannot be found."""
-    import ctypes
-    import ctypes.util
-
-    for name in ("OpenGL", "GL"):
-        lib = ctypes.util.find_library(name)
-        if lib:
-            try:
-                fn = ctypes.CDLL(lib).glFlush
-            except (OSError, AttributeError):
-                continue
-            fn.restype, fn.argtypes = None, []
-            return fn
-    return lambda: None
 
 
 def frame_count(duration: float, fps: float) -> int:
