@@ -27,6 +27,7 @@ H_UP = np.radians(5.0)   # the upper lid stretches from its rim up to this far a
 H_LO = np.radians(4.5)   # the lower lid from its rim down to this far below it
 CORNER = 0.4             # a column beside the opening pinches this much of its neighbour's
 CREASE = 0.00035         # depth of the crease where the lids meet (m)
+CLOSED_BLEND = 0.007     # the shut lid blends into the socket with this fillet (rest: 3.5 mm)
 BROW_LIFT = 0.0045       # metres at full weight
 
 
@@ -36,27 +37,42 @@ def _closed_offset(u, v, d):
 
 
 def _closed_sdf(p):
-    return skin_sdf(p, closed_lid=_closed_offset)
+    return skin_sdf(p, closed_lid=_closed_offset, lid_blend=CLOSED_BLEND)
 
 
-def _openings(phi, th, behind):
+def _openings(phi, th, depth):
     """Per column of the skin grid (vertices sharing an azimuth): {column key: (bottom rim,
     top rim)} elevations of the opening, where the skin lies behind the eyeball's surface
-    (``behind``), the rims halfway to the first rows of lid; a column beside the opening gets
-    a smaller one (``CORNER``) about its neighbour's meeting line, so the lids taper into
-    the corners instead of ending on a vertical edge."""
+    (``depth`` > 0, metres behind it), each rim where the skin crosses that surface between
+    two rows; the rims are smoothed across neighbouring columns so the line where the lids
+    meet runs without steps. A column beside the opening gets a smaller one (``CORNER``)
+    about its neighbour's meeting line, so the lids taper into the corners instead of
+    ending on a vertical edge."""
     key = np.round(th, 3)
     cols = np.unique(key)
     rims = {}
     for k in cols:
-        rows = np.sort(phi[key == k])
-        ins = np.sort(phi[(key == k) & behind])
+        sel = np.nonzero(key == k)[0]
+        sel = sel[np.argsort(phi[sel])]
+        ph, dp = phi[sel], depth[sel]
+        ins = np.nonzero(dp > 0)[0]
         if len(ins) == 0:
             continue
-        below, above = rows[rows < ins[0]], rows[rows > ins[-1]]
-        lo = 0.5 * (ins[0] + below[-1]) if len(below) else ins[0]
-        hi = 0.5 * (ins[-1] + above[0]) if len(above) else ins[-1]
+        i0, i1 = ins[0], ins[-1]
+
+        def cross(a, b):            # where depth crosses 0 between rows a (inside) and b
+            return ph[a] + (ph[b] - ph[a]) * dp[a] / (dp[a] - dp[b])
+
+        lo = cross(i0, i0 - 1) if i0 > 0 else ph[i0]
+        hi = cross(i1, i1 + 1) if i1 + 1 < len(ph) else ph[i1]
         rims[k] = (lo, hi)
+    found = [k for k in cols if k in rims]
+    smooth = {}
+    for i, k in enumerate(found):
+        nb = [rims[found[j]] for j in (i - 1, i, i + 1) if 0 <= j < len(found)]
+        w = [0.25, 0.5, 0.25] if len(nb) == 3 else [0.5, 0.5] if i > 0 else [0.5, 0.5]
+        smooth[k] = tuple(np.average(np.array(nb), axis=0, weights=w[:len(nb)]))
+    rims = dict(smooth)
     for i, k in enumerate(cols):
         if k in rims:
             continue
@@ -75,7 +91,7 @@ def _blink(p: np.ndarray, side: float) -> np.ndarray:
     r = np.sqrt(np.sum(rel * rel, axis=1))
     region = (side * p[:, 0] > 0.002) & (rel[:, 2] > -0.004) & (r < EYE_R + 0.012)
     idx = np.nonzero(region)[0]
-    key, rims = _openings(phi[idx], th[idx], r[idx] < EYE_R + 0.0003)
+    key, rims = _openings(phi[idx], th[idx], EYE_R + 0.0003 - r[idx])
     bot = np.array([rims.get(k, (np.nan, np.nan))[0] for k in key])
     top = np.array([rims.get(k, (np.nan, np.nan))[1] for k in key])
     meet = bot + MEET * (top - bot)

@@ -92,9 +92,10 @@ def _lid_offset(q, closed=None):
     return off
 
 
-def skin_sdf(p, closed_lid=None):
+def skin_sdf(p, closed_lid=None, lid_blend=0.0035):
     """Signed distance (approximate) of the head skin, p: (..., 3); ``closed_lid``: the lid
-    shell's offset over the shut eye opening (see ``_lid_offset``), for the blink."""
+    shell's offset over the shut eye opening (see ``_lid_offset``), for the blink, and
+    ``lid_blend`` the radius of the fillet between the lids and the socket around them."""
     x, y, z = p[..., 0], p[..., 1], p[..., 2]
     q = np.stack([np.abs(x), y, z], axis=-1)     # mirrored: features on +X
     yl = _y_lip()
@@ -136,7 +137,7 @@ def skin_sdf(p, closed_lid=None):
     socket = _ell(q, np.array([EYE[0] + 0.003, EYE[1] - 0.001, EYE[2] + 0.012]), np.array([0.0155, 0.0095, 0.012]))
     head = _smax(head, -socket, 0.011)
     lid = norm(q - EYE) - (EYE_R + _lid_offset(q, closed_lid))
-    head = _smin(head, lid, 0.0035)
+    head = _smin(head, lid, lid_blend)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
     bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0055, 0.0076)
