@@ -7,9 +7,9 @@ the eyeball from corner to corner. Along each column of the skin grid the upper 
 slides down and the lower lid up (a monotone remapping of the elevation seen from ``C0``,
 so no skin ever folds over other skin) to meet on a line a little below the middle of the
 opening; the skin that was inside the opening (behind the eyeball) shrinks onto that
-line, a shallow crease, where the painted lash line ends up. The lids travel on a shell
-at least 1.5 mm outside the eyeball, so the straight path of the blendshape never cuts
-through the eye. ``browInnerUp`` lifts the inner ends of both brows,
+line, a shallow crease, where the painted lash line ends up. The shut lids lie on the lid
+shell, 1.5 mm outside the eyeball, so the straight path of the blendshape stays clear of
+the eye (by half a millimetre where it passes closest). ``browInnerUp`` lifts the inner ends of both brows,
 ``browOuterUpLeft``/``Right`` the outer end of one, with the forehead above following;
 every field is exactly zero away from its region (compact bumps), so the rest of the head
 has zero deltas.
@@ -25,7 +25,8 @@ from face3d.mesh.default_head.sdf import LID_OUT, project, skin_sdf
 MEET = 0.38              # the lids meet this far up the opening (0 lower rim, 1 upper)
 H_UP = np.radians(5.0)   # the upper lid stretches from its rim up to this far above it
 H_LO = np.radians(4.5)   # the lower lid from its rim down to this far below it
-CORNER = 0.4             # a column beside the opening pinches this much of its neighbour's
+CORNER = (1.0, 0.4)      # a column beside the opening closes this much of its neighbour's
+                         # opening (inner, outer corner)
 CREASE = 0.00035         # depth of the crease where the lids meet (m)
 CLOSED_BLEND = 0.007     # the shut lid blends into the socket with this fillet (rest: 3.5 mm)
 BROW_LIFT = 0.0045       # metres at full weight
@@ -45,9 +46,10 @@ def _openings(phi, th, depth):
     top rim)} elevations of the opening, where the skin lies behind the eyeball's surface
     (``depth`` > 0, metres behind it), each rim where the skin crosses that surface between
     two rows; the rims are smoothed across neighbouring columns so the line where the lids
-    meet runs without steps. A column beside the opening gets a smaller one (``CORNER``)
-    about its neighbour's meeting line, so the lids taper into the corners instead of
-    ending on a vertical edge."""
+    meet runs without steps. A column beside the opening gets one too, about its
+    neighbour's meeting line (``CORNER``: as tall as the neighbour's at the inner corner,
+    where the opening ends on the socket's steep wall, smaller at the outer one), so the
+    skin there closes with the lids instead of folding over them."""
     key = np.round(th, 3)
     cols = np.unique(key)
     rims = {}
@@ -80,7 +82,8 @@ def _openings(phi, th, depth):
         if near:
             lo, hi = rims[near[0]] if len(near) == 1 else np.mean([rims[n] for n in near], axis=0)
             meet = lo + MEET * (hi - lo)
-            rims[k] = (meet - CORNER * (meet - lo), meet + CORNER * (hi - meet))
+            pinch = CORNER[0] if abs(k) < abs(near[0]) else CORNER[1]
+            rims[k] = (meet - pinch * (meet - lo), meet + pinch * (hi - meet))
     return key, rims
 
 
