@@ -44,8 +44,9 @@ def _skin_edges(head, faces):
 
 def test_shut_lids_hide_the_whole_eyeball(gl, head):
     """No white of the eye left anywhere around the eyes, corners included (it showed in
-    slivers at the corners), and the shut lids' shading has no hard edges (the crumpled
-    lid's folds were steps of up to 60 grey levels per pixel; a smooth lid stays near 30)."""
+    slivers at the corners), and the shut lids' shading has no hard creases: the crumpled
+    lid's folds were steps of 60 grey levels per pixel (a Laplacian of 48); the smooth lid
+    with its drawn lash line stays under 40 (32)."""
     box = _eye_boxes(gl, head)
     img = _render(gl, head, BLINK)
     white = (img.min(-1) > 170) & (img.max(-1) - img.min(-1) < 60)
@@ -53,8 +54,9 @@ def test_shut_lids_hide_the_whole_eyeball(gl, head):
     lum = img @ np.array([0.30, 0.59, 0.11])
     gy, gx = np.gradient(ndimage.gaussian_filter(lum, 0.7))
     grad = np.hypot(gx, gy)[box]
-    assert grad.max() < 45, f"a hard edge on the shut lids ({grad.max():.0f} grey levels per pixel)"
-    assert np.percentile(grad, 99) < 33, np.percentile(grad, 99)
+    assert grad.max() < 48, f"a hard edge on the shut lids ({grad.max():.0f} grey levels per pixel)"
+    crease = np.abs(ndimage.laplace(ndimage.gaussian_filter(lum, 1.0)))[box]
+    assert crease.max() < 40, f"a crease on the shut lids (Laplacian {crease.max():.0f})"
 
 
 def test_shut_lids_are_not_folded(head):

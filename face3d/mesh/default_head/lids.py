@@ -5,14 +5,15 @@ re-projected onto a closed version of the head (the lid shell carried over the o
 see ``sdf._lid_offset``), so the shut lid is as smooth as the rest of the skin and covers
 the eyeball from corner to corner. Along each column of the skin grid the upper lid
 slides down and the lower lid up (a monotone remapping of the elevation seen from ``C0``,
-so no skin ever folds over other skin) to meet on a line a little below the middle of the
-opening; the skin that was inside the opening (behind the eyeball) shrinks onto that
-line, a shallow crease, where the painted lash line ends up. The shut lids lie on the lid
-shell, 1.5 mm outside the eyeball, so the straight path of the blendshape stays clear of
-the eye (by half a millimetre where it passes closest). ``browInnerUp`` lifts the inner ends of both brows,
-``browOuterUpLeft``/``Right`` the outer end of one, with the forehead above following;
-every field is exactly zero away from its region (compact bumps), so the rest of the head
-has zero deltas.
+so no skin ever folds over other skin) to meet on a line halfway up the opening; the skin
+that was inside the opening (behind the eyeball) shrinks to a tenth of its height along
+that line, a thin band in a shallow crease, where the painted lash line ends up (dark
+enough for a face tracker to read the eye as shut). The shut lids lie on the lid shell,
+1.5 mm outside the eyeball, so the straight path of the blendshape stays clear of the eye
+(by half a millimetre where it passes closest). ``browInnerUp`` lifts the inner ends of
+both brows, ``browOuterUpLeft``/``Right`` the outer end of one, with the forehead above
+following; every field is exactly zero away from its region (compact bumps), so the rest
+of the head has zero deltas.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ import numpy as np
 from face3d.mesh.default_head.layout import C0, EYE, EYE_R, angles, bump, direction, smoothstep
 from face3d.mesh.default_head.sdf import LID_OUT, project, skin_sdf
 
-MEET = 0.38              # the lids meet this far up the opening (0 lower rim, 1 upper)
+MEET = 0.5              # the lids meet this far up the opening (0 lower rim, 1 upper)
 H_UP = np.radians(5.0)   # the upper lid stretches from its rim up to this far above it
 H_LO = np.radians(4.5)   # the lower lid from its rim down to this far below it
 CORNER = (1.0, 0.4)      # a column beside the opening closes this much of its neighbour's
                          # opening (inner, outer corner)
+BAND = 0.10              # the skin from behind the eyeball keeps this much of its height: a
+                         # thin dark band (the lash line, painted there) where the lids meet
 CREASE = 0.00035         # depth of the crease where the lids meet (m)
 CLOSED_BLEND = 0.007     # the shut lid blends into the socket with this fillet (rest: 3.5 mm)
 BROW_LIFT = 0.0045       # metres at full weight
@@ -98,11 +101,12 @@ def _blink(p: np.ndarray, side: float) -> np.ndarray:
     bot = np.array([rims.get(k, (np.nan, np.nan))[0] for k in key])
     top = np.array([rims.get(k, (np.nan, np.nan))[1] for k in key])
     meet = bot + MEET * (top - bot)
+    band_top, band_bot = meet + BAND * (top - meet), meet - BAND * (meet - bot)
     ph = phi[idx]
     t_up = np.clip((ph - top) / H_UP, 0.0, 1.0)
     t_lo = np.clip((bot - ph) / H_LO, 0.0, 1.0)
-    ph2 = np.where(ph >= top, ph - (top - meet) * (1 - t_up) ** 2,
-                   np.where(ph <= bot, ph + (meet - bot) * (1 - t_lo) ** 2, meet))
+    ph2 = np.where(ph >= top, ph - (top - band_top) * (1 - t_up) ** 2,
+                   np.where(ph <= bot, ph + (band_bot - bot) * (1 - t_lo) ** 2, meet + BAND * (ph - meet)))
     ph2 = np.where(np.isnan(ph2), ph, ph2)
     # only points that slide, or whose skin changes with the lid shut, move
     moves = (np.abs(_closed_sdf(p[idx]) - skin_sdf(p[idx])) > 1e-12) | (ph2 != ph)
