@@ -101,3 +101,40 @@ def test_cut_found_at_every_resolution():
         assert cut is not None, level
         assert np.ptp(cut["positions"][cut["path"], 0]) > 0.85 * marks["mouth_width"], level
         p, f = trimesh.remesh.subdivide(p, f)
+
+
+def test_mediapipe_mask_opens_as_one_clean_opening(gl):
+    """The MediaPipe mask (fused lips, cut by face3d) opens as one dark opening with no skin
+    inside it: thin faces along the seam near the corners, whose third vertex lies a hair
+    above the lip curve but belongs to the lower lip, were left on the upper side and
+    stretched across the opening (white wedges, a separate dark diamond at each corner)."""
+    import pytest
+    from scipy import ndimage
+
+    from conftest import SHARED_HEADS
+    from face3d.mesh.heads import load_head
+
+    path = SHARED_HEADS / "mediapipe_canonical_face_model.obj"
+    if not path.exists():
+        pytest.skip(f"{path} not present (the real heads live in ../shared/heads)")
+    rig = load_head(path)
+    assert rig.info["lips"] == "fused"
+    size = (800, 800)
+    img = _snap(rig, {"jawOpen": 1.0}, gl, size=size)
+    mouth = np.asarray(rig.info["landmarks"]["mouth"])
+    mw = rig.info["landmarks"]["mouth_width"]
+    (x0, y0), (x1, y1) = _pixel(rig, mouth + [-0.75 * mw, 0.3 * mw, 0], size), _pixel(rig, mouth + [0.75 * mw, -0.5 * mw, 0], size)
+    region = np.zeros(img.shape[:2], bool)
+    region[y0:y1, x0:x1] = True
+    dark = (img.sum(-1) < 90) & region
+    lab, n = ndimage.label(dark)
+    sizes = ndimage.sum(dark, lab, range(1, n + 1))
+    assert sizes.max() > 2000, "the mouth does not open"
+    assert int((sizes > 20).sum()) == 1, f"the opening is in {int((sizes > 20).sum())} pieces: {sorted(sizes)[-4:]}"
+    # no skin inside the opening: between its left and right edge on every row, only dark
+    inside = np.zeros_like(dark)
+    for y in np.flatnonzero(dark.any(1)):
+        xs = np.flatnonzero(dark[y])
+        inside[y, xs.min():xs.max() + 1] = True
+    light = inside & (img.mean(-1) > 150)
+    assert int(light.sum()) == 0, f"{int(light.sum())} light pixels inside the open mouth"

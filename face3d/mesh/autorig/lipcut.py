@@ -98,6 +98,49 @@ def _path(chain: np.ndarray, edges: np.ndarray, p: np.ndarray):
     return out[::-1]
 
 
+def _lower_fans(p: np.ndarray, faces: np.ndarray, path: np.ndarray, curve):
+    """[(face, corner, vertex)]: where each inner seam vertex is used by a face on the lower
+    side of the seam. Around each seam vertex the seam's two edges split its fan of faces in
+    two; the half lying lower (its centres below the lip curve on average) is the lower lip's.
+    Deciding per face by its own centre misplaces a thin face along the seam whose third
+    vertex lies a hair above the curve but belongs to the lower lip: it then spans the
+    opening (a skin wedge with a hole beside it at the mouth's corners)."""
+    out = []
+    cen = p[faces].mean(1)
+    depth = cen[:, 1] - curve(cen[:, 0])
+    for i in range(1, len(path) - 1):
+        v, seam = int(path[i]), {int(path[i - 1]), int(path[i + 1])}
+        fan = np.flatnonzero((faces == v).any(1))
+        # faces of the fan are joined across their edges from v, except the seam's edges
+        parent = {int(f): int(f) for f in fan}
+
+        def find(a):
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            return a
+
+        by_edge: dict = {}
+        for f in fan:
+            for w in faces[f]:
+                w = int(w)
+                if w != v and w not in seam:
+                    by_edge.setdefault(w, []).append(int(f))
+        for fs in by_edge.values():
+            for f in fs[1:]:
+                parent[find(f)] = find(fs[0])
+        groups: dict = {}
+        for f in fan:
+            groups.setdefault(find(int(f)), []).append(int(f))
+        if len(groups) == 2:
+            low = min(groups.values(), key=lambda g: float(np.mean(depth[g])))
+        else:                       # not a clean fan (a boundary or a pinch): by the centres
+            low = [int(f) for f in fan if depth[f] < 0]
+        for f in low:
+            out.append((f, int(np.flatnonzero(faces[f] == v)[0]), v))
+    return out
+
+
 def cut_lips(p: np.ndarray, faces: np.ndarray, marks: dict):
     """Split fused lips along the lip line.
 
@@ -137,12 +180,10 @@ def cut_lips(p: np.ndarray, faces: np.ndarray, marks: dict):
     n0 = len(p)
     # The lower edge: copies of the inner seam vertices, used by the faces below the curve.
     dup = {int(v): n0 + i for i, v in enumerate(inner)}
-    cen = p[faces].mean(1)
-    below = cen[:, 1] < curve(cen[:, 0])
+    below = _lower_fans(p, faces, path, curve)
     faces = faces.copy()
-    for k in range(3):
-        sel = below & np.isin(faces[:, k], inner)
-        faces[sel, k] = [dup[int(v)] for v in faces[sel, k]]
+    for fi, k, v in below:
+        faces[fi, k] = dup[v]
     low_pos = p[inner]
     # The bag: dark copies of both edges and a line of points inside the head.
     n1 = n0 + len(inner)

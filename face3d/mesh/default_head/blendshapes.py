@@ -25,17 +25,33 @@ def _rot_x(p, pivot, ang):
     return pivot + np.stack([q[:, 0], y, z], -1)
 
 
+#: how the opening tapers into the corners: at u = azimuth / corner azimuth the upper lip
+#: edge follows the jaw by CORNER_SHARE * (1 - g), the lower one by 1 - (1 - CORNER_SHARE) *
+#: (1 - g), g = (1 - u^2)^TAPER, so the corners go part of the way down with the jaw and the
+#: open mouth is a lens with corners, not a box
+TAPER = 1.0
+CORNER_SHARE = 0.35
+LIP_BAND = 0.09          # rad: below/above the lip line the weight reaches the chin's/the nose's
+
+
 def _jaw_weight(p, phi, theta, side, phi_lip, theta_c):
-    """How much a skin point follows the jaw: 1 on chin and lower lip, 0 above the mouth,
-    fading up the cheeks, toward the neck and behind the jaw joint (exactly 0 there)."""
+    """How much a skin point follows the jaw: 1 on the chin and the middle of the lower lip,
+    0 above the mouth, the lip edges sharing it toward the corners (the corners
+    go a third of the way), the cheeks beside the mouth blending from one to the other over a band that
+    widens away from the corners, fading toward the neck and behind the jaw joint (exactly
+    0 there)."""
     dphi = phi - phi_lip
+    u = np.abs(theta) / theta_c
     q = np.maximum(np.abs(theta) - theta_c, 0.0)
-    centre = -0.15 * q
-    band = 0.02 + 0.30 * q
-    smooth = smoothstep(centre + band, centre - band, dphi)
-    in_mouth = np.abs(theta) <= theta_c + 1e-9
-    step = np.where(side < 0, 1.0, np.where(side > 0, 0.0, 0.5))
-    w = np.where(in_mouth & (np.abs(dphi) < 0.35), step, smooth)
+    g = np.clip(1.0 - u * u, 0.0, 1.0) ** TAPER          # 1 mid-mouth .. 0 at and beyond the corners
+    shift = dphi + 0.15 * q                               # the split drops a little toward the jaw line
+    band = LIP_BAND + 0.30 * q
+    # between the corners the lip edge a point belongs to decides; beside the mouth, the split
+    lower = np.where((u <= 1.0) & (side != 0), side < 0, shift < 0)
+    fall = smoothstep(band, 0.0, np.abs(shift))           # 1 at the split .. 0 a band away
+    share = (1.0 - g) * fall
+    w = np.where(lower, 1.0 - (1.0 - CORNER_SHARE) * share, CORNER_SHARE * share)
+    w = np.where((side == 0) & (u <= 1.0 + 1e-9), CORNER_SHARE, w)
     w = w * smoothstep(JAW_PIVOT[2] - 0.005, JAW_PIVOT[2] + 0.03, p[:, 2])
     y_plane = -0.090 - 0.357 * p[:, 2]
     w = w * smoothstep(y_plane - 0.022, y_plane + 0.004, p[:, 1])

@@ -61,21 +61,41 @@ def nostril_depth(p):
     return np.clip(1.0 - norm((q - NOSTRIL) / NOSTRIL_R), 0.0, 1.0)
 
 
-def _lid_offset(q):
-    """Lid shell thickness around the eyeball: negative inside the eye opening (almond)."""
+#: the eye opening: an almond of half-width LID_A, half-heights LID_B_UP above and LID_B_LO
+#: below its axis (tilted up laterally by LID_TILT), the upper arch lowered by LID_ARCH in the
+#: middle; the lid shell runs from LID_IN inside the eyeball's radius (inside the opening,
+#: d < LID_D0) to LID_OUT outside it (d > LID_D1), d being the almond's elliptic radius
+LID_A, LID_B_UP, LID_B_LO, LID_TILT, LID_ARCH = 0.0138, 0.0056, 0.0047, 0.10, 0.0012
+LID_IN, LID_RISE, LID_D0, LID_D1 = -0.0018, 0.0033, 0.90, 1.12
+LID_OUT = LID_IN + LID_RISE
+
+
+def lid_coords(q):
+    """(u, v, d) of points q (..., 3) on the +X side: lateral and vertical offsets from the
+    eye in the almond's frame and its elliptic radius (1 on the rim of the opening)."""
     u = q[..., 0] - EYE[0]                 # + is lateral
-    v = q[..., 1] - EYE[1] - 0.10 * u      # outer corner slightly higher
-    v = v + 0.0012 * bump(u / 0.016) * (v > 0)  # upper lid arch peaks a little medially
-    b = np.where(v > 0, 0.0056, 0.0047)
-    d = np.sqrt((u / 0.0138) ** 2 + (v / b) ** 2)
-    off = -0.0018 + 0.0033 * smoothstep(0.90, 1.12, d)
+    v = q[..., 1] - EYE[1] - LID_TILT * u  # outer corner slightly higher
+    v = v + LID_ARCH * bump(u / 0.016) * (v > 0)  # upper lid arch peaks a little medially
+    b = np.where(v > 0, LID_B_UP, LID_B_LO)
+    return u, v, np.sqrt((u / LID_A) ** 2 + (v / b) ** 2)
+
+
+def _lid_offset(q, closed=None):
+    """Lid shell thickness around the eyeball: negative inside the eye opening (almond).
+    ``closed(u, v, d)``, if given, is the shell's offset over the shut opening instead."""
+    u, v, d = lid_coords(q)
+    off = LID_IN + LID_RISE * smoothstep(LID_D0, LID_D1, d)
+    if closed is not None:
+        off = np.where(d < LID_D1, closed(u, v, d), off)
     # upper-lid fold a few millimetres above the opening
     off = off + 0.0006 * bump((d - 1.55) / 0.35) * (v > 0)
     return off
 
 
-def skin_sdf(p):
-    """Signed distance (approximate) of the head skin, p: (..., 3)."""
+def skin_sdf(p, closed_lid=None, lid_blend=0.0035):
+    """Signed distance (approximate) of the head skin, p: (..., 3); ``closed_lid``: the lid
+    shell's offset over the shut eye opening (see ``_lid_offset``), for the blink, and
+    ``lid_blend`` the radius of the fillet between the lids and the socket around them."""
     x, y, z = p[..., 0], p[..., 1], p[..., 2]
     q = np.stack([np.abs(x), y, z], axis=-1)     # mirrored: features on +X
     yl = _y_lip()
@@ -116,8 +136,8 @@ def skin_sdf(p):
     # eye sockets and lids wrapped over the eyeball
     socket = _ell(q, np.array([EYE[0] + 0.003, EYE[1] - 0.001, EYE[2] + 0.012]), np.array([0.0155, 0.0095, 0.012]))
     head = _smax(head, -socket, 0.011)
-    lid = norm(q - EYE) - (EYE_R + _lid_offset(q))
-    head = _smin(head, lid, 0.0035)
+    lid = norm(q - EYE) - (EYE_R + _lid_offset(q, closed_lid))
+    head = _smin(head, lid, lid_blend)
 
     # nose: bridge, tip, wings, with a wider base blending into the face
     bridge = _cone(p, np.array([0.0, 0.030, 0.076]), np.array([0.0, -0.008, 0.1075]), 0.0055, 0.0076)
