@@ -35,12 +35,37 @@ parse_jobs.finite_number = True
 
 def export_file(src: str, dst: str, *, fmt: str = "csv", fps: float = 60.0, extended=None, head=None,
                 alive=None, plot: bool = False) -> None:
-    """One audio file -> one export in format ``fmt`` (see :mod:`face3d.formats`), atomically."""
-    from face3d.analysis import ANALYSIS_RATE
-    from face3d.audio.files import load_audio
+    """One audio file -> one export in format ``fmt`` (see :mod:`face3d.formats`), atomically.
 
-    samples, rate = load_audio(src, rate=ANALYSIS_RATE)
-    save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head, alive=alive, plot=plot)
+    The file is read, analysed and (as CSV) written a block at a time, so memory does not
+    grow with its length; a voice line is one block, written with one system call."""
+    from face3d import formats
+    from face3d.pipeline import WeightStream
+
+    if plot:  # the picture needs the whole sound
+        from face3d.analysis import ANALYSIS_RATE
+        from face3d.audio.files import load_audio
+
+        samples, rate = load_audio(src, rate=ANALYSIS_RATE)
+        save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head, alive=alive, plot=plot)
+        return
+    f = formats.get(fmt)
+    stream = WeightStream(src, **(alive or {})).open()
+    if f.name == "csv":
+        import itertools
+
+        from face3d.fileio import write_atomic
+        from face3d.formats.csvfile import stream_bytes
+
+        chunks = stream_bytes(stream.at_fps(fps))
+        first = next(chunks)  # a bad input fails here, before anything is made
+        write_atomic(dst, itertools.chain([first], chunks))
+        return
+    track = stream.track()
+    options = {} if extended is None else {"extended_shapes": extended}
+    info = formats.ExportInfo(duration=stream.duration, sound_file=src, fps=fps,
+                              rig=load_rig(head) if f.needs_head else None, options=options)
+    formats.save(f, track, dst, info)
 
 
 def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float, extended=None, head=None,
