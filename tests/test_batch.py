@@ -99,7 +99,7 @@ def test_jobs_2_same_bytes_as_one_at_a_time_and_failures_reported(tree, tmp_path
     out = tmp_path / "out"
     check_batch(run_cli("export", src, "-o", f"{out}/", "--jobs", "2", timeout=180), out, tree)
     out1 = tmp_path / "out1"
-    check_batch(run_cli("export", src, "-o", out1, "--jobs", "1", timeout=180), out1, tree)
+    check_batch(run_cli("export", src, "-o", f"{out1}/", "--jobs", "1", timeout=180), out1, tree)
 
 
 def test_one_progress_bar_on_a_terminal(tree, tmp_path):
