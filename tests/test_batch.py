@@ -533,3 +533,25 @@ def test_unreachable_scheduler_is_bad_usage(tree, tmp_path):
     assert r.returncode == 2, r.stderr
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and "--scheduler" in err[0] and "dask scheduler" in err[0], r.stderr
+
+
+def test_ctrl_c_on_a_dask_cluster(cluster, tmp_path):
+    """Ctrl-C with --scheduler: the workers start no file once they see the batch's stop
+    event (they look every 50 ms), the files they run finish, and the report lists every
+    input (exit 130)."""
+    src, ref = _long_speech_batch(tmp_path, 160)
+    out = tmp_path / "out"
+    proc, err, before = _interrupt(["export", str(src), "-o", f"{out}/", "--scheduler", cluster.address], out,
+                                   "terminal", 20, ".csv")
+    made = outputs(out)
+    assert not [k for k in made if Path(k).name.startswith(".")]
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("face3d export: interrupted: "), err
+    recs = read_report(out)
+    assert len(recs) == 160
+    ok = {Path(r["output"]).relative_to(out).as_posix() for r in recs.values() if r["status"] == "ok"}
+    assert ok == set(made) and 20 <= len(made) < 160 and all(b == ref for b in made.values())
+    assert all(r["status"] == "interrupted" and "not started" in r["message"]
+               for r in recs.values() if r["status"] != "ok")
+    time.sleep(1.0)  # nothing more is written after the batch said it stopped
+    assert outputs(out) == made
