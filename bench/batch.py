@@ -78,6 +78,10 @@ def half_of(src: Path, dst: Path) -> int:
     return n
 
 
+def has_command(name: str) -> bool:
+    return (ROOT / "face3d" / "commands" / f"{name}.py").is_file()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=1000, help="voice lines for export (default 1000)")
