@@ -333,6 +333,7 @@ def _interrupt(cmd: list[str], out: Path, who: str, at: int, suffix: str, timeou
                 break
             time.sleep(0.01)
         assert proc.poll() is None, "the batch finished before it could be interrupted"
+        sent = time.time()
         if who.startswith("terminal"):
             os.killpg(proc.pid, signal.SIGINT)
             if who == "terminal twice":
@@ -346,6 +347,7 @@ def _interrupt(cmd: list[str], out: Path, who: str, at: int, suffix: str, timeou
         if who == "kill -9" or proc.poll() is None:  # the orphaned workers hold stderr open
             os.killpg(proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
+    proc.sent = sent
     return proc, err, before
 
 
@@ -370,8 +372,12 @@ def check_interrupted(proc, err, out: Path, inputs: int, before: int, workers: i
     if who != "terminal twice":
         assert not abandoned, abandoned
         assert all("not started" in r["message"] for r in recs.values() if r["status"] == "interrupted")
-        # the files running when the signal came finish; none starts after it
+        # the files running when the signal came finish; none starts after it (its start:
+        # its output's time less the seconds it took, at most a few ms early)
         assert before <= len(made) <= before + 2 * workers + 1, (before, len(made))
+        late = [(r["output"], os.stat(r["output"]).st_mtime - r["seconds"] - proc.sent)
+                for r in recs.values() if r["status"] == "ok"]
+        assert all(d < 0.005 for _, d in late), [x for x in late if x[1] >= 0.005]
     assert len(made) < inputs
     return made
 

@@ -263,6 +263,10 @@ class _LocalPool:
     def stop_starting(self):
         self._stop.set()
 
+    #: safe in a signal handler (nothing but this process's main thread sets it): the
+    #: workers see it before their next file, however busy the parent is
+    stop_now = stop_starting
+
     def abort(self):
         for pid in self._pids():
             try:
