@@ -11,12 +11,13 @@ import os
 
 import numpy as np
 
-from face3d.analysis import ANALYSIS_RATE, track_from_samples
-from face3d.audio.files import check_samples, load_audio, resample
+from face3d.analysis import (ALIVE_NAMES, ANALYSIS_RATE, HOP_S, NAMES, VISEME_NAMES, track_from_samples,
+                             weight_blocks)
+from face3d.audio.files import audio_blocks, check_samples, load_audio, resample
 from face3d.errors import UsageError
 from face3d.track import WeightTrack
 
-__all__ = ["analyze", "analyze_samples"]
+__all__ = ["analyze", "analyze_samples", "WeightStream"]
 
 
 def analyze_samples(samples, rate: int = ANALYSIS_RATE, alive: bool = False, seed: int = 0,
@@ -60,3 +61,100 @@ def analyze(source, rate: int | None = None, fps: float | None = 60.0, *, alive:
     if fps is None:
         return track
     return track.resample(fps, duration=max(0.0, duration - 1e-9))
+
+
+class WeightStream:
+    """The analysis of an audio file as it is read: memory does not grow with its length.
+
+    Iterating gives blocks of (n, K) float32 weight rows at 100 Hz (frame ``k`` at
+    ``k * HOP_S``), the same numbers :func:`analyze` gives with ``fps=None``; once they are
+    all given, :attr:`duration` is the sound's length in seconds. :meth:`at_fps` gives
+    the frames at a frame rate instead (video frames, export rows), :meth:`track` all
+    rows at once. One pass: a stream is read once.
+    """
+
+    def __init__(self, path, *, alive: bool = False, seed: int = 0, live: bool = False, visemes: bool = False,
+                 block: int = 65536):
+        self.path = path
+        self.names = NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
+        self._opts = {"alive": alive, "seed": seed, "live": live, "visemes": visemes}
+        self._block = block
+        self.samples = 0          # samples at the analysis rate read so far
+        self.duration = None      # seconds, once the whole file is read
+        self._samples = audio_blocks(path, rate=ANALYSIS_RATE, block=block)
+        self._started = False
+
+    def open(self) -> "WeightStream":
+        """Read the file's start now: a bad file is an AudioError here, not mid-stream."""
+        if not self._started:
+            next(self._samples)  # the rate (the analysis rate)
+            self._started = True
+        return self
+
+    def _counted(self):
+        for x in self._samples:
+            self.samples += x.shape[0]
+            yield x
+        self.duration = self.samples / ANALYSIS_RATE
+
+    def __iter__(self):
+        self.open()
+        return weight_blocks(self._counted(), **self._opts)
+
+    def track(self):
+        """Every row as one :class:`~face3d.track.WeightTrack` at 100 Hz."""
+        from face3d.track import WeightTrack
+
+        rows = list(self)
+        w = np.concatenate(rows) if rows else np.zeros((0, len(self.names)), np.float32)
+        return WeightTrack(np.arange(w.shape[0], dtype=np.float64) * HOP_S, self.names, w)
+
+    def at_fps(self, fps: float, rows: int = 8192):
+        """The frames at ``fps`` as they are known: ``(first, track)`` pairs, ``track`` a
+        :class:`~face3d.track.WeightTrack` of up to about ``rows`` frames from frame
+        ``first`` (frame ``i`` at ``i / fps``), to the last frame inside the sound: the
+        numbers and frames of ``analyze(path, fps=fps)`` (linear interpolation)."""
+        from face3d.track import WeightTrack
+
+        fps = float(fps)
+        k = len(self.names)
+        known_t = np.zeros(0)             # the last 100 Hz row given so far, to interpolate from
+        known_v = np.zeros((0, k), np.float32)
+        seen = 0                          # 100 Hz rows so far
+        nxt = 0                           # next frame at fps
+        out_t, out_v, first = [], [], 0
+
+        def emit(q, xp, fp):
+            v = np.empty((q.shape[0], k), np.float32)
+            for j in range(k):
+                v[:, j] = np.interp(q, xp, fp[:, j])
+            return v
+
+        for w in self:
+            t = (seen + np.arange(w.shape[0], dtype=np.float64)) * HOP_S
+            xp, fp = np.concatenate([known_t, t]), np.concatenate([known_v, w])
+            seen += w.shape[0]
+            # the frames up to the newest row can be made now (the ones after it wait)
+            last = int(np.floor(xp[-1] * fps))
+            while last >= 0 and last / fps > xp[-1]:
+                last -= 1
+            while (last + 1) / fps <= xp[-1]:
+                last += 1
+            if last >= nxt:
+                q = np.arange(nxt, last + 1, dtype=np.float64) / fps
+                out_t.append(q)
+                out_v.append(emit(q, xp, fp))
+                nxt = last + 1
+            known_t, known_v = xp[-1:], fp[-1:]
+            if sum(len(q) for q in out_t) >= rows:
+                yield first, WeightTrack(np.concatenate(out_t), self.names, np.concatenate(out_v))
+                first, out_t, out_v = nxt, [], []
+        end = max(0.0, self.duration - 1e-9)
+        total = int(np.floor(end * fps + 1e-9)) + 1 if seen else 0
+        if total > nxt:
+            q = np.arange(nxt, total, dtype=np.float64) / fps
+            out_t.append(q)
+            out_v.append(emit(q, known_t, known_v) if seen else np.zeros((len(q), k), np.float32))
+            nxt = total
+        if out_t and sum(len(q) for q in out_t):
+            yield first, WeightTrack(np.concatenate(out_t), self.names, np.concatenate(out_v))

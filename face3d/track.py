@@ -138,12 +138,19 @@ def write_csv(track: WeightTrack, stream, fps: float | None = None) -> None:
     stream.write(csv_bytes(track).decode("utf-8"))
 
 
-def csv_bytes(track: WeightTrack) -> bytes:
+def csv_bytes(track: WeightTrack, first: int = 0, header: bool = True) -> bytes:
     """The CSV text of :func:`write_csv` as bytes, formatted by numpy in a few array
     operations (no number formatted on its own): byte for byte what ``"%.4f"`` of each
     weight rounded to four decimals gives. The ``frame,time_s,`` start of each row is
-    kept from one file to the next (files at the same frame rate share it)."""
-    header = (",".join(["frame", "time_s", *track.names]) + "\n").encode("utf-8")
+    kept from one file to the next (files at the same frame rate share it). ``first``:
+    the frame number of the first row, and ``header=False`` leaves the header out (the
+    rows of a long file, a block at a time)."""
+    head = (",".join(["frame", "time_s", *track.names]) + "\n").encode("utf-8") if header else b""
+    return head + _rows(track, int(first))
+
+
+def _rows(track: WeightTrack, first: int) -> bytes:
+    header = b""
     n = len(track)
     if n == 0:
         return header
@@ -152,9 +159,9 @@ def csv_bytes(track: WeightTrack) -> bytes:
     if not np.all(np.abs(k) < 1e15):  # not finite, or huge: number by number
         vals = np.round(track.values.astype(np.float64), 4) + 0.0
         row = "%d,%.4f" + ",%.4f" * vals.shape[1] + "\n"
-        return header + "".join(row % (i, t, *r) for i, (t, r) in enumerate(
+        return header + "".join(row % (first + i, t, *r) for i, (t, r) in enumerate(
             zip(track.times.tolist(), vals.tolist()))).encode("ascii")
-    pre, pre_keep = _row_starts(track.times)
+    pre, pre_keep = _row_starts(track.times, first)
     buf, keep = _fixed4(k.astype(np.int64))
     buf[:, -1, -1] = ord("\n")
     full = np.concatenate([pre, buf.reshape(n, -1)], axis=1)
@@ -189,16 +196,17 @@ def _fixed4(k: np.ndarray):
 _STARTS: list = []  # [times, text (n, P) uint8, keep (n, P)] of the last rows made
 
 
-def _row_starts(times: np.ndarray):
+def _row_starts(times: np.ndarray, first: int = 0):
     """``frame,time_s,`` of each row as (n, P) bytes and which of them to keep; made with
     ``"%d,%.4f,"`` and kept for the next file with the same (or the first of the same) times."""
     n = times.shape[0]
-    if _STARTS and _STARTS[0].shape[0] >= n and np.array_equal(_STARTS[0][:n], times):
+    if first == 0 and _STARTS and _STARTS[0].shape[0] >= n and np.array_equal(_STARTS[0][:n], times):
         return _STARTS[1][:n], _STARTS[2][:n]
-    rows = np.array([b"%d,%.4f," % (i, t) for i, t in enumerate(times.tolist())])
+    rows = np.array([b"%d,%.4f," % (first + i, t) for i, t in enumerate(times.tolist())])
     text = rows.view(np.uint8).reshape(n, -1).copy()
-    _STARTS[:] = [times.copy(), text, text != 0]
-    return _STARTS[1], _STARTS[2]
+    if first == 0:
+        _STARTS[:] = [times.copy(), text, text != 0]
+    return text, text != 0
 
 
 def save_csv(track: WeightTrack, path, fps: float | None = None) -> None:

@@ -99,7 +99,7 @@ def test_jobs_2_same_bytes_as_one_at_a_time_and_failures_reported(tree, tmp_path
     out = tmp_path / "out"
     check_batch(run_cli("export", src, "-o", f"{out}/", "--jobs", "2", timeout=180), out, tree)
     out1 = tmp_path / "out1"
-    check_batch(run_cli("export", src, "-o", out1, "--jobs", "1", timeout=180), out1, tree)
+    check_batch(run_cli("export", src, "-o", f"{out1}/", "--jobs", "1", timeout=180), out1, tree)
 
 
 def test_one_progress_bar_on_a_terminal(tree, tmp_path):
@@ -333,6 +333,7 @@ def _interrupt(cmd: list[str], out: Path, who: str, at: int, suffix: str, timeou
                 break
             time.sleep(0.01)
         assert proc.poll() is None, "the batch finished before it could be interrupted"
+        sent = time.time()
         if who.startswith("terminal"):
             os.killpg(proc.pid, signal.SIGINT)
             if who == "terminal twice":
@@ -346,6 +347,7 @@ def _interrupt(cmd: list[str], out: Path, who: str, at: int, suffix: str, timeou
         if who == "kill -9" or proc.poll() is None:  # the orphaned workers hold stderr open
             os.killpg(proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
+    proc.sent = sent
     return proc, err, before
 
 
@@ -370,8 +372,12 @@ def check_interrupted(proc, err, out: Path, inputs: int, before: int, workers: i
     if who != "terminal twice":
         assert not abandoned, abandoned
         assert all("not started" in r["message"] for r in recs.values() if r["status"] == "interrupted")
-        # the files running when the signal came finish; none starts after it
+        # the files running when the signal came finish; none starts after it (its start:
+        # its output's time less the seconds it took, at most a few ms early)
         assert before <= len(made) <= before + 2 * workers + 1, (before, len(made))
+        late = [(r["output"], os.stat(r["output"]).st_mtime - r["seconds"] - proc.sent)
+                for r in recs.values() if r["status"] == "ok"]
+        assert all(d < 0.005 for _, d in late), [x for x in late if x[1] >= 0.005]
     assert len(made) < inputs
     return made
 
@@ -533,3 +539,25 @@ def test_unreachable_scheduler_is_bad_usage(tree, tmp_path):
     assert r.returncode == 2, r.stderr
     err = r.stderr.strip().splitlines()
     assert len(err) == 1 and "--scheduler" in err[0] and "dask scheduler" in err[0], r.stderr
+
+
+def test_ctrl_c_on_a_dask_cluster(cluster, tmp_path):
+    """Ctrl-C with --scheduler: the workers start no file once they see the batch's stop
+    event (they look every 50 ms), the files they run finish, and the report lists every
+    input (exit 130)."""
+    src, ref = _long_speech_batch(tmp_path, 160)
+    out = tmp_path / "out"
+    proc, err, before = _interrupt(["export", str(src), "-o", f"{out}/", "--scheduler", cluster.address], out,
+                                   "terminal", 20, ".csv")
+    made = outputs(out)
+    assert not [k for k in made if Path(k).name.startswith(".")]
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("face3d export: interrupted: "), err
+    recs = read_report(out)
+    assert len(recs) == 160
+    ok = {Path(r["output"]).relative_to(out).as_posix() for r in recs.values() if r["status"] == "ok"}
+    assert ok == set(made) and 20 <= len(made) < 160 and all(b == ref for b in made.values())
+    assert all(r["status"] == "interrupted" and "not started" in r["message"]
+               for r in recs.values() if r["status"] != "ok")
+    time.sleep(1.0)  # nothing more is written after the batch said it stopped
+    assert outputs(out) == made

@@ -278,8 +278,9 @@ def test_a_lost_interrupt_still_stops_the_render(tmp_path, default_rig):
 def _bad(tmp_path, kind, speech):
     path = speech[0]
     out = tmp_path / "out.mp4"
-    if kind == "no_folder":
-        return [path, "-o", tmp_path / "missing" / "x.mp4"], None
+    if kind == "no_folder":  # a file where the folder should be (a missing folder is made)
+        (tmp_path / "afile").write_text("x")
+        return [path, "-o", tmp_path / "afile" / "x.mp4"], None
     if kind == "avi":
         return [path, "-o", tmp_path / "x.avi"], tmp_path / "x.avi"
     if kind == "codec":

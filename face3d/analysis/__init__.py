@@ -26,8 +26,17 @@ from face3d.track import WeightTrack
 
 __all__ = [
     "VISEME_NAMES", "ALIVE_NAMES", "ANGLE_NAMES", "ANALYSIS_RATE", "AliveGenerator", "ProsodyTracker", "prosody", "BANDS", "HOP_S", "NAMES", "BandAnalyzer", "StreamAnalyzer", "VisemeMapper",
-    "band_energies", "map_energies", "track_from_samples",
+    "band_energies", "map_energies", "track_from_samples", "weight_blocks", "BLOCK",
 ]
+
+
+#: Samples (at :data:`ANALYSIS_RATE`, about 65 s) up to which a signal is analysed whole;
+#: a longer one is analysed by :class:`StreamAnalyzer` in pieces of exactly :data:`FEED`
+#: samples from its start, whether it is in memory or read from a file as it goes (so that memory does not
+#: grow with its length, and both ways give the same numbers).
+BLOCK = 1 << 20
+#: The pieces (samples, about 1 s) in which a signal longer than :data:`BLOCK` is analysed.
+FEED = 1 << 14
 
 
 def track_from_samples(x, alive: bool = False, seed: int = 0, live: bool = False,
@@ -39,8 +48,55 @@ def track_from_samples(x, alive: bool = False, seed: int = 0, live: bool = False
     columns (blinks, brows, gaze and head angles; ``seed`` picks their random choices).
     ``live``: the live viseme model (10 ms of look-ahead) instead of the file model.
     ``visemes``: add the fifteen :data:`VISEME_NAMES` columns last (summing to 1 per frame).
+    A signal longer than :data:`BLOCK` goes through :func:`weight_blocks` (the numbers
+    of a file read block by block).
     """
     x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    if x.shape[0] > BLOCK:
+        rows = list(weight_blocks((x[i : i + BLOCK] for i in range(0, x.shape[0], BLOCK)), alive, seed, live,
+                                  visemes))
+        names = NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
+        w = np.concatenate(rows) if rows else np.zeros((0, len(names)), np.float32)
+        return WeightTrack(np.arange(w.shape[0], dtype=np.float64) * HOP_S, names, w)
+    return _whole(x, alive, seed, live, visemes)
+
+
+def weight_blocks(blocks, alive: bool = False, seed: int = 0, live: bool = False, visemes: bool = False):
+    """Blocks of mono float32 samples at :data:`ANALYSIS_RATE` (any sizes, e.g. as a file
+    decodes) -> blocks of (n, K) float32 weight rows at 100 Hz, as they are known: a
+    generator whose rows, concatenated, are :func:`track_from_samples`' values. Memory
+    holds about :data:`BLOCK` samples, whatever the length (for video, export, plots)."""
+    pending: list = []
+    have = 0
+    analyzer = None
+    for b in blocks:
+        b = np.asarray(b, np.float32).reshape(-1)
+        pending.append(b)
+        have += b.shape[0]
+        if have > BLOCK or (analyzer is not None and have >= FEED):
+            # longer than a block: analysed a piece at a time from the start
+            if analyzer is None:
+                analyzer = StreamAnalyzer(ANALYSIS_RATE, alive=alive, seed=seed, live=live, visemes=visemes)
+            x = np.concatenate(pending)
+            n = x.shape[0] - x.shape[0] % FEED
+            out = [analyzer.feed(x[i : i + FEED]) for i in range(0, n, FEED)]
+            pending, have = [x[n:]], x.shape[0] - n
+            out = [w for w in out if len(w)]
+            if out:
+                yield np.concatenate(out)
+    x = np.concatenate(pending) if pending else np.zeros(0, np.float32)
+    if analyzer is None:
+        if x.shape[0]:
+            yield _whole(x, alive, seed, live, visemes).values
+        return
+    w = analyzer.feed(x) if x.shape[0] else np.zeros((0, len(analyzer.names)), np.float32)
+    rest = analyzer.flush()
+    w = np.concatenate([w, rest]) if len(rest) else w
+    if len(w):
+        yield w
+
+
+def _whole(x: np.ndarray, alive: bool, seed: int, live: bool, visemes: bool = False) -> WeightTrack:
     w = map_energies(band_energies(x, rate=ANALYSIS_RATE), live=live, visemes=visemes)
     names = NAMES
     vis = None

@@ -145,17 +145,13 @@ def _release(x: np.ndarray, a: float, y0: float) -> tuple[np.ndarray, float]:
                 y = v
             out[i] = y
         return out, y
-    k = int(min(1024, max(8, _CHUNK_DECAY / max(-np.log(a), 1e-9))))
+    k, up, down, carry = _release_powers(a)
     nc = -(-n // k)
     xp = np.zeros(nc * k)
     xp[:n] = x
     xc = xp.reshape(nc, k)
-    j = np.arange(k)
-    up = a ** (-j.astype(np.float64))
-    down = a ** j.astype(np.float64)
     # within each chunk, starting from 0: z[j] = a^j * max_{i<=j} x[i] a^-i
     z = np.maximum.accumulate(xc * up, axis=1) * down
-    carry = a ** (j + 1.0)
     y = np.empty_like(z)
     prev = y0
     for c in range(nc):
@@ -164,6 +160,30 @@ def _release(x: np.ndarray, a: float, y0: float) -> tuple[np.ndarray, float]:
         prev = yc[-1]
     out = y.ravel()[:n]
     return out, float(out[-1])
+
+
+_POWERS: dict = {}
+
+
+def _release_powers(a: float):
+    """The chunk length and the powers of ``a`` that :func:`_release` uses (made once per
+    process for each decay: every file of a batch uses the same few)."""
+    got = _POWERS.get(("release", a))
+    if got is None:
+        k = int(min(1024, max(8, _CHUNK_DECAY / max(-np.log(a), 1e-9))))
+        j = np.arange(k)
+        got = _POWERS[("release", a)] = (k, a ** (-j.astype(np.float64)), a ** j.astype(np.float64), a ** (j + 1.0))
+    return got
+
+
+def _leaky_powers(a: float, k: int, ndim: int):
+    """``a**-j``, ``a**j`` and ``a**(j+1)`` over a chunk of :func:`_leaky`, shaped for ``ndim``."""
+    key = ("leaky", a, k, ndim)
+    got = _POWERS.get(key)
+    if got is None:
+        j = np.arange(k, dtype=np.float64).reshape((k,) + (1,) * (ndim - 1))
+        got = _POWERS[key] = (a ** -j, a**j, (a ** (j + 1.0))[None])
+    return got
 
 
 def _leaky(x: np.ndarray, a: float, y0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,10 +201,10 @@ def _leaky(x: np.ndarray, a: float, y0: np.ndarray) -> tuple[np.ndarray, np.ndar
     xp = np.zeros((nc * k,) + x.shape[1:])
     xp[:n] = x
     xc = xp.reshape((nc, k) + x.shape[1:])
-    j = np.arange(k, dtype=np.float64).reshape((k,) + (1,) * (x.ndim - 1))
+    inv, powers, after = _leaky_powers(a, k, x.ndim)
     # within each chunk from zero: z[j] = a^j * sum_{i<=j} a^-i x[i]
-    z = np.cumsum(xc * a ** -j, axis=1)
-    z *= a**j
+    z = np.cumsum(xc * inv, axis=1)
+    z *= powers
     # the value carried into each chunk: the same recursion over chunk ends (a few hundred steps)
     ak = a**k
     ends = z[:, -1]
@@ -193,7 +213,7 @@ def _leaky(x: np.ndarray, a: float, y0: np.ndarray) -> tuple[np.ndarray, np.ndar
     for c in range(nc):
         start[c] = prev
         prev = ak * prev + ends[c]
-    z += (a ** (j + 1.0))[None] * start[:, None]
+    z += after * start[:, None]
     out = z.reshape((nc * k,) + x.shape[1:])[:n]
     return out, out[-1].copy()
 

@@ -48,6 +48,17 @@ first_line = _first_line
 
 def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
     """The first audio track of ``path`` as ((frames, channels) float32, rate)."""
+    blocks = decode_blocks(path, label)
+    rate = next(blocks)
+    data = np.concatenate(list(blocks))
+    return np.ascontiguousarray(data, dtype=np.float32), rate
+
+
+def decode_blocks(path, label: str | None = None):
+    """The first audio track of ``path``, as it decodes: a generator whose first item is
+    the rate, then (frames, channels) float32 blocks (a few thousand frames each), so
+    that a long file never needs to be in memory whole. The errors of
+    :func:`decode_audio` come from the first ``next``."""
     import av
 
     label = label or str(path)
@@ -67,29 +78,52 @@ def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
         length = None  # samples the container says the track holds, when it says
         if stream.duration and stream.time_base and stream.codec_context.sample_rate:
             length = int(round(float(stream.duration * stream.time_base) * stream.codec_context.sample_rate))
-        chunks: list[np.ndarray] = []
-        rate = 0
-        resampler = None
-        try:
-            for frame in container.decode(stream):
-                if resampler is None:
-                    rate = int(frame.sample_rate)
-                    # Planar float at the file's own rate and channels; the caller mixes down.
-                    resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=rate)
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            if resampler is not None:
-                for out in resampler.resample(None):
-                    chunks.append(out.to_ndarray())
-        except (av.error.FFmpegError, ValueError) as exc:
-            if not chunks:
-                raise AudioError(f"{label}: not a readable audio file ({_first_line(exc)}); give {FORMATS}") from None
-            # A damaged tail: keep what decoded (players do the same).
-    if not chunks or rate <= 0:
-        raise AudioError(f"{label}: holds no decodable audio (zero length); record or export it again")
-    data = np.concatenate(chunks, axis=1).T  # (frames, channels)
-    if length and 0 < length < data.shape[0]:
-        data = data[:length]  # the encoder's padding after the end (AAC, Opus frames)
-    if data.shape[0] == 0:
-        raise AudioError(f"{label}: holds no audio (zero length); record or export it again")
-    return np.ascontiguousarray(data, dtype=np.float32), rate
+        frames = _decoded(container, stream, label)
+        first = next(frames, None)
+        if first is None:
+            raise AudioError(f"{label}: holds no decodable audio (zero length); record or export it again")
+        rate, block = first
+        if rate <= 0:
+            raise AudioError(f"{label}: holds no decodable audio (zero length); record or export it again")
+        yield rate
+        given = 0
+        for block in _chain_first(block, frames):
+            if length and 0 < length:
+                block = block[: max(0, length - given)]  # the encoder's padding after the end (AAC, Opus)
+            if block.shape[0]:
+                given += block.shape[0]
+                yield block
+        if given == 0:
+            raise AudioError(f"{label}: holds no audio (zero length); record or export it again")
+
+
+def _chain_first(block, frames):
+    yield block
+    for _, b in frames:
+        yield b
+
+
+def _decoded(container, stream, label):
+    """(rate, (frames, channels) float32) of each decoded frame: planar float at the file's
+    own rate and channels (the caller mixes down). A damaged tail ends the track (players
+    do the same); a track that decodes to nothing is an AudioError."""
+    import av
+
+    resampler = None
+    rate = 0
+    any_out = False
+    try:
+        for frame in container.decode(stream):
+            if resampler is None:
+                rate = int(frame.sample_rate)
+                resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=rate)
+            for out in resampler.resample(frame):
+                any_out = True
+                yield rate, np.ascontiguousarray(out.to_ndarray().T, dtype=np.float32)
+        if resampler is not None:
+            for out in resampler.resample(None):
+                any_out = True
+                yield rate, np.ascontiguousarray(out.to_ndarray().T, dtype=np.float32)
+    except (av.error.FFmpegError, ValueError) as exc:
+        if not any_out:
+            raise AudioError(f"{label}: not a readable audio file ({_first_line(exc)}); give {FORMATS}") from None

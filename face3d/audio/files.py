@@ -88,14 +88,7 @@ def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
 
     label = str(path)
     p = Path(path)
-    if not p.exists():
-        raise AudioError(f"{label}: no such file; check the path")
-    if p.is_dir():
-        raise AudioError(f"{label}: is a folder, not an audio file; give an audio or video file with sound")
-    if not os.access(p, os.R_OK):
-        raise AudioError(f"{label}: cannot be read (permission denied); check its permissions")
-    if p.stat().st_size == 0:
-        raise AudioError(f"{label}: file is empty (0 bytes); give an audio or video file with sound in it")
+    _check_file(p, label)
     try:
         with _native_stderr_silenced(), sf.SoundFile(str(p)) as f:
             file_rate = int(f.samplerate)
@@ -121,3 +114,89 @@ def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
     if rate is None or int(rate) == file_rate:
         return x, file_rate
     return resample(x, file_rate, int(rate)), int(rate)
+
+
+def audio_blocks(path, rate: int | None = None, block: int = 65536):
+    """Read an audio file a block at a time, as float32 mono samples at ``rate`` (None: the
+    file's own): a generator whose first item is the rate, then the blocks (memory does not
+    grow with the file's length). Their concatenation is exactly :func:`load_audio`'s
+    samples (the streaming soxr resampler gives the same numbers as the one-shot one).
+    The errors of :func:`load_audio` come from the first ``next``, or for samples that are
+    NaN or infinite from the block that holds them."""
+    import soundfile as sf
+
+    label = str(path)
+    p = Path(path)
+    _check_file(p, label)
+    try:
+        with _native_stderr_silenced():
+            f = sf.SoundFile(str(p))
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError):
+        from face3d.audio.decode import decode_blocks
+
+        raw = decode_blocks(p, label)
+        file_rate = next(raw)
+    except OSError as exc:
+        raise AudioError(f"{label}: cannot be read ({exc.strerror or exc}); check the file") from None
+    else:
+        file_rate = int(f.samplerate)
+        if f.frames == 0:
+            f.close()
+            raise AudioError(f"{label}: holds no audio (zero length); record or export it again")
+        raw = _sf_blocks(f, block)
+    if file_rate <= 0:
+        raise AudioError(f"{label}: invalid sample rate {file_rate}; re-export the file")
+    out_rate = file_rate if rate is None else int(rate)
+    yield out_rate
+    rs = None
+    if out_rate != file_rate:
+        import soxr
+
+        rs = soxr.ResampleStream(file_rate, out_rate, 1, dtype="float32", quality="HQ")
+    done = 0
+    for data in raw:
+        x = _mono_block(data, label, done)
+        done += x.shape[0]
+        if rs is not None:
+            x = rs.resample_chunk(x)
+        if x.shape[0]:
+            yield x
+    if rs is not None:
+        x = rs.resample_chunk(np.zeros(0, np.float32), last=True)
+        if x.shape[0]:
+            yield x
+
+
+def _sf_blocks(f, block: int):
+    """A SoundFile's frames in blocks, read as :func:`load_audio` reads them."""
+    with f:
+        subtype = f.subtype or ""
+        dtype = "float32" if subtype.startswith("PCM_") else "float64"
+        while True:
+            data = f.read(block, dtype=dtype, always_2d=True)
+            if not data.shape[0]:
+                return
+            yield data
+
+
+def _mono_block(data: np.ndarray, label: str, offset: int) -> np.ndarray:
+    """A decoded block -> float32 mono, as :func:`check_samples` does it (per sample, so
+    blocks give what the whole file gives)."""
+    x = data.mean(axis=1, dtype=np.float64) if data.shape[1] > 1 else data[:, 0]
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = offset + int(np.argmax(bad))
+        raise AudioError(f"{label}: samples are NaN or infinite (the first at sample {first}); "
+                         "the file is corrupt, re-export it")
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def _check_file(p: Path, label: str) -> None:
+    if not p.exists():
+        raise AudioError(f"{label}: no such file; check the path")
+    if p.is_dir():
+        raise AudioError(f"{label}: is a folder, not an audio file; give an audio or video file with sound")
+    if not os.access(p, os.R_OK):
+        raise AudioError(f"{label}: cannot be read (permission denied); check its permissions")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{label}: file is empty (0 bytes); give an audio or video file with sound in it")

@@ -96,7 +96,8 @@ def run_batch(pairs: Sequence[tuple[Path, Path]], job: Job, outdir: Path, *, job
     Ctrl-C (SIGINT, to this process or to its whole process group) stops the batch: files
     not started are dropped, running ones finish (a second Ctrl-C abandons them, leaving no
     output), and the report lists every input, the dropped ones as ``interrupted``; then
-    :class:`BatchInterrupted` (a KeyboardInterrupt) is raised.
+    :class:`BatchInterrupted` (a KeyboardInterrupt) is raised, with SIGINT left ignored
+    (the caller is stopping: a further Ctrl-C must not break its last words).
     """
     summary = Summary(report=outdir / REPORT_NAME)
     report = Report(summary.report)
@@ -132,19 +133,21 @@ def run_batch(pairs: Sequence[tuple[Path, Path]], job: Job, outdir: Path, *, job
         else:
             todo.append((src, dst))
     runner = None
-    interrupted = False
-    try:
-        if todo:
-            runner = make_runner(len(todo), jobs, scheduler)
-            interrupted = _pump(runner, todo, job, record, done)
-    finally:
-        if runner is not None:
-            runner.close()
-            remove_stale_temporaries(dst for _, dst in todo)
-        if bar is not None:
-            bar.close()
-        report.close()
-    if interrupted:
+    # Ctrl-C is counted from here to the end, the pool's shutdown included (a Ctrl-C there
+    # would break it); after an interrupted batch it stays ignored: the caller is stopping
+    with _CtrlC() as ctrl_c:
+        try:
+            if todo:
+                runner = make_runner(len(todo), jobs, scheduler)
+                _pump(runner, todo, job, record, done, ctrl_c)
+        finally:
+            if runner is not None:
+                runner.close()
+                remove_stale_temporaries(dst for _, dst in todo)
+            if bar is not None:
+                bar.close()
+            report.close()
+    if ctrl_c.count:
         raise BatchInterrupted(summary)
     return summary
 
@@ -156,8 +159,9 @@ class _CtrlC:
     process (``--jobs 1``), the second Ctrl-C interrupts the running job (only a job: see
     :func:`face3d.batch.runners.run_one`)."""
 
-    def __init__(self):
+    def __init__(self, on_first=None):
         self.count, self._old = 0, None
+        self.on_first = on_first  # called in the handler itself: no file starts after the Ctrl-C
 
     def __enter__(self):
         try:
@@ -171,12 +175,14 @@ class _CtrlC:
 
     def _count(self, signum, frame):
         self.count += 1
+        if self.count == 1 and self.on_first is not None:
+            self.on_first()
         if self.count >= 2 and runners._BUSY:
             raise KeyboardInterrupt
 
     def __exit__(self, *exc):
         if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+            signal.signal(signal.SIGINT, signal.SIG_IGN if self.count else self._old)
         return False
 
 
@@ -189,66 +195,67 @@ def _chunk_size(runner, per_file: float | None, left: int) -> int:
     return max(1, min(runner.max_chunk, size, -(-left // runner.window)))
 
 
-def _pump(runner, todo, job, record, done) -> bool:
+def _pump(runner, todo, job, record, done, ctrl_c) -> None:
     """Keep at most ``runner.window`` tasks in flight; record each file as its task finishes.
 
-    Returns True when Ctrl-C stopped the batch (every file is recorded all the same: the
-    ones not started as interrupted). A task whose worker died is tried again file by file,
+    Stops early when Ctrl-C is counted (every file is recorded all the same: the ones
+    not started as interrupted). A task whose worker died is tried again file by file,
     and a file whose worker died twice is reported as failed.
     """
     queue = deque((src, dst, 1) for src, dst in todo)
     pending: dict = {}
     per_file = None
     aborted_at = None
-    with _CtrlC() as ctrl_c:
-        if isinstance(runner, runners._InProcess):
-            runner.stop = ctrl_c
-        stopping = False
-        while queue or pending:
-            if ctrl_c.count and not stopping:
-                stopping = True
-                runner.stop_starting()
-                for src, dst, _ in queue:
-                    record(src, dst, "interrupted", runners.NOT_STARTED)
-                done(len(queue))
-                queue.clear()
-            if ctrl_c.count >= 2 and aborted_at is None:
-                aborted_at = time.monotonic()
-                runner.abort()
-            if aborted_at is not None and time.monotonic() - aborted_at > ABORT_GRACE_S:
-                runner.kill()  # a worker that did not answer: stopped outright
-                aborted_at = float("inf")
-            while queue and len(pending) < runner.window:
-                n = 1 if queue[0][2] > 1 else _chunk_size(runner, per_file, len(queue))
-                items = [queue.popleft() for _ in range(min(n, len(queue)))]
-                pending[runner.submit(job, [(str(s), str(d)) for s, d, _ in items])] = items
-            for fut in runner.wait(pending, timeout=0.1):
-                items = pending.pop(fut)
-                results = runner.outcome(fut)
-                if isinstance(results, list):
-                    for (src, dst, _), result in zip(items, results):
-                        record(src, dst, *result)
-                    spent = [r[2] for r in results if r[0] != "interrupted"]
-                    if spent:
-                        mean = sum(spent) / len(spent)
-                        per_file = mean if per_file is None else 0.7 * per_file + 0.3 * mean
-                elif stopping:
-                    for src, dst, _ in items:
-                        record(src, dst, "interrupted", runners.LOST)
-                elif results is None:  # the worker died: each of its files once more, alone
-                    for src, dst, attempt in reversed(items):
-                        if attempt >= 2:  # retries go alone: this file's second death
-                            record(src, dst, "error",
-                                   f"{src}: the worker process died twice on it (killed, or out of memory)")
-                            done(1)
-                        else:
-                            queue.appendleft((src, dst, 2))
-                    continue
-                else:
-                    for src, dst, _ in items:
-                        record(src, dst, "error", results)
-                done(len(items))
-    return ctrl_c.count > 0
+    ctrl_c.on_first = getattr(runner, "stop_now", None)
+    if ctrl_c.count and ctrl_c.on_first is not None:  # a Ctrl-C while the pool started
+        ctrl_c.on_first()
+    if isinstance(runner, runners._InProcess):
+        runner.stop = ctrl_c
+    stopping = False
+    while queue or pending:
+        if ctrl_c.count and not stopping:
+            stopping = True
+            runner.stop_starting()
+            for src, dst, _ in queue:
+                record(src, dst, "interrupted", runners.NOT_STARTED)
+            done(len(queue))
+            queue.clear()
+        if ctrl_c.count >= 2 and aborted_at is None:
+            aborted_at = time.monotonic()
+            runner.abort()
+        if aborted_at is not None and time.monotonic() - aborted_at > ABORT_GRACE_S:
+            runner.kill()  # a worker that did not answer: stopped outright
+            aborted_at = float("inf")
+        while queue and len(pending) < runner.window:
+            n = 1 if queue[0][2] > 1 else _chunk_size(runner, per_file, len(queue))
+            items = [queue.popleft() for _ in range(min(n, len(queue)))]
+            pending[runner.submit(job, [(str(s), str(d)) for s, d, _ in items])] = items
+        for fut in runner.wait(pending, timeout=0.1):
+            items = pending.pop(fut)
+            results = runner.outcome(fut)
+            if isinstance(results, list):
+                for (src, dst, _), result in zip(items, results):
+                    record(src, dst, *result)
+                spent = [r[2] for r in results if r[0] != "interrupted"]
+                if spent:
+                    mean = sum(spent) / len(spent)
+                    per_file = mean if per_file is None else 0.7 * per_file + 0.3 * mean
+            elif stopping:
+                for src, dst, _ in items:
+                    record(src, dst, "interrupted", runners.LOST)
+            elif results is None:  # the worker died: each of its files once more, alone
+                for src, dst, attempt in reversed(items):
+                    if attempt >= 2:  # retries go alone: this file's second death
+                        record(src, dst, "error",
+                               f"{src}: the worker process died twice on it (killed, or out of memory)")
+                        done(1)
+                    else:
+                        queue.appendleft((src, dst, 2))
+                continue
+            else:
+                for src, dst, _ in items:
+                    record(src, dst, "error", results)
+            done(len(items))
 
 
 #: Seconds the workers have to abandon their files after a second Ctrl-C before they are stopped.

@@ -135,6 +135,20 @@ def _abort_handler(signum, frame):
         raise KeyboardInterrupt
 
 
+def _one_thread_each() -> None:
+    """One BLAS/OpenMP thread in a worker: the workers are the parallelism, and a BLAS's
+    own threads would compete with the other workers for the same cores (the analysis
+    already runs its large products on one thread, so the numbers do not change)."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"  # for what loads later
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)  # for what is loaded already (numpy's BLAS)
+    except Exception:  # no threadpoolctl: the environment above is all there is
+        pass
+
+
 def _worker_init(stop) -> None:
     """Pool workers ignore Ctrl-C: a terminal sends it to every process, and a worker
     interrupted while it hands a result back would leave the pool's queues broken. The
@@ -142,6 +156,7 @@ def _worker_init(stop) -> None:
     sends SIGUSR1, which abandons the running file."""
     global _STOP
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _one_thread_each()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while it spawned us
     signal.signal(signal.SIGUSR1, _abort_handler)
     _STOP = stop
@@ -247,6 +262,10 @@ class _LocalPool:
 
     def stop_starting(self):
         self._stop.set()
+
+    #: safe in a signal handler (nothing but this process's main thread sets it): the
+    #: workers see it before their next file, however busy the parent is
+    stop_now = stop_starting
 
     def abort(self):
         for pid in self._pids():

@@ -35,12 +35,60 @@ parse_jobs.finite_number = True
 
 def export_file(src: str, dst: str, *, fmt: str = "csv", fps: float = 60.0, extended=None, head=None,
                 alive=None, plot: bool = False) -> None:
-    """One audio file -> one export in format ``fmt`` (see :mod:`face3d.formats`), atomically."""
-    from face3d.analysis import ANALYSIS_RATE
-    from face3d.audio.files import load_audio
+    """One audio file -> one export in format ``fmt`` (see :mod:`face3d.formats`), atomically.
 
-    samples, rate = load_audio(src, rate=ANALYSIS_RATE)
-    save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head, alive=alive, plot=plot)
+    The file is read, analysed and (as CSV) written a block at a time, so memory does not
+    grow with its length; a voice line is one block, written with one system call."""
+    from face3d import formats
+    from face3d.pipeline import WeightStream
+
+    if plot:  # the picture needs the whole sound
+        from face3d.analysis import ANALYSIS_RATE
+        from face3d.audio.files import load_audio
+
+        samples, rate = load_audio(src, rate=ANALYSIS_RATE)
+        save_export(samples, rate, src, dst, fmt=fmt, fps=fps, extended=extended, head=head, alive=alive, plot=plot)
+        return
+    f = formats.get(fmt)
+    rig = load_rig(head) if f.needs_head else None
+    stream = WeightStream(src, **_analysis_options(alive, rig)).open()
+    if f.name == "csv":
+        import itertools
+
+        from face3d.fileio import write_atomic
+        from face3d.formats.csvfile import stream_bytes
+
+        chunks = stream_bytes(stream.at_fps(fps))
+        first = next(chunks)  # a bad input fails here, before anything is made
+        write_atomic(dst, itertools.chain([first], chunks))
+        return
+    track = stream.track()
+    _save(f, track, dst, src=src, duration=stream.duration, fps=fps, extended=extended, rig=rig)
+
+
+def _analysis_options(alive, rig) -> dict:
+    """The analysis keywords: ``alive``'s, plus the visemes when ``rig`` shows them (a GLB
+    then drives the head's own viseme targets)."""
+    opts = dict(alive or {})
+    if rig is not None:
+        from face3d.commands._common import head_wants_visemes
+
+        if head_wants_visemes(rig):
+            opts["visemes"] = True
+    return opts
+
+
+def _save(f, track, dst, *, src, duration, fps, extended, rig) -> None:
+    from face3d import formats
+
+    options = {} if extended is None else {"extended_shapes": extended}
+    pivot = None
+    if rig is not None:
+        from face3d.render.pose import neck_pivot
+
+        pivot = neck_pivot(rig)          # the head turns about its neck, as face3d draws it
+    info = formats.ExportInfo(duration=duration, sound_file=src, fps=fps, rig=rig, pivot=pivot, options=options)
+    formats.save(f, track, dst, info)
 
 
 def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float, extended=None, head=None,
@@ -53,21 +101,8 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
 
     f = formats.get(fmt)
     rig = load_rig(head) if f.needs_head else None
-    if rig is not None:
-        from face3d.commands._common import head_wants_visemes
-
-        if head_wants_visemes(rig):       # the GLB drives the head's viseme targets
-            alive = {**(alive or {}), "visemes": True}
-    track = analyze(samples, rate=rate, fps=None, **(alive or {}))
-    options = {} if extended is None else {"extended_shapes": extended}
-    pivot = None
-    if rig is not None:
-        from face3d.render.pose import neck_pivot
-
-        pivot = neck_pivot(rig)          # the head turns about its neck, as face3d draws it
-    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps, rig=rig, pivot=pivot,
-                              options=options)
-    formats.save(f, track, dst, info)
+    track = analyze(samples, rate=rate, fps=None, **_analysis_options(alive, rig))
+    _save(f, track, dst, src=src, duration=samples.shape[0] / rate, fps=fps, extended=extended, rig=rig)
     if plot:
         from face3d.plot import plot_curves
 

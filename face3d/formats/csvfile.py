@@ -13,3 +13,13 @@ def to_bytes(track, info, variant: str = "csv") -> bytes:
 
 def write(track, stream, info, variant: str = "csv") -> None:
     stream.write(to_bytes(track, info, variant).decode("utf-8"))
+
+
+def stream_bytes(blocks):
+    """``(first, track)`` blocks of frames (see :meth:`face3d.pipeline.WeightStream.at_fps`)
+    -> the CSV's bytes a block at a time (the header with the first): a long file is
+    written without ever being whole in memory."""
+    header = True
+    for first, track in blocks:
+        yield csv_bytes(export_columns(track), first=first, header=header)
+        header = False
