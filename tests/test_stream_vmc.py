@@ -77,6 +77,7 @@ def _stream(speech, receiver, *extra):
     return r, receiver.frames()
 
 
+@pytest.mark.realtime  # frames must arrive 60 times a second
 def test_vmc_stream_of_a_file(speech, receiver):
     r, frames = _stream(speech, receiver)
     assert "not acknowledged" in r.stderr
