@@ -243,6 +243,7 @@ def test_training_with_dropout_changes_the_fit(tmp_path):
     assert outs[0]["w1"].shape == outs[1]["w1"].shape
 
 
+@pytest.mark.slow
 def test_training_ensemble_and_teachers(tmp_path):
     """--teachers 2 fits two networks first (fit seeds 0 and 1, cached in --cache; the
     first is the plain fit of --ensemble 1), then the model on their mean outputs: other
