@@ -9,10 +9,9 @@
 * Targets: each phone (espeak-ng mnemonics or Flite's CMU phones) has a target openness,
   width and rounding; :func:`targets` turns timed phones into per-frame curves at 100
   frames per second and the segments the scorer needs (p/b/m, vowels, pauses).
-* Augmentation (:func:`augment`): vocal-tract/pitch shift by resampling, added noise,
-  room reverberation, level and band-limiting, drawn from a seeded generator; and
-  (:func:`change_gender`, training only, needs ``praat-parselmouth``) new voices made by
-  Praat's "Change gender": formants, pitch median and pitch range moved independently.
+* Visemes: :func:`phone_viseme` gives each phone one of the fifteen Oculus visemes
+  (issue 21's table, :data:`CMU_VISEME`); :func:`targets` gives them per frame.
+* Rooms, noise, devices and breaths are ``bench/_conditions.py``.
 """
 
 from __future__ import annotations
@@ -73,6 +72,51 @@ _CMU = {
 }
 PBM = {"p", "b", "m"}
 
+# ------------------------------------------------------------------ visemes (issue 21's table)
+#: CMU phone -> Oculus viseme (short name), or two for a diphthong (its halves); None: not
+#: scored (hh, the schwa).
+CMU_VISEME = {
+    "p": "PP", "b": "PP", "m": "PP", "f": "FF", "v": "FF", "th": "TH", "dh": "TH", "t": "DD", "d": "DD",
+    "dx": "DD", "k": "kk", "g": "kk", "ng": "kk", "ch": "CH", "jh": "CH", "sh": "CH", "zh": "CH", "s": "SS",
+    "z": "SS", "n": "nn", "l": "nn", "r": "RR", "er": "RR", "axr": "RR", "aa": "aa", "ae": "aa", "ah": "aa",
+    "eh": "E", "ih": "I", "iy": "I", "y": "I", "ao": "O", "uh": "U", "uw": "U", "w": "U",
+    "ay": ("aa", "I"), "aw": ("aa", "U"), "ey": ("E", "I"), "ow": ("O", "U"), "oy": ("O", "I"),
+    "hh": None, "ax": None,
+}
+#: espeak-ng mnemonics -> the CMU phone with the same viseme (None: not scored)
+_ESPEAK_CMU = {
+    "a": "ae", "aa": "ae", "A:": "aa", "A@": "aa", "A": "aa", "V": "ah", "0": "ao", "aI": "ay", "aI@": "ay",
+    "aI3": "ay", "aU": "aw", "aU@": "aw", "O": "ao", "O:": "ao", "O@": "ao", "o@": "ao", "OI": "oy",
+    "oU": "ow", "o": "ow", "E": "eh", "E2": "eh", "e": "eh", "e@": "eh", "eI": "ey", "I": "ih", "I2": "ih",
+    "I#": "ih", "i": "iy", "i:": "iy", "i@": "ih", "i@3": "ih", "u:": "uw", "u": "uw", "U": "uh", "U@": "uh",
+    "u@": "uw", "3": "er", "3:": "er", "@@": "er", "@L": "l", "@": "ax", "@-": "ax", "@2": "ax", "@5": "ax",
+    "a#": "ax", "p": "p", "b": "b", "m": "m", "f": "f", "v": "v", "T": "th", "D": "dh", "s": "s", "z": "z",
+    "S": "sh", "Z": "zh", "tS": "ch", "dZ": "jh", "t": "t", "d": "d", "n": "n", "l": "l", "r": "r", "w": "w",
+    "j": "y", "k": "k", "g": "g", "N": "ng", "h": "hh", "x": "k", "?": None,
+}
+
+
+def phone_viseme(ph: str, cmu: bool = False, schwa_ah: bool = False):
+    """A phone's viseme: a short name, a (first half, second half) pair, None (not scored),
+    "sil" (a pause), or "" (a marker that continues the previous phone). ``schwa_ah``: the
+    phone set writes every schwa as ``ah`` (forced-aligned recordings), so ``ah`` is not scored."""
+    if cmu:
+        if ph in ("pau", "h#", "brth", "sil") or ph.startswith("_"):
+            return "sil"
+        if schwa_ah and ph == "ah":
+            return None
+        return CMU_VISEME.get(ph)
+    if ph.startswith("_"):
+        return "sil"
+    base = ph.rstrip(";'/,!-#") or ph
+    for sym in (ph, base, ph[:2], ph[:1]):
+        if sym in _ESPEAK_CMU:
+            c = _ESPEAK_CMU[sym]
+            return None if c is None else CMU_VISEME.get(c)
+    if phone_target(ph) is None:
+        return ""
+    return None
+
 
 def phone_target(ph: str, cmu: bool = False):
     """(openness, width, rounding, kind): kind 'pause', 'pbm', 'vowel', 'cons'; None = marker."""
@@ -94,14 +138,20 @@ def phone_target(ph: str, cmu: bool = False):
     return None  # stress / length markers continue the previous phoneme
 
 
-def targets(events, n_frames: int, cmu: bool = False):
+def targets(events, n_frames: int, cmu: bool = False, schwa_ah: bool = False):
     """Timed phones -> dict: ``tgt`` (n, 3) openness/width/rounding, ``kind`` (n,) str,
-    ``segs`` list of (start frame, end frame, kind, openness)."""
+    ``segs`` list of (start frame, end frame, kind, openness), ``vis`` (n,) int: each
+    frame's viseme (index into ``VISEMES``; -1 not scored; pauses are ``sil``) and
+    ``phone`` (n,) str: each frame's phone (CMU symbols where known)."""
+    from face3d.analysis.visemes15 import VISEME_INDEX
+
     tgt = np.zeros((n_frames, 3))
     kind = np.full(n_frames, "pause", dtype=object)
-    items = [(t, v) for t, ph in events if (v := phone_target(ph, cmu)) is not None]
+    vis = np.zeros(n_frames, np.int64)  # sil before the first phone and after the last
+    phone = np.full(n_frames, "pau", dtype=object)
+    items = [(t, v, ph) for t, ph in events if (v := phone_target(ph, cmu)) is not None]
     segs = []
-    for i, (t, v) in enumerate(items):
+    for i, (t, v, ph) in enumerate(items):
         t1 = items[i + 1][0] if i + 1 < len(items) else n_frames / FPS
         a, b = (max(0, min(int(round(s * FPS)), n_frames)) for s in (t, t1))
         if b <= a:
@@ -109,8 +159,17 @@ def targets(events, n_frames: int, cmu: bool = False):
         tgt[a:b] = v[:3]
         kind[a:b] = v[3]
         segs.append((a, b, v[3], v[0]))
+        vz = phone_viseme(ph, cmu, schwa_ah)
+        phone[a:b] = ph if cmu else (_ESPEAK_CMU.get(ph.rstrip(";'/,!-#") or ph) or ph)
+        if vz is None or vz == "":
+            vis[a:b] = -1
+        elif isinstance(vz, tuple):
+            h = (a + b) // 2
+            vis[a:h], vis[h:b] = VISEME_INDEX[vz[0]], VISEME_INDEX[vz[1]]
+        else:
+            vis[a:b] = VISEME_INDEX[vz]
     # leading / trailing silence before the first and after the last phone
-    return dict(tgt=tgt, kind=kind, segs=_merge_pauses(segs, kind))
+    return dict(tgt=tgt, kind=kind, segs=_merge_pauses(segs, kind), vis=vis, phone=phone)
 
 
 def _merge_pauses(segs, kind):
@@ -165,77 +224,3 @@ def _espeak_closures(x, rate, events, longest_s=0.15):
 
 def n_frames(n_samples: int, rate: int) -> int:
     return int(np.floor(n_samples / rate * FPS - 1e-9)) + 1
-
-
-# ------------------------------------------------------------------ augmentation
-
-def augment(x: np.ndarray, rate: int, events, rng: np.random.Generator, strength: float = 1.0,
-            vtlp: float = 0.13):
-    """A randomly varied copy: (samples, rate, events, description). ``vtlp``: the largest
-    vocal-tract/pitch shift by resampling, as a natural log (0.13: about 14 %)."""
-    import soxr
-
-    desc = []
-    f = float(np.exp(rng.uniform(-vtlp, vtlp) * strength))  # vocal tract length / pitch by resampling
-    if abs(f - 1) > 0.01:
-        x = soxr.resample(x, rate, int(round(rate * f))).astype(np.float32)
-        events = [(t * f, ph) for t, ph in events]
-        desc.append(f"vtlp{f:.2f}")
-    if rng.random() < 0.4 * strength:  # room reverberation: decaying noise tail
-        rt60 = rng.uniform(0.1, 0.5)
-        n = int(rt60 * rate)
-        h = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
-        h[0] = 0.0
-        h *= rng.uniform(0.1, 0.4) / np.sqrt(np.sum(h**2))
-        h[0] = 1.0
-        m = len(x) + n - 1
-        nf = 1 << (m - 1).bit_length()
-        y = np.fft.irfft(np.fft.rfft(x, nf) * np.fft.rfft(h, nf), nf)[: len(x)]
-        x = y.astype(np.float32)
-        desc.append(f"rev{rt60:.1f}")
-    if rng.random() < 0.3 * strength:  # band-limiting (telephone-like or a dull microphone)
-        lo_rate = int(rng.choice([8000, 11025, 12000]))
-        x = soxr.resample(soxr.resample(x, rate, lo_rate), lo_rate, rate).astype(np.float32)
-        desc.append(f"bl{lo_rate}")
-    peak = float(np.max(np.abs(x))) or 1.0
-    x = x / peak * 10 ** (rng.uniform(-35, -1) / 20)
-    if rng.random() < 0.5 * strength:  # noise at 15-45 dB SNR, white or pink
-        snr = rng.uniform(15, 45)
-        nz = rng.standard_normal(len(x))
-        if rng.random() < 0.5:
-            sp = np.fft.rfft(nz)
-            sp /= np.sqrt(np.maximum(np.arange(len(sp)), 1))
-            nz = np.fft.irfft(sp, len(x))
-        p_sig = float(np.mean(x**2)) + 1e-12
-        nz *= np.sqrt(p_sig / 10 ** (snr / 10) / (np.mean(nz**2) + 1e-20))
-        x = x + nz.astype(np.float32)
-        desc.append(f"snr{snr:.0f}")
-    return x.astype(np.float32), rate, events, "+".join(desc) or "clean"
-
-
-def change_gender(x: np.ndarray, rate: int, rng: np.random.Generator, formant=(0.8, 1.25),
-                  pitch=(70.0, 300.0), pitch_range=(0.5, 1.5)):
-    """Another voice from the same utterance, through Praat's "Change gender" (the
-    ``praat-parselmouth`` package, a training-only dependency): formant shift ratio drawn
-    log-uniform from ``formant``, a new pitch median log-uniform from ``pitch`` (Hz) and a
-    pitch range factor uniform from ``pitch_range``; duration factor 1, so the phone
-    timings stand. -> (samples at ``rate``, description). A clip Praat cannot analyse
-    (e.g. no voiced frame) comes back unchanged."""
-    import parselmouth
-    from parselmouth.praat import call
-
-    fr = float(np.exp(rng.uniform(*np.log(formant))))
-    f0 = float(np.exp(rng.uniform(*np.log(pitch))))
-    pr = float(rng.uniform(*pitch_range))
-    try:
-        snd = parselmouth.Sound(np.asarray(x, np.float64), sampling_frequency=float(rate))
-        out = call(snd, "Change gender", 75, 600, fr, f0, pr, 1.0)
-        y = np.asarray(out.values[0], np.float32)
-        if out.sampling_frequency != rate:
-            import soxr
-
-            y = soxr.resample(y, out.sampling_frequency, rate).astype(np.float32)
-    except parselmouth.PraatError:
-        return np.asarray(x, np.float32), "cg-failed"
-    y = y[: len(x)] if len(y) >= len(x) else np.concatenate([y, np.zeros(len(x) - len(y), np.float32)])
-    return y, f"cg{fr:.2f}/{f0:.0f}/{pr:.1f}"

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from face3d.commands._common import parse_size  # noqa: E402
 from face3d.mesh.heads import load_head  # noqa: E402
-from face3d.mesh.load import read_mesh  # noqa: E402
-from face3d.mesh.obj import write_obj  # noqa: E402
+from face3d.mesh.io.read import read_mesh  # noqa: E402
+from face3d.mesh.io.obj import write_obj  # noqa: E402
 from face3d.render.camera import OrbitCamera  # noqa: E402
 from face3d.render.offscreen import Offscreen, create_context  # noqa: E402
 from face3d.render.renderer import HeadRenderer  # noqa: E402
@@ -125,8 +125,8 @@ def main() -> int:
             write_obj(path, pos, faces)
             heads.append((label, path))
         if not args.no_real:
-            for name in ("LeePerrySmith.glb", "ict_facekit/generic_neutral_mesh.obj"):
-                if (SHARED / name).is_file():
+            for name in ("LeePerrySmith.glb", "ict_facekit"):  # the folder: neutral plus its target OBJs
+                if (SHARED / name).exists():
                     heads.append((name.split("/")[-1], SHARED / name))
         for label, path in heads:
             load_s, read_s, rig = time_load(path, args.repeats)

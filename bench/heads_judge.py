@@ -136,9 +136,9 @@ def smooth_busts():
 
     from _busts import smooth_mouth
 
-    from face3d.mesh.load import read_mesh
-    from face3d.mesh.normalize import detect_frame
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.read import read_mesh
+    from face3d.mesh.orient.normalize import detect_frame
+    from face3d.mesh.io.obj import write_obj
 
     src = SHARED / "mediapipe_canonical_face_model.obj"
     if not src.exists():
@@ -159,8 +159,8 @@ def orientation_table():
     conventions: how often up and forward are right, wrong but said, silently wrong."""
     from _busts import CASES, bust, rotations
 
-    from face3d.mesh.load import read_mesh
-    from face3d.mesh.normalize import axis_name, detect_frame
+    from face3d.mesh.io.read import read_mesh
+    from face3d.mesh.orient.normalize import axis_name, detect_frame
 
     names = ("derived_LeePerrySmith.obj", "ict_facekit/generic_neutral_mesh.obj", "mediapipe_canonical_face_model.obj")
     print("| head | " + " | ".join(c.replace("_", " ") for c in CASES) + " |")

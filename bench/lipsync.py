@@ -54,7 +54,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import soundfile as sf  # noqa: E402
 
 import face3d  # noqa: E402
+import _realspeech as realspeech  # noqa: E402
+from _conditions import CONDITIONS, degrade  # noqa: E402
 from _corpus import FPS, HELDOUT_VOICES, RESERVED, n_frames, synthesize, targets  # noqa: E402
+from _viseme_scores import cue_scores, cues_per_cs, read_rhubarb_tsv, viseme_scores  # noqa: E402
 
 #: The independent check's voices (``--reserved``): never used for training or tuning.
 RESERVED_CHECK = ("flite:kal", "flite:slt")
@@ -95,10 +98,11 @@ SENTENCES = [
 # ---------------------------------------------------------------- systems
 
 def run_face3d(paths):
+    """(n, 19) per file: the four curves (open, wide, round, close), then the fifteen visemes."""
     out = []
     for p in paths:
-        tr = face3d.analyze(p, fps=FPS)
-        out.append(_fit(tr.values.astype(np.float64), _n_frames(p)))  # open, wide, round, close
+        tr = face3d.analyze(p, fps=FPS, visemes=True)
+        out.append(_fit(tr.values.astype(np.float64), _n_frames(p)))
     return out
 
 
@@ -109,10 +113,38 @@ def run_face3d_live(paths):
     out = []
     for p in paths:
         x, rate = sf.read(str(p), dtype="float32")
-        sa = StreamAnalyzer(rate, live=True)
+        sa = StreamAnalyzer(rate, live=True, visemes=True)
         hop = rate // 100
         parts = [sa.feed(x[i : i + hop]) for i in range(0, len(x), hop)] + [sa.flush()]
         out.append(_fit(np.concatenate(parts).astype(np.float64), _n_frames(p)))
+    return out
+
+
+def face3d_cues(curves):
+    """face3d's Rhubarb export (the cues it writes) of each file's 100 Hz curves and visemes,
+    one shape per centisecond."""
+    from face3d.analysis import NAMES, VISEME_NAMES
+    from face3d.formats.rhubarb import cues
+    from face3d.track import WeightTrack
+
+    out = []
+    for c in curves:
+        n = len(c)
+        tr = WeightTrack(np.arange(n) / FPS, NAMES + VISEME_NAMES, c.astype(np.float32))
+        out.append(cues_per_cs(cues(tr, n / FPS), n))
+    return out
+
+
+def run_rhubarb(paths, exe, tmp, recognizer="pocketSphinx"):
+    """Rhubarb Lip Sync's cues (TSV, extended shapes GHX), one shape per centisecond."""
+    out = []
+    for p in paths:
+        dst = Path(tmp) / (Path(p).stem + f".{recognizer}.tsv")
+        r = subprocess.run([str(exe), "-q", "-f", "tsv", "-r", recognizer, "--extendedShapes", "GHX", "-o", str(dst),
+                            str(p)], capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError(f"failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+        out.append(read_rhubarb_tsv(dst, _n_frames(p)))
     return out
 
 
@@ -271,18 +303,46 @@ def corpus(voices, tmp, allow_reserved=False):
     return paths, refs, vo
 
 
-def tables(voices, tmp, args, allow_reserved=False):
-    """Synthesise the sentences with ``voices``, score every system, print the two tables."""
-    paths, refs, vo = corpus(voices, tmp, allow_reserved)
-    total_s = sum(sf.info(str(p)).duration for p in paths)
-    n_pbm = sum(1 for r in refs for s in r["segs"] if s[2] == "pbm" and s[1] - s[0] >= 3)
-    print(f"{len(paths)} utterances ({len(SENTENCES)} sentences x {len(voices)} voices: {', '.join(voices)}), "
-          f"{total_s:.0f} s of speech, {n_pbm} p/b/m segments >= 30 ms, targets at {FPS} frames/s\n")
+def real_corpus(tmp):
+    """The held-out recorded speakers (``bench/_realspeech.py``), as 16 kHz WAVs."""
+    paths, refs, vo = [], [], []
+    for name, spk, _sex in realspeech.utterances(held_out=True):
+        x, ev = realspeech.load(name)
+        p = tmp / f"real_{name}.wav"
+        sf.write(str(p), x, 16000, subtype="PCM_16")
+        paths.append(p)
+        refs.append(targets(ev, _n_frames(p), cmu=True, schwa_ah=True))
+        vo.append(spk)
+    return paths, refs, vo
 
+
+def degraded(paths, condition, tmp):
+    """Each file through ``condition`` (``bench/_conditions.py``; the same seed per file;
+    babble from the corpus's other files)."""
+    out = []
+    sub = tmp / condition
+    sub.mkdir(exist_ok=True)
+    audio = [sf.read(str(p), dtype="float32") for p in paths]
+    for i, (p, (x, rate)) in enumerate(zip(paths, audio)):
+        import soxr
+
+        y = soxr.resample(x, rate, 16000) if rate != 16000 else x
+        others = [soxr.resample(a, r, 16000) if r != 16000 else a for j, (a, r) in enumerate(audio)
+                  if j != i and (j * 7 + i) % 5 == 0][:12]
+        z = degrade(y, condition, np.random.default_rng(1000 + i), others=others)
+        q = sub / Path(p).name
+        sf.write(str(q), np.clip(z, -1, 1), 16000, subtype="PCM_16")
+        _NFRAMES[q] = _n_frames(p)
+        out.append(q)
+    return out
+
+
+def run_systems(paths, refs, vo, tmp, args, peers=True):
+    """Every system on these files -> [(name, curve scores or None, viseme scores, cue scores, note)]."""
     systems = [("face3d (file)", lambda: run_face3d(paths))]
     if args.live:
         systems.append(("face3d (live, 10 ms blocks)", lambda: run_face3d_live(paths)))
-    if not args.no_peers:
+    if peers and not args.no_peers:
         systems += [("openfacefx energy (arkit)", lambda: run_openfacefx(paths, args.peers, tmp)),
                     ("pylipsync (uLipSync)", lambda: run_pylipsync(paths, args.peers, tmp))]
     rows = []
@@ -291,25 +351,105 @@ def tables(voices, tmp, args, allow_reserved=False):
         try:
             curves = fn()
         except Exception as exc:  # a peer that cannot run gets a row saying so
-            rows.append((name, None, f"not run: {exc}"))
+            rows.append((name, None, None, None, f"not run: {exc}"))
             continue
-        rows.append((name, score(curves, refs, vo), f"{time.perf_counter() - t0:.1f} s"))
+        wall = f"{time.perf_counter() - t0:.1f} s"
+        vs = cs = None
+        if name.startswith("face3d"):
+            vs = viseme_scores([c[:, 4:19] for c in curves], refs)
+            cs = cue_scores(face3d_cues(curves), refs)
+        rows.append((name, score([c[:, :4] for c in curves], refs, vo), vs, cs, wall))
+    if peers and args.rhubarb:
+        for rec in ("pocketSphinx", "phonetic"):
+            t0 = time.perf_counter()
+            try:
+                cs = cue_scores(run_rhubarb(paths, args.rhubarb, tmp, rec), refs)
+                rows.append((f"Rhubarb ({rec})", None, None, cs, f"{time.perf_counter() - t0:.1f} s"))
+            except Exception as exc:
+                rows.append((f"Rhubarb ({rec})", None, None, None, f"not run: {exc}"))
+    return rows
 
+
+def print_curves(rows, voices):
     print("| system | jaw r (mean) | worst voice | lag | p/b/m closed | open vowels shut | pauses at rest "
           "| width r | round r | wall |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, m, note in rows:
+    for name, m, _, _, note in rows:
         if m is None:
-            print(f"| {name} | {note} | | | | | | | | |")
+            if note.startswith("not run"):
+                print(f"| {name} | {note} | | | | | | | | |")
             continue
         print(f"| {name} | {m['jaw_r']:.3f} | {m['worst']:.3f} | {m['lag_ms']:+d} ms | {m['pbm']:.1%} | "
               f"{m['shut']:.1%} | {m['rest']:.1%} | {m['r_wide']:.2f} | {m['r_round']:.2f} | {note} |")
     print("\njaw r per voice:")
     print("| system | " + " | ".join(voices) + " |")
     print("|---|" + "---|" * len(voices))
-    for name, m, _ in rows:
+    for name, m, _, _, _ in rows:
         if m is not None:
             print(f"| {name} | " + " | ".join(f"{m['per_voice'][v]:.2f}" for v in voices) + " |")
+
+
+def print_visemes(rows):
+    from face3d.analysis.visemes15 import VISEMES
+
+    print("\nFifteen visemes (winning viseme per frame against the phone's; balanced = mean recall):")
+    print("| system | frame accuracy | balanced accuracy | frames | " + " | ".join(VISEMES) + " |")
+    print("|---|---|---|---|" + "---|" * len(VISEMES))
+    for name, _, v, _, _ in rows:
+        if v is not None:
+            print(f"| {name} | {v['acc']:.1%} | {v['bal']:.1%} | {v['n']} | "
+                  + " | ".join("" if np.isnan(r) else f"{r:.0%}" for r in v["recall"]) + " |")
+    print("\nRhubarb cues (against the shapes Rhubarb 1.14's rules allow per phone; 20 ms in from phone edges):")
+    print("| system | cue allowed | vowels (balanced B-F) | p/b/m as A | f/v as G | pauses at rest |")
+    print("|---|---|---|---|---|---|")
+    for name, _, _, c, note in rows:
+        if c is not None:
+            print(f"| {name} | {c['allowed']:.1%} | {c['vowels']:.1%} | {c['pbm']:.1%} | {c['fv']:.1%} | {c['rest']:.1%} |")
+        elif name.startswith("Rhubarb"):
+            print(f"| {name} | {note} | | | | |")
+
+
+def tables(voices, tmp, args, allow_reserved=False, real=False):
+    """Score every system on a corpus (voices, or the held-out recorded speakers), print the
+    tables; with ``args.conditions``, the same corpus through each condition."""
+    if real:
+        paths, refs, vo = real_corpus(tmp)
+        voices = list(dict.fromkeys(vo))
+        what = f"held-out recorded speakers: {', '.join(voices)}"
+    else:
+        paths, refs, vo = corpus(voices, tmp, allow_reserved)
+        what = f"{len(SENTENCES)} sentences x {len(voices)} voices: {', '.join(voices)}"
+    total_s = sum(sf.info(str(p)).duration for p in paths)
+    n_pbm = sum(1 for r in refs for s in r["segs"] if s[2] == "pbm" and s[1] - s[0] >= 3)
+    print(f"{len(paths)} utterances ({what}), "
+          f"{total_s:.0f} s of speech, {n_pbm} p/b/m segments >= 30 ms, targets at {FPS} frames/s\n")
+    rows = run_systems(paths, refs, vo, tmp, args)
+    print_curves(rows, voices)
+    print_visemes(rows)
+    conds = [c for c in (args.conditions or "").split(",") if c]
+    if not conds:
+        return
+    print(f"\nConditions (bench/_conditions.py; the same files degraded): {', '.join(conds)}\n")
+    print("| condition | system | jaw r | worst voice | lag | p/b/m closed | pauses at rest | width r | round r "
+          "| viseme acc | balanced | cue allowed | f/v as G |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    per_voice = []
+    for cond in ["clean"] + conds:
+        cp = paths if cond == "clean" else degraded(paths, cond, tmp)
+        crows = rows if cond == "clean" else run_systems(cp, refs, vo, tmp, args, peers=args.peers_conditions)
+        for name, m, v, c, note in crows:
+            if m is None:
+                continue
+            vv = f"{v['acc']:.1%} | {v['bal']:.1%}" if v else " | "
+            cc = f"{c['allowed']:.1%} | {c['fv']:.1%}" if c else " | "
+            print(f"| {cond} | {name} | {m['jaw_r']:.3f} | {m['worst']:.3f} | {m['lag_ms']:+d} ms | {m['pbm']:.1%} | "
+                  f"{m['rest']:.1%} | {m['r_wide']:.2f} | {m['r_round']:.2f} | {vv} | {cc} |", flush=True)
+            per_voice.append((cond, name, m["per_voice"]))
+    print("\njaw r per voice and condition:")
+    print("| condition | system | " + " | ".join(voices) + " |")
+    print("|---|---|" + "---|" * len(voices))
+    for cond, name, pv in per_voice:
+        print(f"| {cond} | {name} | " + " | ".join(f"{pv[v]:.2f}" for v in voices) + " |")
 
 
 def main(argv=None) -> int:
@@ -322,7 +462,25 @@ def main(argv=None) -> int:
     ap.add_argument("--reserved", action="store_true",
                     help="also score the reserved voices (Flite kal, slt) in a separate table: an independent check")
     ap.add_argument("--keep", default=None, help="keep the synthesised WAVs and peer outputs in this folder")
+    ap.add_argument("--conditions", default="",
+                    help=f"also score each corpus degraded by these conditions (comma-separated: {','.join(CONDITIONS)})")
+    ap.add_argument("--peers-conditions", action="store_true", help="run the peers on the degraded files too")
+    ap.add_argument("--realspeech", action="store_true",
+                    help="also score the held-out recorded speakers of ../shared/data/realspeech")
+    ap.add_argument("--no-voices", action="store_true", help="skip the synthetic voices (with --realspeech)")
+    ap.add_argument("--rhubarb", default=None, metavar="PATH",
+                    help="a Rhubarb Lip Sync binary: its cues (speech recogniser and phonetic) join the cue table")
     args = ap.parse_args(argv)
+    bad_c = [c for c in args.conditions.split(",") if c and c not in CONDITIONS]
+    if bad_c:
+        print(f"lipsync: unknown condition {bad_c[0]!r}; use any of {','.join(CONDITIONS)}", file=sys.stderr)
+        return 2
+    if args.rhubarb and not Path(args.rhubarb).is_file():
+        print(f"lipsync: --rhubarb {args.rhubarb} is not a file; give the path of the rhubarb binary", file=sys.stderr)
+        return 2
+    if args.realspeech and realspeech.root() is None:
+        print("lipsync: --realspeech needs ../shared/data/realspeech (or $FACE3D_REALSPEECH)", file=sys.stderr)
+        return 2
 
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="lipsync"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -334,13 +492,21 @@ def main(argv=None) -> int:
     if any(v in RESERVED for v in voices):
         print(f"lipsync: {', '.join(RESERVED)} are kept for --reserved, the independent check", file=sys.stderr)
         return 2
-    tables(voices, tmp, args)
+    if not args.no_voices:
+        print("## Held-out synthetic voices\n")
+        tables(voices, tmp, args)
+    if args.realspeech:
+        print("\n## Held-out recorded speakers (../shared/data/realspeech; ah not scored as a viseme: it is every schwa)\n")
+        sub = tmp / "real"
+        sub.mkdir(exist_ok=True)
+        tables(None, sub, args, real=True)
     if args.reserved:
         print("\n## Independent check: reserved voices, never used for training or for choosing anything\n")
         if shutil.which("text2wave") is None:
             print("(Festival's text2wave is not installed: no Festival voice scored)\n")
         sub = tmp / "reserved"
         sub.mkdir(exist_ok=True)
+        args.conditions = ""
         tables(list(RESERVED_CHECK), sub, args, allow_reserved=True)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)

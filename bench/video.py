@@ -78,7 +78,7 @@ def main() -> int:
         ten = speech(tmp / "ten.wav", 10.0)
         from heads import procedural_head
 
-        from face3d.mesh.obj import write_obj
+        from face3d.mesh.io.obj import write_obj
 
         pos, faces = procedural_head(174, 174)
         head30k = tmp / "head30k.obj"

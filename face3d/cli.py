@@ -27,6 +27,7 @@ COMMANDS = [
     ("export", "face3d.commands.export"),
     ("plot", "face3d.commands.plot"),
     ("stream", "face3d.commands.stream"),
+    ("serve", "face3d.commands.serve"),
     ("record", "face3d.commands.record"),
     ("devices", "face3d.commands.devices"),
 ]
@@ -54,8 +55,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the command an option's example names first, when several take it
+EXAMPLE_ORDER = ("snapshot", "render", "export", "view", "stream", "record", "plot", "rig", "demo", "devices")
+
+
+def option_before_command(parser, argv) -> str | None:
+    """The one-line error for a command's option given before any command (``face3d --yaw
+    30``), naming the commands that take it; None when there is none to make."""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    own = {o for a in parser._actions for o in a.option_strings}
+    for i, token in enumerate(argv):
+        if not token.startswith("-") or token == "-":
+            return None                       # a command (or a stray word: argparse says so)
+        option = token.split("=", 1)[0]
+        if option in own:
+            continue
+        takers = [name for name in EXAMPLE_ORDER if sub is not None and name in sub.choices
+                  and option in sub.choices[name]._option_string_actions]
+        if not takers:
+            return None                       # no command knows it: argparse's "unrecognized"
+        takes_value = sub.choices[takers[0]]._option_string_actions[option].nargs != 0
+        value = "" if not takes_value else token.split("=", 1)[1] if "=" in token else \
+            (argv[i + 1] if i + 1 < len(argv) else "")
+        example = " ".join(x for x in ("face3d", takers[0], option, value) if x)
+        return (f"face3d: error: {option} needs a command first, e.g. {example} "
+                f"({option} goes with {', '.join(n for n, _ in COMMANDS if n in takers)}; see 'face3d --help')")
+    return None
+
+
 def main(argv=None) -> int:
     parser = build_parser()
+    line = option_before_command(parser, list(sys.argv[1:] if argv is None else argv))
+    if line:
+        print(line, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         args = parser.parse_args(["demo", *(argv or [])])

@@ -36,7 +36,7 @@ from collections import deque
 
 import numpy as np
 
-from face3d.analysis import ALIVE_NAMES, HOP_S, NAMES, StreamAnalyzer
+from face3d.analysis import ALIVE_NAMES, HOP_S, NAMES, VISEME_NAMES, StreamAnalyzer
 from face3d.analysis.model import load_model
 from face3d.analysis.bands import WIN_S
 from face3d.errors import DeviceError
@@ -103,15 +103,17 @@ class LiveSource:
     name, rate, blocksize and overflows (tests pass a fake). ``keep_audio``: keep every
     sample analysed (:meth:`audio`). ``max_seconds``: analyse this much sound, then
     finish by itself (:attr:`finished` is set; ``face3d record --seconds``). ``alive``:
-    frames carry the blink, brow, gaze and head columns too (``seed`` picks their choices).
+    frames carry the blink, brow, gaze and head columns too (``seed`` picks their choices);
+    ``visemes``: and the fifteen viseme weights last.
     """
 
     def __init__(self, device=None, rate: int = RATE, block_s: float = BLOCK_S, mic=None,
                  keep_audio: bool = False, max_seconds: float | None = None, alive: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, visemes: bool = False):
         self.alive = bool(alive)
         self.seed = int(seed)
-        self.names = NAMES + (ALIVE_NAMES if self.alive else ())
+        self.visemes = bool(visemes)
+        self.names = NAMES + (ALIVE_NAMES if self.alive else ()) + (VISEME_NAMES if self.visemes else ())
         self.hop_s = HOP_S
         if mic is None:
             from face3d.audio.mic import MicSource
@@ -151,7 +153,8 @@ class LiveSource:
     def start(self) -> "LiveSource":
         self.mic.start()
         try:
-            self._an = StreamAnalyzer(self.mic.rate, alive=self.alive, seed=self.seed, live=True)
+            self._an = StreamAnalyzer(self.mic.rate, alive=self.alive, seed=self.seed, live=True,
+                                      visemes=self.visemes)
         except BaseException:
             self.mic.stop()
             raise

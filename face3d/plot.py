@@ -28,21 +28,31 @@ def envelope(samples: np.ndarray, rate: int, columns: int) -> tuple[np.ndarray, 
     return times, lows, highs
 
 
-def plot_curves(track, path, *, samples=None, rate=None, size=(1200, 600), title=None) -> None:
-    """Write a PNG of ``size`` (width, height) pixels: waveform (if ``samples``) above the weight
-    curves, and head and gaze angles (degrees) in a panel of their own below when the track has them."""
+#: The smallest picture the panels and their legends fit in (pixels).
+MIN_SIZE = (640, 360)
+#: Angle curve colours (their own set: a weight and an angle never share a colour).
+ANGLE_COLOURS = ("#393b79", "#d6616b", "#637939", "#e6550d", "#7b4173")
+
+
+def curves_figure(track, *, samples=None, rate=None, size=(1200, 600), title=None):
+    """The matplotlib Figure (Agg canvas) that :func:`plot_curves` writes: waveform (if
+    ``samples``) above the weight curves, head and gaze angles (degrees) in a panel of
+    their own below when the track has them. Each panel's legend sits outside it, on the
+    right, in a band the layout reserves, so it never covers a curve."""
+    import warnings
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from face3d.fileio import atomic_path
+    from face3d.track import ANGLE_NAMES
 
     dpi = 100
     w, h = size
+    if w < MIN_SIZE[0] or h < MIN_SIZE[1]:
+        raise ValueError(f"a plot needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]} pixels, not {w}x{h}")
     fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     end = track.duration
-    from face3d.track import ANGLE_NAMES
-
     # weights (0-1) and angles (degrees: head and gaze) on their own axes, one time axis
     angles = [n for n in track.names if n in ANGLE_NAMES]
     weights = [n for n in track.names if n not in ANGLE_NAMES]
@@ -66,19 +76,51 @@ def plot_curves(track, path, *, samples=None, rate=None, size=(1200, 600), title
     spare = iter(SPARE * (1 + len(track.names) // len(SPARE)))
     ax = axes["weights"]
     for name in weights:
-        ax.plot(track.times, track.column(name), color=COLOURS.get(name) or next(spare), linewidth=1.4, label=name)
+        ax.plot(track.times, track.column(name), color=COLOURS.get(name) or next(spare), linewidth=1.4, label=name,
+                linestyle="--" if name.endswith("Right") and name[:-5] + "Left" in weights else "-")
     ax.set_ylim(-0.03, 1.03)
     ax.set_ylabel("weight")
+    legend = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0, "fontsize": "small",
+              "frameon": False, "handlelength": 1.6, "columnspacing": 1.0}
     if angles:
         angle_ax = axes["angles"]
-        for name in angles:
-            angle_ax.plot(track.times, track.column(name), color=next(spare), linewidth=1.2, label=name)
+        for k, name in enumerate(angles):
+            angle_ax.plot(track.times, track.column(name), color=ANGLE_COLOURS[k % len(ANGLE_COLOURS)],
+                          linewidth=1.2, label=name)
         angle_ax.set_ylabel("degrees")
         angle_ax.grid(alpha=0.3)
-        angle_ax.legend(loc="upper right", ncols=len(angles), fontsize="small", framealpha=0.85)
+        angle_ax.legend(**legend)
     axes[panels[-1]].set_xlabel("time (s)")
     ax.set_xlim(0.0, max(end, 1e-3))
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", ncols=min(4, max(1, len(weights))), fontsize="small", framealpha=0.85)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
+    if weights:
+        ax.legend(**legend)
+    with warnings.catch_warnings():          # a layout that cannot fit says so by the size check above
+        warnings.simplefilter("ignore", UserWarning)
+        fig.canvas.draw()
+        # a legend taller than its panel takes another column (and the layout is drawn again)
+        cols = {p: 1 for p in panels}
+        for _ in range(4):
+            tall = [p for p, a in axes.items() if a.get_legend() is not None
+                    and a.get_legend().get_window_extent().height > a.get_window_extent().height + 1
+                    and cols[p] < len(a.get_legend().get_texts())]
+            if not tall:
+                break
+            for p in tall:
+                cols[p] += 1
+                axes[p].legend(**legend, ncols=cols[p])
+            fig.canvas.draw()
+    return fig
+
+
+def plot_curves(track, path, *, samples=None, rate=None, size=(1200, 600), title=None) -> None:
+    """Write a PNG of ``size`` (width, height) pixels (at least :data:`MIN_SIZE`) of
+    :func:`curves_figure`, atomically."""
+    import warnings
+
+    from face3d.fileio import atomic_path
+
+    fig = curves_figure(track, samples=samples, rate=rate, size=size, title=title)
+    with atomic_path(path, suffix=".png") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.savefig(tmp, format="png", dpi=fig.dpi)

@@ -92,7 +92,7 @@ def smooth_mouth(head, iterations: int, radius: float = 0.8):
     smoothed (``iterations`` of half-step Laplacian smoothing within ``radius`` mouth
     widths of the lip line): a bust whose lips are not sculpted. Welded, (positions, faces)."""
     from face3d.mesh.geometry import edge_list, weld_by_position
-    from face3d.mesh.landmarks import detect_landmarks
+    from face3d.mesh.autorig.landmarks import detect_landmarks
 
     q, f = head
     w = weld_by_position(q)

@@ -92,9 +92,7 @@ def test_bad_options(files, tmp_path):
         r = run_cli("export", d / "hello.wav", *(args + ["-o", tmp_path / "x.csv"] if args else []))
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) <= 2
-    r = run_cli("export", d / "hello.wav", "-o", tmp_path / "no" / "such" / "x.csv")
-    assert r.returncode == 2 and "does not exist" in r.stderr
-    r = run_cli("export", d / "hello.wav", d / "hello.wav", "-o", tmp_path / "o")
+    r = run_cli("export", d / "hello.wav", d / "hello.wav", "-o", f"{tmp_path / 'o'}/")
     assert r.returncode == 2 and "both write" in r.stderr
 
 
@@ -102,7 +100,7 @@ def test_failure_in_a_batch_keeps_no_partial_file(files, tmp_path):
     d, _, _ = files
     bad = _write_bad(tmp_path, "text")
     outdir = tmp_path / "o"
-    r = run_cli("export", d / "hello.wav", bad, "-o", outdir)
+    r = run_cli("export", d / "hello.wav", bad, "-o", f"{outdir}/")
     assert r.returncode == 1  # the bad file is reported, the good one written
     assert not (outdir / "text.csv").exists() and (outdir / "hello.csv").is_file()
     assert not [p for p in outdir.iterdir() if p.name.startswith(".")]

@@ -246,24 +246,36 @@ class _FakeRunner:
     """Stands in for a pool: counts the tasks in flight; ``dies`` names inputs whose worker dies."""
 
     window = 3
+    chunk_s = 0.05
+    max_chunk = 64
 
     def __init__(self, dies=()):
-        self.in_flight, self.most, self.dies, self.tries = 0, 0, set(dies), {}
+        self.in_flight, self.most, self.biggest, self.dies, self.tries = 0, 0, 0, set(dies), {}
+        self.n = 0
 
-    def submit(self, job, src, dst):
+    def submit(self, job, pairs):
         self.in_flight += 1
         self.most = max(self.most, self.in_flight)
-        self.tries[src] = self.tries.get(src, 0) + 1
-        return (src, self.tries[src])
+        self.biggest = max(self.biggest, len(pairs))
+        for src, _ in pairs:
+            self.tries[src] = self.tries.get(src, 0) + 1
+        self.n += 1
+        return (self.n, tuple(src for src, _ in pairs))
 
     def wait(self, pending, timeout=None):
         self.in_flight -= 1
         return [next(iter(pending))]
 
     def outcome(self, fut):
-        return None if fut[0] in self.dies else ("ok", "", 0.01)
+        return None if set(fut[1]) & self.dies else [("ok", "", 0.01)] * len(fut[1])
 
-    def stop(self, pending, ctrl_c):
+    def stop_starting(self):
+        pass
+
+    def abort(self):
+        pass
+
+    def kill(self):
         pass
 
     def close(self):
@@ -271,8 +283,9 @@ class _FakeRunner:
 
 
 def test_memory_bounded_window_and_one_retry_for_a_dead_worker(tmp_path, monkeypatch):
-    """However long the batch, at most the runner's window of tasks is in flight; results go
-    to the report only; a task whose worker died is tried once more, then reported."""
+    """However long the batch, at most the runner's window of tasks (of a few files each)
+    is in flight; results go to the report only; quick files go several to a task; the
+    files of a task whose worker died are tried once more, alone, then reported."""
     import face3d.batch as batch
 
     dead = str(tmp_path / "in" / "f00007.wav")
@@ -282,8 +295,10 @@ def test_memory_bounded_window_and_one_retry_for_a_dead_worker(tmp_path, monkeyp
     s = batch.run_batch(pairs, None, tmp_path, jobs=2)
     assert (s.ok, s.failed, s.skipped) == (19999, 1, 0)
     assert fake.most == 3 and fake.tries[dead] == 2
+    assert fake.biggest == 5  # 0.05 s of 0.01 s files
     recs = read_report(tmp_path)
     assert len(recs) == 20000 and "died twice" in recs[dead]["message"]
+    assert all(r["status"] == "ok" for k, r in recs.items() if k != dead)
 
 
 def _long_speech_batch(base: Path, n: int) -> tuple[Path, bytes]:
@@ -300,25 +315,23 @@ def _long_speech_batch(base: Path, n: int) -> tuple[Path, bytes]:
     return src, (base / "one.csv").read_bytes()
 
 
-@pytest.mark.parametrize("who", ["terminal", "terminal twice", "parent", "kill -9"])
-def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_finished(tmp_path, who):
-    """Ctrl-C from a terminal reaches every process of the batch (once, or twice to stop the
-    running files at once); SIGINT may also reach the parent alone. Each way: exit 130,
-    every output whole, and the report lists exactly the outputs that exist. Even a parent
-    killed outright has its report written up to the last few files (it is written as the
-    batch goes), and a second run with --skip-existing completes the batch."""
-    src, ref = _long_speech_batch(tmp_path, 160)
-    out = tmp_path / "out"
+def _interrupt(cmd: list[str], out: Path, who: str, at: int, suffix: str, timeout: float = 120):
+    """Start ``face3d CMD`` in a session of its own, wait for ``at`` outputs, and send the
+    signal as ``who`` says: Ctrl-C from a terminal reaches every process of the group (once,
+    or twice), or SIGINT reaches the parent alone, or the parent is killed outright.
+    Returns (process, stderr, how many outputs existed when the signal went)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("DISPLAY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "face3d", "export", str(src), "-o", f"{out}/", "--jobs", "2"],
-                            env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "face3d", *cmd], env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
+        before = 0
         while time.monotonic() < deadline and proc.poll() is None:
-            if out.is_dir() and len(list(out.rglob("line*.csv"))) >= 20:
+            before = len(list(out.rglob("*" + suffix))) if out.is_dir() else 0
+            if before >= at:
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         assert proc.poll() is None, "the batch finished before it could be interrupted"
         if who.startswith("terminal"):
             os.killpg(proc.pid, signal.SIGINT)
@@ -333,28 +346,81 @@ def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_finished(tmp_p
         if who == "kill -9" or proc.poll() is None:  # the orphaned workers hold stderr open
             os.killpg(proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=60)
+    return proc, err, before
+
+
+def check_interrupted(proc, err, out: Path, inputs: int, before: int, workers: int, who: str, cmd: str):
+    """Exit 130 and one line that says so; every input in the report, each output whole and
+    reported ok, the rest reported interrupted without an output; after one Ctrl-C no file
+    abandoned and none started after it (at most the ones running then finish)."""
     made = outputs(out)
-    if who == "kill -9":  # workers killed mid-write leave hidden temporaries; the next run removes them
-        made = {k: b for k, b in made.items() if not Path(k).name.startswith(".")}
-    assert 20 <= len(made) < 160, len(made)
-    assert all(b == ref for b in made.values()), [k for k, b in made.items() if b != ref]
+    assert not [k for k in made if Path(k).name.startswith(".")], "a temporary file was left"
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and lines[-1].startswith(f"face3d {cmd}: interrupted: "), err
+    assert "--skip-existing" in lines[-1], err
+    recs = read_report(out)
+    assert len(recs) == inputs, len(recs)
+    by_status = {}
+    for rec in recs.values():
+        by_status.setdefault(rec["status"], set()).add(Path(rec["output"]).relative_to(out).as_posix())
+    assert set(by_status) <= {"ok", "interrupted"}, by_status.keys()
+    assert by_status.get("ok", set()) == set(made)
+    abandoned = [r for r in recs.values() if r["status"] == "interrupted" and "second Ctrl-C" in r["message"]]
+    if who != "terminal twice":
+        assert not abandoned, abandoned
+        assert all("not started" in r["message"] for r in recs.values() if r["status"] == "interrupted")
+        # the files running when the signal came finish; none starts after it
+        assert before <= len(made) <= before + 2 * workers + 1, (before, len(made))
+    assert len(made) < inputs
+    return made
+
+
+@pytest.mark.parametrize("who, jobs", [("terminal", 2), ("terminal twice", 2), ("parent", 2), ("kill -9", 2),
+                                       ("terminal", 1), ("terminal twice", 1)])
+def test_ctrl_c_leaves_only_complete_outputs_and_a_report_of_what_happened(tmp_path, who, jobs):
+    """Ctrl-C during an export batch, as a terminal sends it (to the whole process group,
+    once or twice) or to the parent alone: files not started are dropped, running ones
+    finish (a second Ctrl-C abandons them, leaving no partial file), and the report lists
+    every input. Even a parent killed outright has its report written up to the last few
+    tasks (it is written as the batch goes), and a second run with --skip-existing
+    completes the batch."""
+    src, ref = _long_speech_batch(tmp_path, 160)
+    out = tmp_path / "out"
+    proc, err, before = _interrupt(["export", str(src), "-o", f"{out}/", "--jobs", str(jobs)], out, who, 20, ".csv")
+    if who != "kill -9":
+        made = check_interrupted(proc, err, out, 160, before, jobs, who, "export")
+        assert all(b == ref for b in made.values())
+        return
+    made = {k: b for k, b in outputs(out).items() if not Path(k).name.startswith(".")}
+    assert 20 <= len(made) < 160 and all(b == ref for b in made.values())
+    assert proc.returncode == -signal.SIGKILL
     recs = read_report(out)
     assert all(r["status"] == "ok" for r in recs.values())
     reported = {Path(r["output"]).relative_to(out).as_posix() for r in recs.values()}
-    if who == "kill -9":
-        assert proc.returncode == -signal.SIGKILL
-        assert reported <= set(made) and len(made) - len(reported) <= 4 + 2, (len(made), len(reported))
-        # resume: only what is missing is done, and the batch ends complete and clean
-        r = run_cli("export", src, "-o", out, "--jobs", "2", "--skip-existing", timeout=180)
-        assert r.returncode == 0, r.stderr
-        again = outputs(out)
-        assert len(again) == 160 and all(b == ref for b in again.values())
-        recs = read_report(out)
-        assert sum(r["status"] == "skipped" for r in recs.values()) == len(made)
-    else:
-        assert proc.returncode == 130, err
-        assert "interrupted" in err and "Traceback" not in err, err
-        assert reported == set(made)
+    # unreported: the tasks in flight (a few files each) and what the orphaned workers finished
+    assert reported <= set(made) and len(made) - len(reported) <= 40, (len(made), len(reported))
+    # resume: only what is missing is done, and the batch ends complete and clean
+    r = run_cli("export", src, "-o", out, "--jobs", "2", "--skip-existing", timeout=180)
+    assert r.returncode == 0, r.stderr
+    again = outputs(out)
+    assert len(again) == 160 and all(b == ref for b in again.values())
+    recs = read_report(out)
+    assert sum(r["status"] == "skipped" for r in recs.values()) == len(made)
+
+
+@pytest.mark.parametrize("who", ["terminal", "terminal twice", "parent"])
+def test_ctrl_c_during_a_render_batch(tmp_path, who):
+    """The same for ``face3d render lines/ -o videos/ --jobs 2`` (whose videos install their
+    own interrupt handlers): the running videos finish (or, twice, are abandoned with no
+    partial file), none starts after, the report lists each."""
+    src, _ = _long_speech_batch(tmp_path, 12)
+    out = tmp_path / "videos"
+    proc, err, before = _interrupt(["render", str(src), "-o", f"{out}/", "--jobs", "2", "--size", "160x120",
+                                    "--fps", "15"], out, who, 2, ".mp4", timeout=240)
+    made = check_interrupted(proc, err, out, 12, before, 2, who, "render")
+    for b in made.values():
+        assert b[4:8] == b"ftyp" and len(b) > 1000
 
 
 def test_local_worker_killed_mid_batch_loses_and_corrupts_nothing(tmp_path):

@@ -128,13 +128,13 @@ def test_failed_batch_leaves_no_folder_behind(tmp_path):
     file in a batch is reported and the others are written (exit 1; see test_batch.py)."""
     missing = tmp_path / "missing.wav"
     out = tmp_path / "curves"
-    _one_line_error(run_cli("export", missing, SPEECH, "-o", out), "missing.wav")
+    _one_line_error(run_cli("export", missing, SPEECH, "-o", out), "is a file name", f"-o {out.name}/")
     assert not out.exists()
     _one_line_error(run_cli("export", missing, SPEECH, "-o", f"{out}/"), "missing.wav")
     assert not out.exists()
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio\n")
-    r = run_cli("export", bad, SPEECH, "-o", out)
+    r = run_cli("export", bad, SPEECH, "-o", f"{out}/")
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
     assert "bad.wav" in r.stderr and r.stderr.strip().splitlines()[-1].endswith("face3d-report.jsonl")
     assert sorted(p.name for p in out.iterdir()) == ["demo_speech.csv", "face3d-report.jsonl"]

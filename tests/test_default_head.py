@@ -10,6 +10,7 @@ import pytest
 from face3d.mesh.default_head import build_default_head, write_obj
 from face3d.mesh.default_head.build import FACE_SHAPES
 from face3d.mesh.rig import SHAPES
+from face3d.mesh.rig.visemes import VISEME_NAMES
 
 from conftest import part
 
@@ -47,7 +48,7 @@ def test_committed_model_matches_generator(head, tmp_path):
 def test_mesh_is_well_formed(head):
     v = head.n_vertices
     assert 4000 <= v <= 15000
-    assert head.names == SHAPES + FACE_SHAPES
+    assert head.names == SHAPES + FACE_SHAPES + VISEME_NAMES
     f = head.faces.astype(np.int64)
     assert f.ndim == 2 and f.shape[1] == 3 and len(f) > v
     assert f.min() >= 0 and f.max() < v

@@ -19,7 +19,7 @@ def _snap(rig, weights, ctx, size=(96, 96), **kw):
 
 
 def _write_obj(path, positions, faces):
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     write_obj(path, positions, faces)
     return path
@@ -51,7 +51,7 @@ def _source_mesh(name, request):
     path = SHARED_HEADS / name
     if not path.is_file():
         pytest.skip(f"{path} not present")
-    from face3d.mesh.obj import read_obj
+    from face3d.mesh.io.obj import read_obj
 
     raw = read_obj(path)
     return raw.positions, raw.faces
@@ -60,7 +60,7 @@ def _source_mesh(name, request):
 @pytest.mark.parametrize("source", _head_sources())
 def test_conventions_detected_and_framed_alike(gl, tmp_path, source, request):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.normalize import axis_name
+    from face3d.mesh.orient.normalize import axis_name
     pos, faces = _source_mesh(source, request)
     ref = load_head(_write_obj(tmp_path / "ref.obj", pos, faces))
     assert (ref.info["up"], ref.info["forward"]) == ("+y", "+z")
@@ -216,7 +216,7 @@ def test_bad_mesh_fails_cleanly(tmp_path, name):
 
 
 def test_truncated_glb_fails_cleanly(tmp_path):
-    from face3d.mesh.gltf import write_glb
+    from face3d.mesh.io.gltf import write_glb
 
     pos, faces = _tetra_head()
     write_glb(tmp_path / "ok.glb", pos, faces, {"jawOpen": np.ones_like(pos) * 0.1})

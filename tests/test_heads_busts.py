@@ -20,8 +20,8 @@ def _head(name):
     path = SHARED_HEADS / name
     if not path.exists():
         pytest.skip(f"{path} not present (the real heads live in ../shared/heads)")
-    from face3d.mesh.load import read_mesh
-    from face3d.mesh.normalize import detect_frame
+    from face3d.mesh.io.read import read_mesh
+    from face3d.mesh.orient.normalize import detect_frame
 
     raw = read_mesh(path)
     return detect_frame(raw.positions, raw.faces).apply(raw.positions), raw.faces
@@ -34,7 +34,7 @@ def _said(info) -> bool:
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("name", HEADS, ids=lambda n: n.split("/")[0].split(".")[0])
 def test_bust_orientation_comes_from_the_face(name, case):
-    from face3d.mesh.normalize import axis_name, detect_frame
+    from face3d.mesh.orient.normalize import axis_name, detect_frame
 
     pos, faces = bust(_head(name), case)
     right, said, wrong = 0, 0, []
@@ -54,8 +54,8 @@ def test_bust_orientation_comes_from_the_face(name, case):
 def test_weak_bust_evidence_is_said_in_the_load_line(tmp_path):
     """A bust with hair larger than its face, in an axis convention where its face is not clear enough:
     the CLI's load line says so and suggests --up/--forward; where it is clear, it does not."""
-    from face3d.mesh.normalize import axis_name, detect_frame
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.orient.normalize import axis_name, detect_frame
+    from face3d.mesh.io.obj import write_obj
 
     head = _head("derived_LeePerrySmith.obj")
     pos, faces = bust(head, "big_hair")
@@ -84,7 +84,7 @@ def test_loaded_bust_is_drawn_upright_for_the_tracker(gl, tracker, tmp_path, cas
     forward) loads the right way up: the tracker finds an upright face in the snapshot."""
     from _judge import read_view
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = bust(_head("derived_LeePerrySmith.obj"), case)
     r = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])  # +Y -> +Z, +Z -> -Y
@@ -100,7 +100,7 @@ def test_no_face_at_all_is_said_whatever_its_axes():
     """A faceless egg, flatter on its +x side (so its symmetry plane is not the file's
     x): whichever way it is taken to look, the load line says it is a guess."""
     from _busts import ellipsoid
-    from face3d.mesh.normalize import detect_frame
+    from face3d.mesh.orient.normalize import detect_frame
 
     pos, faces = ellipsoid([0, 0, 0], [0.6, 0.8, 0.7])
     pos[:, 0] = np.where(pos[:, 0] > 0, 0.6 * pos[:, 0], pos[:, 0])

@@ -106,7 +106,7 @@ def test_gltf_blink_changes_pixels_at_its_eye(gl, arkit_glb):
 def test_obj_target_set_with_ict_names(tmp_path, default_rig):
     """ICT FaceKit spells them eyeBlink_L, browInnerUp_L + browInnerUp_R, browOuterUp_L ..."""
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     src = default_rig
     folder = tmp_path / "ict"
@@ -132,7 +132,7 @@ def test_obj_target_set_with_ict_names(tmp_path, default_rig):
 
 def test_other_conventions_and_map():
     from face3d.errors import FormatError
-    from face3d.mesh.names import map_shapes
+    from face3d.mesh.rig.names import map_shapes
 
     rng = np.random.default_rng(1)
     d = {n: rng.normal(size=(5, 3)) for n in ("Eyes_Closed_L", "Eyes_Closed_R", "Inner_Brow_Raiser_L",

@@ -13,7 +13,7 @@ from test_heads_autorig import _fused_head, _pixel, _snap, _window
 
 def _load(tmp_path, rows=120, cols=96, **kw):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = _fused_head(rows, cols)
     write_obj(tmp_path / "fused.obj", pos, faces)
@@ -21,9 +21,9 @@ def _load(tmp_path, rows=120, cols=96, **kw):
 
 
 def test_cut_seam_is_a_smooth_curve_with_edges_together(tmp_path):
-    from face3d.mesh.jaw import jaw_weights
-    from face3d.mesh.landmarks import detect_landmarks
-    from face3d.mesh.lipcut import cut_lips
+    from face3d.mesh.rig.jaw import jaw_weights
+    from face3d.mesh.autorig.landmarks import detect_landmarks
+    from face3d.mesh.autorig.lipcut import cut_lips
 
     bare = _load(tmp_path, autorig=False)
     p, faces = bare.positions.astype(float), bare.faces.astype(np.int64)
@@ -87,8 +87,8 @@ def test_cut_found_at_every_resolution():
 
     from conftest import SHARED_HEADS
     from face3d.mesh.heads import load_head
-    from face3d.mesh.landmarks import detect_landmarks
-    from face3d.mesh.lipcut import cut_lips
+    from face3d.mesh.autorig.landmarks import detect_landmarks
+    from face3d.mesh.autorig.lipcut import cut_lips
 
     path = SHARED_HEADS / "mediapipe_canonical_face_model.obj"
     if not path.exists():

@@ -17,7 +17,7 @@ def _mesh(name, default_rig):
     path = SHARED_HEADS / name
     if not path.exists():
         pytest.skip(f"{path} not present (the real heads live in ../shared/heads)")
-    from face3d.mesh.load import read_mesh
+    from face3d.mesh.io.read import read_mesh
 
     raw = read_mesh(path)
     return raw.positions, raw.faces
@@ -26,7 +26,7 @@ def _mesh(name, default_rig):
 @pytest.mark.parametrize("name", ["default", "LeePerrySmith.glb", "ict_facekit/generic_neutral_mesh.obj",
                                   "mediapipe_canonical_face_model.obj"])
 def test_all_24_orientations_found(name, default_rig):
-    from face3d.mesh.normalize import axis_name, detect_frame
+    from face3d.mesh.orient.normalize import axis_name, detect_frame
 
     pos, faces = _mesh(name, default_rig)
     wrong = []
@@ -55,8 +55,8 @@ def test_weak_evidence_is_said_in_the_load_line(tmp_path):
 def test_beard_wider_than_the_face_is_never_silently_upside_down(flip):
     """A beard wider than the face fools the head-width cue; the nose disagrees, so the
     head is either found the right way up or the load line says the up is uncertain."""
-    from face3d.mesh.load import read_mesh
-    from face3d.mesh.normalize import detect_frame
+    from face3d.mesh.io.read import read_mesh
+    from face3d.mesh.orient.normalize import detect_frame
 
     path = SHARED_HEADS / "derived_LeePerrySmith.obj"
     if not path.exists():

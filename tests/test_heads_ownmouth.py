@@ -50,7 +50,7 @@ def test_helper_surfaces_left_out_and_targets_still_line_up(tmp_path):
 
 
 def test_helper_names():
-    from face3d.mesh.overlays import is_overlay
+    from face3d.mesh.io.overlays import is_overlay
 
     for name in ("M_EyeLashes", "Std_Eyelash", "Std_Eye_Occlusion", "Std_Tearline", "M_LacrimalFluid",
                  "EyeMoisture", "Cornea_L", "M_EyeBlend"):
@@ -147,7 +147,7 @@ def test_gltf_helper_material_left_out(tmp_path):
 
 def test_untextured_eyeballs_get_an_iris_that_looks_forward():
     from _busts import ellipsoid
-    from face3d.mesh.eyes import IRIS_COLOR, PUPIL_COLOR, paint_irises
+    from face3d.mesh.autorig.eyes import IRIS_COLOR, PUPIL_COLOR, paint_irises
 
     ball, bf = ellipsoid([0.3, 0.2, 0.5], [0.1, 0.1, 0.1])
     other, of = ellipsoid([0, 0, 0], [0.5, 0.6, 0.5])

@@ -8,7 +8,7 @@ import numpy as np
 
 def test_own_shapes_kept_and_missing_ones_matched_in_scale(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos, faces = default_rig.positions.astype(np.float64), default_rig.faces.astype(np.int64)
     write_obj(tmp_path / "bare.obj", pos, faces)

@@ -41,7 +41,7 @@ def _strip_ply(path, binary: bool, rows=60, cols=48):
 
 
 def test_strips_to_triangles_alternate_winding():
-    from face3d.mesh.ply import strips_to_triangles
+    from face3d.mesh.io.ply import strips_to_triangles
 
     tri = strips_to_triangles(np.array([0, 1, 2, 3, -1, 4, 5, 6, 6, 7]))
     assert tri.tolist() == [[0, 1, 2], [1, 3, 2], [4, 5, 6]]  # repeated 6: degenerate, dropped
@@ -52,7 +52,7 @@ def test_ply_triangle_strips_load_as_a_mesh(tmp_path, binary):
     import trimesh
 
     from face3d.mesh.heads import load_head
-    from face3d.mesh.load import read_mesh
+    from face3d.mesh.io.read import read_mesh
 
     path = tmp_path / "scan.ply"
     pos, faces = _strip_ply(path, binary)

@@ -19,9 +19,9 @@ def _smoothed(tmp_path, iterations):
     path = SHARED_HEADS / NAME
     if not path.exists():
         pytest.skip(f"{path} not present (the real heads live in ../shared/heads)")
-    from face3d.mesh.load import read_mesh
-    from face3d.mesh.normalize import detect_frame
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.read import read_mesh
+    from face3d.mesh.orient.normalize import detect_frame
+    from face3d.mesh.io.obj import write_obj
 
     raw = read_mesh(path)
     pos, faces = smooth_mouth((detect_frame(raw.positions, raw.faces).apply(raw.positions), raw.faces), iterations)

@@ -26,7 +26,7 @@ def _scale(rig_a, rig_b):
 
 def test_target_set_folder_round_trip(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     src = default_rig
     folder = tmp_path / "set"
@@ -44,7 +44,7 @@ def test_target_set_folder_round_trip(tmp_path, default_rig):
 
 def _write_set(folder, src, files: dict):
     """Write a target set of the default head: {file name: shape name, or None for the neutral}."""
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     folder.mkdir()
     for fname, shape in files.items():
@@ -112,7 +112,7 @@ def test_target_set_folder_ambiguous_neutral_fails_cleanly(tmp_path, default_rig
 
 def test_target_set_siblings_in_another_convention(tmp_path, default_rig):
     from face3d.mesh.heads import load_head
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     src = default_rig
     # z up, facing -y (Blender), in millimetres: file = head @ R * 1000
@@ -120,7 +120,8 @@ def test_target_set_siblings_in_another_convention(tmp_path, default_rig):
     write_obj(tmp_path / "head.obj", src.positions @ r * 1000, src.faces)
     jaw = src.shape_index("jawOpen")
     write_obj(tmp_path / "head_jawOpen.obj", (src.positions + src.deltas[jaw]) @ r * 1000, src.faces)
-    rig = load_head(tmp_path / "head.obj", autorig=False)
+    rig = load_head(tmp_path, autorig=False)  # the folder: head.obj is the prefix of every other name
+    assert rig.info["source"] == str(tmp_path / "head.obj")
     assert (rig.info["up"], rig.info["forward"]) == ("+z", "-y")
     assert rig.names == ("jawOpen",)
     s = _scale(src, rig)
@@ -128,13 +129,13 @@ def test_target_set_siblings_in_another_convention(tmp_path, default_rig):
 
 
 def test_target_vertex_count_mismatch_fails_cleanly(tmp_path):
-    from face3d.mesh.obj import write_obj
+    from face3d.mesh.io.obj import write_obj
 
     pos = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float)
     faces = np.array([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
     write_obj(tmp_path / "head.obj", pos, faces)
     write_obj(tmp_path / "head_jawOpen.obj", pos[:3], faces[:1])
-    res = run_cli("snapshot", "--head", tmp_path / "head.obj", "--size", "32x32", "-o", tmp_path / "x.png")
+    res = run_cli("snapshot", "--head", tmp_path, "--size", "32x32", "-o", tmp_path / "x.png")
     assert res.returncode == 2 and "Traceback" not in res.stderr
     err = res.stderr.strip()
     assert len(err.splitlines()) == 1 and "head_jawOpen.obj" in err and "3 vertices" in err and "4" in err, err
@@ -142,7 +143,7 @@ def test_target_vertex_count_mismatch_fails_cleanly(tmp_path):
 
 def test_glb_morph_targets_through_node_transform(gl, tmp_path, default_rig):
     """A GLB written here (Z-up node matrix, scaled) loads with jawOpen moving the same vertices."""
-    from face3d.mesh.gltf import write_glb
+    from face3d.mesh.io.gltf import write_glb
     from face3d.mesh.heads import load_head
 
     src = default_rig
@@ -203,7 +204,7 @@ def _tiny_head():
     ids=["arkit", "arkit-long", "oculus", "vrm1", "vrm0", "vroid"],
 )
 def test_name_mapping(names, expect):
-    from face3d.mesh.names import map_shapes
+    from face3d.mesh.rig.names import map_shapes
 
     rng = np.random.default_rng(0)
     deltas = {n: rng.normal(size=(12, 3)) for n in names}
@@ -215,7 +216,7 @@ def test_name_mapping(names, expect):
 
 
 def test_map_json_overrides(tmp_path):
-    from face3d.mesh.names import map_shapes
+    from face3d.mesh.rig.names import map_shapes
 
     rng = np.random.default_rng(1)
     deltas = {n: rng.normal(size=(12, 3)) for n in ("JawDrop", "Smile_L", "Smile_R", "OO", "jawOpen")}
@@ -236,7 +237,7 @@ def test_map_json_overrides(tmp_path):
     ('{"jawOpen": 3}', "must be"),
 ])
 def test_bad_map_fails_cleanly(tmp_path, content, needle):
-    from face3d.mesh.gltf import write_glb
+    from face3d.mesh.io.gltf import write_glb
 
     pos, faces = _tiny_head()
     write_glb(tmp_path / "h.glb", pos, faces, {"jawOpen": np.full_like(pos, 0.1)})
@@ -248,11 +249,15 @@ def test_bad_map_fails_cleanly(tmp_path, content, needle):
 
 
 @pytest.mark.skipif(not (SHARED_HEADS / "ict_facekit").is_dir(), reason="../shared/heads/ict_facekit not present")
-@pytest.mark.parametrize("given", ["generic_neutral_mesh.obj", ""], ids=["neutral-file", "folder"])
-def test_ict_facekit_target_set(given):
+@pytest.mark.parametrize("targets", [False, True], ids=["folder", "neutral-file-and-targets"])
+def test_ict_facekit_target_set(targets):
     from face3d.mesh.heads import load_head
 
-    rig = load_head(SHARED_HEADS / "ict_facekit" / given, autorig=False)
+    folder = SHARED_HEADS / "ict_facekit"
+    if targets:
+        rig = load_head(folder / "generic_neutral_mesh.obj", targets=folder, autorig=False)
+    else:
+        rig = load_head(folder, autorig=False)
     assert rig.info["source"] == str(SHARED_HEADS / "ict_facekit" / "generic_neutral_mesh.obj")
     assert rig.info["found"] == {"jawOpen": ["jawOpen"], "mouthClose": ["mouthClose"]}
     jaw = rig.deltas[rig.shape_index("jawOpen")]
@@ -270,3 +275,75 @@ def test_ict_facekit_folder_snapshot_cli(tmp_path):
     assert res.returncode == 0, res.stderr
     assert out.is_file()
     assert "generic_neutral_mesh.obj" in res.stderr and "found jawOpen, mouthClose" in res.stderr, res.stderr
+
+
+# ------------------------------------------------------------ a lone OBJ is a head (issue 24, item 9)
+def test_other_objs_beside_a_head_are_not_its_shapes(tmp_path, default_rig):
+    """head_lowpoly.obj beside head.obj does not break it; head_backup.obj does not become a shape."""
+    from face3d.mesh.io.obj import write_obj
+
+    src = default_rig
+    write_obj(tmp_path / "head.obj", src.positions, src.faces)
+    write_obj(tmp_path / "head_lowpoly.obj", src.positions[:3], np.array([[0, 1, 2]]))
+    out = tmp_path / "x.png"
+    res = run_cli("snapshot", "--head", tmp_path / "head.obj", "--size", "32x32", "-o", out)
+    assert res.returncode == 0, res.stderr
+    assert out.is_file()
+    (tmp_path / "head_lowpoly.obj").unlink()
+    jaw = src.shape_index("jawOpen")
+    write_obj(tmp_path / "head_backup.obj", src.positions + src.deltas[jaw], src.faces)
+    res = run_cli("rig", tmp_path / "head.obj", "--no-autorig", "-o", tmp_path / "rigged")
+    assert res.returncode == 0, res.stderr
+    assert "backup" not in res.stderr, res.stderr
+    assert not (tmp_path / "rigged" / "backup.obj").exists()
+    assert sorted(p.name for p in (tmp_path / "rigged").glob("*.obj")) == ["neutral.obj"]
+
+
+def test_lone_obj_says_how_to_use_the_shapes_beside_it(tmp_path, default_rig):
+    """head_jawOpen.obj beside head.obj: read alone, and the load line says how to read the set."""
+    from face3d.mesh.io.obj import write_obj
+
+    src = default_rig
+    jaw = src.shape_index("jawOpen")
+    write_obj(tmp_path / "head.obj", src.positions, src.faces)
+    write_obj(tmp_path / "head_jawOpen.obj", src.positions + src.deltas[jaw], src.faces)
+    res = run_cli("snapshot", "--head", tmp_path / "head.obj", "--no-autorig", "--size", "32x32",
+                  "-o", tmp_path / "x.png")
+    assert res.returncode == 0, res.stderr
+    assert "found jawOpen" not in res.stderr
+    assert "head_jawOpen.obj" in res.stderr and f"--head {tmp_path}" in res.stderr and "--targets" in res.stderr
+    # the folder reads them
+    res = run_cli("snapshot", "--head", tmp_path, "--no-autorig", "--size", "32x32", "-o", tmp_path / "y.png")
+    assert res.returncode == 0 and "found jawOpen" in res.stderr, res.stderr
+
+
+def test_targets_option_reads_a_folder_of_shapes(tmp_path, default_rig):
+    from face3d.mesh.heads import load_head
+    from face3d.mesh.io.obj import write_obj
+
+    src = default_rig
+    write_obj(tmp_path / "head.obj", src.positions, src.faces)
+    write_obj(tmp_path / "head_backup.obj", src.positions * 1.01, src.faces)  # beside it: ignored
+    shapes = tmp_path / "shapes"
+    shapes.mkdir()
+    for name in ("jawOpen", "mouthClose"):
+        write_obj(shapes / f"{name}.obj", src.positions + src.deltas[src.shape_index(name)], src.faces)
+    res = run_cli("rig", tmp_path / "head.obj", "--targets", shapes, "--no-autorig", "-o", tmp_path / "rigged")
+    assert res.returncode == 0, res.stderr
+    assert "found jawOpen, mouthClose" in res.stderr, res.stderr
+    assert sorted(p.name for p in (tmp_path / "rigged").glob("*.obj")) == ["jawOpen.obj", "mouthClose.obj", "neutral.obj"]
+    rig = load_head(tmp_path / "head.obj", targets=shapes, autorig=False)
+    s = _scale(src, rig)
+    assert np.allclose(rig.deltas[rig.shape_index("jawOpen")], src.deltas[src.shape_index("jawOpen")] * s, atol=1e-4 * s)
+    # bad uses: one line, exit 2
+    for args, needle in [(("--targets", tmp_path / "none"), "is not a folder"),
+                         (("--targets", tmp_path / "rigged" / "x"), "is not a folder")]:
+        res = run_cli("snapshot", "--head", tmp_path / "head.obj", *args, "--size", "32x32", "-o", tmp_path / "z.png")
+        assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and needle in res.stderr, res.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = run_cli("snapshot", "--head", tmp_path / "head.obj", "--targets", empty, "--size", "32x32", "-o", tmp_path / "z.png")
+    assert res.returncode == 2 and "holds no OBJ files" in res.stderr, res.stderr
+    res = run_cli("snapshot", "--targets", shapes, "--size", "32x32", "-o", tmp_path / "z.png")
+    assert res.returncode == 2 and "needs an OBJ head file" in res.stderr, res.stderr
+    assert not (tmp_path / "z.png").exists()

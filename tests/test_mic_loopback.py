@@ -195,7 +195,7 @@ def test_viewer_output_dying_mid_stream_is_one_line(tmp_path):
         pytest.skip(err.strip())
     assert p.returncode == 0, err
     assert err.strip().splitlines() == [
-        "face3d view: sound output stopped (device error); continuing silently on the viewer's own clock"
+        "face3d view: sound output stopped (device error); continuing silently on face3d's own clock"
     ], err
 
 

@@ -97,7 +97,7 @@ def test_vmc_stream_of_a_file(speech, receiver):
 
 def test_vmc_vrm1_and_arkit_names(speech, receiver):
     _, frames = _stream(speech, receiver, "--vrm", "1", "--seconds", "0.5")
-    assert frames and set(frames[0][2]) == {"aa", "ih", "ou", "ee", "oh"}
+    assert frames and set(frames[0][2]) == {"aa", "ih", "ou", "ee", "oh", "blink", "blinkLeft", "blinkRight"}
     receiver.got.clear()
     _, frames = _stream(speech, receiver, "--names", "arkit", "--seconds", "1.5")
     assert frames and len(frames[0][2]) == 52 and "JawOpen" in frames[0][2]
@@ -110,6 +110,30 @@ def test_vmc_vrm1_and_arkit_names(speech, receiver):
     # happen to fall, and on a loaded machine they fall anywhere.)
     want = face3d.analyze(speech / "speech.wav", fps=None).sample(times)[:, 0]
     assert corr(jaw, want) > 0.999 and np.abs(jaw - want).max() < 0.01, np.abs(jaw - want).max()
+
+
+def test_vmc_stream_sends_blinks_from_the_alive_curves(speech, receiver):
+    """Blink, Blink_L, Blink_R follow the file's eyeBlinkLeft/Right (the alive curves);
+    --seed changes them, --mouth-only sends the mouth alone."""
+    _, frames = _stream(speech, receiver)
+    ref = read_csv(speech / "speech.csv")
+    assert all({"Blink", "Blink_L", "Blink_R"} <= set(f[2]) for f in frames)
+    times = np.array([f[1] for f in frames])
+    blink = np.array([f[2]["Blink"] for f in frames])
+    want = np.minimum(*(ref.sample(times)[:, ref.names.index(n)] for n in ("eyeBlinkLeft", "eyeBlinkRight")))
+    assert blink.max() > 0.8 and np.abs(blink - want).max() < 0.35 and corr(blink, want) > 0.8
+    receiver.got.clear()
+    r = run_cli("export", speech / "speech.wav", "-o", speech / "seed3.csv", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    ref3 = read_csv(speech / "seed3.csv")
+    _, frames = _stream(speech, receiver, "--seed", "3")
+    times = np.array([f[1] for f in frames])
+    blink = np.array([f[2]["Blink_L"] + f[2]["Blink"] for f in frames])
+    err = {k: np.abs(blink - tr.sample(times)[:, tr.names.index("eyeBlinkLeft")]).mean() for k, tr in ((0, ref), (3, ref3))}
+    assert err[3] < 0.5 * err[0], f"--seed 3 streams the blinks of export --seed 3: {err}"
+    receiver.got.clear()
+    _, frames = _stream(speech, receiver, "--mouth-only", "--names", "arkit", "--seconds", "1")
+    assert frames and all(f[2]["EyeBlinkLeft"] == 0 and f[2]["BrowInnerUp"] == 0 for f in frames)
 
 
 @pytest.mark.parametrize("target, words", [

@@ -21,35 +21,45 @@ from face3d.analysis.alive import ALIVE_NAMES, ANGLE_NAMES, AliveGenerator
 from face3d.analysis.bands import ANALYSIS_RATE, BANDS, HOP_S, BandAnalyzer, band_energies
 from face3d.analysis.prosody import ProsodyTracker, prosody
 from face3d.analysis.visemes import NAMES, VisemeMapper, map_energies
+from face3d.analysis.visemes15 import VISEME_NAMES
 from face3d.track import WeightTrack
 
 __all__ = [
-    "ALIVE_NAMES", "ANGLE_NAMES", "ANALYSIS_RATE", "AliveGenerator", "ProsodyTracker", "prosody", "BANDS", "HOP_S", "NAMES", "BandAnalyzer", "StreamAnalyzer", "VisemeMapper",
+    "VISEME_NAMES", "ALIVE_NAMES", "ANGLE_NAMES", "ANALYSIS_RATE", "AliveGenerator", "ProsodyTracker", "prosody", "BANDS", "HOP_S", "NAMES", "BandAnalyzer", "StreamAnalyzer", "VisemeMapper",
     "band_energies", "map_energies", "track_from_samples",
 ]
 
 
-def track_from_samples(x, alive: bool = False, seed: int = 0, live: bool = False) -> WeightTrack:
+def track_from_samples(x, alive: bool = False, seed: int = 0, live: bool = False,
+                       visemes: bool = False) -> WeightTrack:
     """Mono float samples at :data:`ANALYSIS_RATE` -> the 100 Hz weight track.
 
     The samples must already be checked (finite, non-empty) and resampled; reading and
     resampling are :mod:`face3d.pipeline`'s job. ``alive``: add the :data:`ALIVE_NAMES`
     columns (blinks, brows, gaze and head angles; ``seed`` picks their random choices).
     ``live``: the live viseme model (10 ms of look-ahead) instead of the file model.
+    ``visemes``: add the fifteen :data:`VISEME_NAMES` columns last (summing to 1 per frame).
     """
     x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
-    w = map_energies(band_energies(x, rate=ANALYSIS_RATE), live=live)
+    w = map_energies(band_energies(x, rate=ANALYSIS_RATE), live=live, visemes=visemes)
     names = NAMES
+    vis = None
+    if visemes:
+        w, vis = w[:, : len(NAMES)], w[:, len(NAMES) :]
     if alive:
         a = AliveGenerator(seed).process(prosody(x, ANALYSIS_RATE, n_frames=w.shape[0]))
         w = np.concatenate([w, a], axis=1)
         names = NAMES + ALIVE_NAMES
+    if vis is not None:
+        w = np.concatenate([w, vis], axis=1)
+        names = names + VISEME_NAMES
     times = np.arange(w.shape[0], dtype=np.float64) * HOP_S
     return WeightTrack(times, names, w)
 
 
 class StreamAnalyzer:
-    """Live analysis: ``feed(block)`` of mono samples at ``rate`` -> (n, 4) new weight frames.
+    """Live analysis: ``feed(block)`` of mono samples at ``rate`` -> (n, 4) new weight frames
+    (``visemes``: the fifteen :data:`VISEME_NAMES` columns last, as :attr:`names` says).
 
     Blocks may be any size; all feeds plus :meth:`flush` equal :func:`track_from_samples`
     on the whole signal (at the analysis rate). Other input rates are resampled with a
@@ -59,14 +69,16 @@ class StreamAnalyzer:
     frame later instead of ten; the whole-signal equal is then ``map_energies(e, live=True)``).
     """
 
-    def __init__(self, rate: int = ANALYSIS_RATE, alive: bool = False, seed: int = 0, live: bool = False):
+    def __init__(self, rate: int = ANALYSIS_RATE, alive: bool = False, seed: int = 0, live: bool = False,
+                 visemes: bool = False):
         self.rate = int(rate)
-        self.names = NAMES + (ALIVE_NAMES if alive else ())
+        self.names = NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
         self._bands = BandAnalyzer(ANALYSIS_RATE)
-        self._map = VisemeMapper(live=live)
+        self._map = VisemeMapper(live=live, visemes=visemes)
+        self._nm = len(self._map.names)
         self._pros = ProsodyTracker(ANALYSIS_RATE) if alive else None
         self._alive = AliveGenerator(seed) if alive else None
-        self._mouth = np.zeros((0, len(NAMES)), np.float32)    # mouth rows waiting for their prosody
+        self._mouth = np.zeros((0, self._nm), np.float32)    # mouth rows waiting for their prosody
         self._prosody = np.zeros((0, 3))
         self._rs = None
         if self.rate != ANALYSIS_RATE:
@@ -91,7 +103,8 @@ class StreamAnalyzer:
         p = np.concatenate([self._prosody, pros]) if len(self._prosody) else pros
         n = min(len(m), len(p))
         self._mouth, self._prosody = m[n:], p[n:]
-        return np.concatenate([m[:n], self._alive.process(p[:n])], axis=1).astype(np.float32)
+        k = len(NAMES)
+        return np.concatenate([m[:n, :k], self._alive.process(p[:n]), m[:n, k:]], axis=1).astype(np.float32)
 
     def flush(self) -> np.ndarray:
         x = np.zeros(0, np.float32)

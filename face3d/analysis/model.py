@@ -12,7 +12,9 @@ Per frame ``z[t] = ((f[t] - mu) / sd) @ proj``; then ``x[t]`` is ``z[t - k]`` fo
 tap ``k``, side by side (frames before the first repeat the first, frames past the last
 repeat the last), and ``h1 = max(x @ w1 + b1, 0)``, ``h2 = max(h1 @ w2 + b2, 0)``,
 ..., the last layer linear, with four outputs: openness, width, rounding (regressions
-onto per-phone targets) and a closure logit (p/b/m). Projecting before the context keeps
+onto per-phone targets) and a closure logit (p/b/m), then (models since the viseme
+head) fifteen viseme logits, whose softmax gives the weights of
+:data:`~face3d.analysis.visemes15.VISEME_NAMES`. Projecting before the context keeps
 the work per frame small; inference runs in float32 (the fit does too). The file may hold
 more than one such network (an ensemble fitted from different seeds; both shipped models
 hold two): each gets its own projected frames, and the outputs are their mean.
@@ -25,6 +27,9 @@ import contextlib
 import numpy as np
 
 from face3d.analysis.bands import BAND_EDGES
+from face3d.analysis.visemes15 import VISEMES
+
+N_VISEMES = len(VISEMES)
 
 #: File mode: 100 ms of look-ahead (the whole signal is there).
 MODEL_FILE = "visemes.npz"
@@ -64,11 +69,13 @@ class VisemeModel:
         edges = np.cumsum([0] + [p.shape[1] for p in projs])
         self.splits = tuple(zip(edges[:-1].tolist(), edges[1:].tolist()))
         self.n_in = self.proj.shape[0]
+        #: outputs per frame: 4 (the mouth curves) or 4 + 15 (and the viseme logits)
+        self.n_out = self.nets[0][2][-1][0].shape[1]
         for p, _, layers in self.nets:
             if layers[0][0].shape[0] != p.shape[1] * len(self.taps):
                 raise ValueError("viseme model: w1 does not match proj and taps")
-            if layers[-1][0].shape[1] != 4:
-                raise ValueError("viseme model: the last layer must give 4 outputs")
+            if layers[-1][0].shape[1] not in (4, 4 + N_VISEMES) or layers[-1][0].shape[1] != self.n_out:
+                raise ValueError(f"viseme model: the last layer must give 4 or {4 + N_VISEMES} outputs")
         self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
 
     def project(self, f: np.ndarray) -> np.ndarray:
@@ -80,10 +87,10 @@ class VisemeModel:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(n, K * len(taps)) frames in context (network by network: each network's
-        numbers at every tap, then the next's) -> (n, 4) outputs (float32)."""
+        numbers at every tap, then the next's) -> (n, n_out) outputs (float32)."""
         x = np.asarray(x, np.float32)
         nt = len(self.taps)
-        out = np.empty((x.shape[0], 4), np.float32)
+        out = np.empty((x.shape[0], self.n_out), np.float32)
         with _one_blas_thread(x.shape[0]):
             for s in range(0, x.shape[0], _ROWS):  # rows in blocks that stay in the cache
                 xb = x[s : s + _ROWS]
@@ -91,13 +98,13 @@ class VisemeModel:
         return out
 
     def run(self, zz: np.ndarray, m: int, need: np.ndarray | None = None) -> np.ndarray:
-        """Projected frames with the frames around them -> the outputs (m, 4) of ``m``
+        """Projected frames with the frames around them -> the outputs (m, n_out) of ``m``
         frames: frame ``j`` is row ``history + j`` of ``zz`` and its taps the rows around
         it (``zz`` holds at least ``history + m + lookahead`` rows). The numbers of
         :meth:`forward` on the frames' context rows; each block of rows is put in context
         just before its products, in a buffer that stays in the cache. ``need``: (m,) bool,
         the frames whose outputs count; the others give 0 and cost nothing (a pause)."""
-        out = np.zeros((m, 4), np.float32)
+        out = np.zeros((m, self.n_out), np.float32)
         if m == 0:
             return out
         back, nt = self.history, len(self.taps)

@@ -72,6 +72,23 @@ class _PitchPlan:
             out[0, 0], out[0, 2] = held[0], held[2]
         return out
 
+    def measure(self, frames: np.ndarray, pitch: np.ndarray | None = None) -> np.ndarray:
+        """(n, win) samples of unrelated frames (e.g. one of each of many streams) -> (n, 3) as
+        :meth:`analyse` gives them, the pitch measured on the rows ``pitch`` (bool; default
+        all) that are loud enough: the caller copies it to odd frames from the frame before,
+        as :meth:`analyse` does."""
+        n = frames.shape[0]
+        out = np.zeros((n, 3), np.float64)
+        if n == 0:
+            return out
+        f = frames.astype(np.float32, copy=False)
+        loud = 10.0 * np.log10(np.einsum("ij,ij->i", f, f, dtype=np.float64) / f.shape[1] + 1e-10)
+        out[:, 1] = loud
+        pick = np.flatnonzero((loud > MIN_VOICED_DB) & (True if pitch is None else pitch))
+        if pick.size:
+            out[pick, 0], out[pick, 2] = self._pitch(f[pick], loud[pick])
+        return out
+
     def _pitch(self, f: np.ndarray, loud: np.ndarray):
         n = f.shape[0]
         d = f[:, 0::DECIMATE].copy()

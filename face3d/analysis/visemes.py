@@ -61,6 +61,7 @@ import numpy as np
 
 from face3d.analysis.bands import BANDS, FLOOR_DB, HOP_S, VOICE_BANDS
 from face3d.analysis.model import VisemeModel, load_model
+from face3d.analysis.visemes15 import VISEME_INDEX, VISEME_NAMES
 from face3d.track import MOUTH_NAMES
 
 #: Output weight names, in column order.
@@ -203,13 +204,20 @@ class VisemeMapper:
     :func:`map_energies` is ``VisemeMapper().process(all_frames)``, so feeding frames in
     blocks of any size gives the same weights as a whole file (to float rounding).
     ``model``: a :class:`~face3d.analysis.model.VisemeModel` (default: the shipped one).
+    ``visemes``: rows carry the fifteen :data:`VISEME_NAMES` weights after the four curves,
+    (n, 19): the softmax of the network's viseme head, ``viseme_sil`` wherever the mouth
+    is at rest (a pause), every row summing to 1.
     """
 
-    names = NAMES
-
-    def __init__(self, hop_s: float = HOP_S, model: VisemeModel | None = None, live: bool = False):
+    def __init__(self, hop_s: float = HOP_S, model: VisemeModel | None = None, live: bool = False,
+                 visemes: bool = False):
         self.hop_s = float(hop_s)
         self.model = model if model is not None else load_model(live=live)
+        if visemes and self.model.n_out < 4 + len(VISEME_NAMES):
+            raise ValueError("this viseme model has no viseme head; rerun scripts/train_visemes.py")
+        self.visemes = bool(visemes)
+        self.names = NAMES + (VISEME_NAMES if visemes else ())
+        self._nw = len(self.names)
         self._wf = max(1, int(round(FLOOR_WINDOW_S / self.hop_s)))
         self._wv = max(1, int(round(VOICE_WINDOW_S / self.hop_s)))
         self._wr = max(1, int(round(RECENT_WINDOW_S / self.hop_s)))
@@ -333,7 +341,7 @@ class VisemeMapper:
         (:meth:`flush` gives them at the end)."""
         e = np.asarray(energies, dtype=np.float64)
         if e.ndim == 2 and e.shape[0] == 0:
-            return np.zeros((0, 4), np.float32)
+            return np.zeros((0, self._nw), np.float32)
         f, voiced, active = self.features(e)
         return self._weights(*self._context(self.model.project(f)), voiced, active)
 
@@ -341,7 +349,7 @@ class VisemeMapper:
         """The weights of the frames still waiting for their look-ahead (the end of the
         signal: the frames past it count as the last one)."""
         if not len(self._wait_v):
-            return np.zeros((0, 4), np.float32)
+            return np.zeros((0, self._nw), np.float32)
         k = self.model.proj.shape[1]
         return self._weights(*self._context(np.zeros((0, k), np.float32), final=True), np.zeros(0), np.zeros(0))
 
@@ -353,7 +361,7 @@ class VisemeMapper:
         self._wait_v, self._wait_a = voiced[n:], active[n:]
         voiced, active = voiced[:n], active[:n]
         if n == 0:
-            return np.zeros((0, 4), np.float32)
+            return np.zeros((0, self._nw), np.float32)
         # at rest (a pause: no voice, no closure to come) the network's outputs would be
         # zeroed below, so it is not run there
         y = self.model.run(zz, n, need=(voiced > 0) | (active > 0))
@@ -369,18 +377,36 @@ class VisemeMapper:
         else:
             for i in range(4):
                 v[:, i], self._y[i] = _release(v[:, i], self._a[i], float(self._y[i]))
-        out = np.empty((n, 4), np.float32)
+        out = np.empty((n, self._nw), np.float32)
         out[:, :3] = v[:, :3] * voiced[:, None]
         out[:, 3] = v[:, 3]
         out[:, 0] *= 1.0 - JAW_LIFT * out[:, 3]
-        np.clip(out, 0.0, 1.0, out=out)
+        np.clip(out[:, :4], 0.0, 1.0, out=out[:, :4])
+        if self.visemes:
+            out[:, 4:] = _viseme_weights(y[:, 4:], voiced)
         return out
 
 
-def map_energies(energies, live: bool = False) -> np.ndarray:
+_SIL = VISEME_INDEX["sil"]
+
+
+def _viseme_weights(logits: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+    """The viseme head's logits (n, 15) -> weights summing to 1: the softmax while the voice
+    is on, ``sil`` as the mouth comes to rest (``voiced`` 1 -> 0)."""
+    z = logits.astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    p *= voiced[:, None]
+    p[:, _SIL] += 1.0 - voiced
+    return p.astype(np.float32)
+
+
+def map_energies(energies, live: bool = False, visemes: bool = False) -> np.ndarray:
     """Whole-signal mapping: (T, B) band energies in dB -> (T, 4) float32 weights
-    (``live``: with the live model, as the microphone path gives them)."""
-    m = VisemeMapper(live=live)
+    (``live``: with the live model, as the microphone path gives them; ``visemes``:
+    (T, 19), the fifteen viseme weights after the four curves)."""
+    m = VisemeMapper(live=live, visemes=visemes)
     w = m.process(energies)
     rest = m.flush()
     return np.concatenate([w, rest]) if len(rest) else w

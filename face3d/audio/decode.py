@@ -24,6 +24,24 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+#: Extensions of files that hold sound only: one of these without an audio track is not a
+#: video without sound but a file that is not audio at all (text, a picture...).
+AUDIO_ONLY = {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff", ".au",
+              ".caf", ".w64", ".wma"}
+
+#: FFmpeg's names for "containers" it makes of text and pictures.
+_NOT_VIDEO = {"tty", "image2", "image2pipe"}
+
+
+def _looks_like_video(path, container) -> bool:
+    import os
+
+    if os.path.splitext(str(path))[1].lower() in AUDIO_ONLY:
+        return False
+    names = set((container.format.name or "").split(","))
+    return not (names & _NOT_VIDEO or any(n.endswith("_pipe") for n in names))
+
+
 def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
     """The first audio track of ``path`` as ((frames, channels) float32, rate)."""
     import av
@@ -32,14 +50,14 @@ def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioError(f"{label}: not a readable audio or video file ({_first_line(exc)}); give {FORMATS}") from None
+        raise AudioError(f"{label}: not a readable audio file ({_first_line(exc)}); give {FORMATS}") from None
     except OSError as exc:
         raise AudioError(f"{label}: cannot be read ({exc.strerror or exc}); check the file") from None
     with container:
         if not container.streams.audio:
-            if container.streams.video:
+            if container.streams.video and _looks_like_video(path, container):
                 raise AudioError(f"{label}: is a video without an audio track; give a file with sound in it")
-            raise AudioError(f"{label}: holds no audio track; give {FORMATS}")
+            raise AudioError(f"{label}: not a readable audio file (no audio track found); give {FORMATS}")
         stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
         length = None  # samples the container says the track holds, when it says
@@ -61,7 +79,7 @@ def decode_audio(path, label: str | None = None) -> tuple[np.ndarray, int]:
                     chunks.append(out.to_ndarray())
         except (av.error.FFmpegError, ValueError) as exc:
             if not chunks:
-                raise AudioError(f"{label}: its audio track cannot be decoded ({_first_line(exc)}); re-export the file") from None
+                raise AudioError(f"{label}: not a readable audio file ({_first_line(exc)}); give {FORMATS}") from None
             # A damaged tail: keep what decoded (players do the same).
     if not chunks or rate <= 0:
         raise AudioError(f"{label}: holds no decodable audio (zero length); record or export it again")

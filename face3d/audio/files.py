@@ -10,6 +10,7 @@ analysis; :mod:`face3d.pipeline` asks for its rate). Every problem becomes an
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -55,6 +56,28 @@ def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """File descriptor 2 points at /dev/null for the block: libsndfile's MP3 decoder
+    (libmpg123) prints its own "Note: Illegal Audio-MPEG-Header" lines there for a file
+    that is not MP3; face3d says what is wrong in one line of its own."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
     """Read an audio file as float32 mono samples at ``rate`` (None: the file's own rate).
 
@@ -74,7 +97,7 @@ def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
     if p.stat().st_size == 0:
         raise AudioError(f"{label}: file is empty (0 bytes); give an audio or video file with sound in it")
     try:
-        with sf.SoundFile(str(p)) as f:
+        with _native_stderr_silenced(), sf.SoundFile(str(p)) as f:
             file_rate = int(f.samplerate)
             subtype = f.subtype or ""
             if f.frames == 0:

@@ -222,7 +222,7 @@ class AudioPlayer:
             clock.paused = self.paused
             clock.start()
             self._fallback = clock
-            self._note("sound output stopped (device error); continuing silently on the viewer's own clock")
+            self._note("sound output stopped (device error); continuing silently on face3d's own clock")
 
     def position(self) -> float:
         """Media time (seconds) of the sound leaving the output device now."""
@@ -290,6 +290,22 @@ class AudioPlayer:
         self.seek(self.position() + float(dt))
 
 
+def missing_output(sd) -> str | None:
+    """Why the default output cannot play, in words ("no output device found"), or None when
+    there is one. PortAudio says "Error querying device -1" for a missing default device."""
+    try:
+        sd.query_devices(kind="output")
+    except Exception:  # noqa: BLE001 - PortAudioError or ValueError: no default output
+        return "no output device found"
+    return None
+
+
+def output_error(exc) -> str:
+    """A PortAudio failure to open an output stream, in words (never "device -1")."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return "no output device found" if "device -1" in text.lower() else text
+
+
 def open_player(samples, rate: int, *, loop: bool = False, device=None, log=None):
     """An :class:`AudioPlayer` on ``device`` (None: the default output), opened but not started.
 
@@ -306,15 +322,12 @@ def open_player(samples, rate: int, *, loop: bool = False, device=None, log=None
         sd = None
         reason = f"PortAudio is not available ({exc})"
     if sd is not None and device is None:
-        try:
-            sd.query_devices(kind="output")
-        except Exception:  # noqa: BLE001 - PortAudioError or ValueError: no default output
-            reason = "no output device found"
+        reason = missing_output(sd)
     if sd is not None and reason is None:
         try:
             return AudioPlayer(samples, rate, loop=loop, device=device, blocksize=int(rate) // 100).open()
         except Exception as exc:  # noqa: BLE001 - any PortAudio failure: try the device's own rate
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            first = output_error(exc)
             try:
                 info = sd.query_devices(device, kind="output")
                 dev_rate = int(round(info["default_samplerate"]))
@@ -327,7 +340,7 @@ def open_player(samples, rate: int, *, loop: bool = False, device=None, log=None
                 first = first if "device" in first.lower() else (str(exc2).splitlines()[0] or first)
             reason = first
     clock = OwnClock(samples.shape[0] / float(rate), loop=loop)
-    msg = f"no sound output ({reason}); playing silently on the viewer's own clock"
+    msg = f"no sound output ({reason}); playing silently on face3d's own clock"
     clock.notices.append(msg)
     if log is not None:
         log(msg)

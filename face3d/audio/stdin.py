@@ -326,7 +326,11 @@ class PipeSource:
                 import sounddevice as sd
 
                 from face3d.audio import quiet
+                from face3d.audio.player import missing_output, output_error
 
+                missing = missing_output(sd) if self.device is None else None
+                if missing:
+                    raise RuntimeError(missing)
                 quiet.hold()
                 try:
                     self._out = sd.OutputStream(samplerate=self.rate, channels=1, dtype="float32", device=self.device,
@@ -337,7 +341,7 @@ class PipeSource:
                     quiet.release()
                     raise
             except Exception as exc:  # noqa: BLE001 - no output device: animate silently
-                self._note(f"no sound output ({str(exc).splitlines()[0]}); animating without sound")
+                self._note(f"no sound output ({output_error(exc)}); animating without sound")
         if self._out is None:
             t = threading.Thread(target=self._timer_loop, name="face3d-stdin-timer", daemon=True)
             t.start()

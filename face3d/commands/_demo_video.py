@@ -22,11 +22,17 @@ def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: 
     samples, rate = load_audio(speech, rate=None)
     csv, png, mp4 = outdir / "demo.csv", outdir / "demo.png", outdir / "demo.mp4"
     # one analysis (mouth, blinks, brows, gaze, head) for the video, the CSV and the plot
-    track = analyze(samples, rate=rate, fps=None, alive=True)
-    curves = track.resample(60.0, duration=max(0.0, samples.shape[0] / rate - 1e-9))  # as export writes
+    from face3d.commands._common import head_wants_visemes
+
+    rig = load_head()
+    track = analyze(samples, rate=rate, fps=None, alive=True, visemes=head_wants_visemes(rig))
+    from face3d.track import WeightTrack
+
+    keep = [j for j, n in enumerate(track.names) if not n.startswith("viseme_")]   # the CSV and plot: the curves
+    curves = WeightTrack(track.times, tuple(track.names[j] for j in keep), track.values[:, keep])
+    curves = curves.resample(60.0, duration=max(0.0, samples.shape[0] / rate - 1e-9))  # as export writes
     save_csv(curves, csv)
     plot_curves(curves, png, samples=samples, rate=rate, title="demo speech")
-    rig = load_head()
     n = frame_count(samples.shape[0] / rate, fps)
     times = frame_times(n, fps)
     weights = track_weights(track, rig, times, str(speech))

@@ -52,10 +52,21 @@ def save_export(samples, rate: int, src: str, dst: str, *, fmt: str, fps: float,
     from face3d.pipeline import analyze
 
     f = formats.get(fmt)
+    rig = load_rig(head) if f.needs_head else None
+    if rig is not None:
+        from face3d.commands._common import head_wants_visemes
+
+        if head_wants_visemes(rig):       # the GLB drives the head's viseme targets
+            alive = {**(alive or {}), "visemes": True}
     track = analyze(samples, rate=rate, fps=None, **(alive or {}))
     options = {} if extended is None else {"extended_shapes": extended}
-    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps,
-                              rig=load_rig(head) if f.needs_head else None, options=options)
+    pivot = None
+    if rig is not None:
+        from face3d.render.pose import neck_pivot
+
+        pivot = neck_pivot(rig)          # the head turns about its neck, as face3d draws it
+    info = formats.ExportInfo(duration=samples.shape[0] / rate, sound_file=src, fps=fps, rig=rig, pivot=pivot,
+                              options=options)
     formats.save(f, track, dst, info)
     if plot:
         from face3d.plot import plot_curves
@@ -107,10 +118,28 @@ def add_batch_options(parser) -> None:
                    help="skip inputs whose output exists and is newer than the input")
 
 
+def is_folder(output: str) -> bool:
+    """-o names a folder: it ends in / or is a folder already (else it is a file's name)."""
+    return output.endswith(("/", "\\")) or Path(output).is_dir()
+
+
 def is_batch(inputs, output: str) -> bool:
     """A batch: several inputs, a folder among them, or -o naming a folder."""
-    return (len(inputs) > 1 or output.endswith(("/", "\\")) or Path(output).is_dir()
-            or any(Path(i).is_dir() for i in inputs))
+    return len(inputs) > 1 or is_folder(output) or any(Path(i).is_dir() for i in inputs)
+
+
+def check_batch_output(inputs, output: str) -> None:
+    """A batch writes into a folder: -o must end in / or be a folder (never a folder made
+    from a file's name such as one.csv)."""
+    if is_folder(output):
+        return
+    if Path(output).exists():
+        raise OutputError(f"-o {output}: a batch needs a folder, but this is a file; give a folder")
+    folders = [i for i in inputs if Path(i).is_dir()]
+    what = f"{len(inputs)} inputs" if len(inputs) > 1 else f"the folder {folders[0]}"
+    stem = Path(output).stem or "out"
+    raise UsageError(f"-o {output} is a file name, but a batch ({what}) writes one output per input into a "
+                     f"folder: end -o with / (e.g. -o {stem}/), or give one input")
 
 
 def check_single(args) -> None:
@@ -125,21 +154,18 @@ def run_batch_command(args, inputs, job, suffix: str) -> int:
     Exit status: 0 when every input succeeded (or was skipped), 1 when some failed (one
     line says how many and where the report is). Usage errors raise before anything runs.
     """
-    from face3d.batch import discover, run_batch
+    from face3d.batch import BatchInterrupted, discover, run_batch
 
     if args.jobs is not None and args.scheduler:
         raise UsageError("--jobs and --scheduler do not go together: the cluster's workers decide; drop one")
+    check_batch_output(inputs, args.output)
     outdir = Path(args.output)
-    if outdir.exists() and not outdir.is_dir():
-        raise OutputError(f"-o {args.output}: a batch needs a folder, but this is a file; give a folder")
-    if not outdir.is_dir() and not outdir.parent.is_dir():
-        raise OutputError(f"-o {args.output}: parent folder {outdir.parent} does not exist; create it first")
     pairs = discover(list(inputs), outdir, suffix, MEDIA_EXTENSIONS)
     head = getattr(job, "keywords", {}).get("head")
     if head is not None:
         load_rig(head)  # a bad head is bad usage, said once before anything runs
     try:
-        outdir.mkdir(exist_ok=True)
+        outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {outdir}: {exc.strerror}; choose another -o") from None
 
@@ -148,12 +174,25 @@ def run_batch_command(args, inputs, job, suffix: str) -> int:
               file=sys.stderr)
 
     t0 = time.perf_counter()
-    s = run_batch(pairs, job, outdir, jobs=args.jobs, scheduler=args.scheduler, skip_existing=args.skip_existing,
-                  progress=not getattr(args, "no_progress", False), on_error=on_error)
+    try:
+        s = run_batch(pairs, job, outdir, jobs=args.jobs, scheduler=args.scheduler, skip_existing=args.skip_existing,
+                      progress=not getattr(args, "no_progress", False), on_error=on_error)
+    except BatchInterrupted as stop:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # said and done: a further Ctrl-C changes nothing
+        s = stop.summary
+        print(f"face3d {args.command}: interrupted: {s.ok} of {s.total} {_files(s.total)} done, {s.interrupted} "
+              f"left undone; see {s.report}; run again with --skip-existing to do the rest", file=sys.stderr)
+        return 130
     if s.failed:
-        print(f"face3d {args.command}: {s.failed} of {s.total} files failed; see {s.report}", file=sys.stderr)
+        print(f"face3d {args.command}: {s.failed} of {s.total} {_files(s.total)} failed; see {s.report}", file=sys.stderr)
         return 1
     skipped = f", {s.skipped} skipped as up to date" if s.skipped else ""
-    print(f"face3d {args.command}: {s.total} files done in {time.perf_counter() - t0:.1f} s{skipped}; "
+    print(f"face3d {args.command}: {s.total} {_files(s.total)} done in {time.perf_counter() - t0:.1f} s{skipped}; "
           f"report: {s.report}", file=sys.stderr)
     return 0
+
+
+def _files(n: int) -> str:
+    return "file" if n == 1 else "files"

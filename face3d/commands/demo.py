@@ -21,12 +21,13 @@ POSES = [
 
 
 def register(sub):
-    from face3d.commands._common import number_option
+    from face3d.commands._common import parse_yaw
 
     p = sub.add_parser("demo", help=HELP, description=HELP)
     p.add_argument("-o", "--outdir", default="out", metavar="DIR", help="folder for the files (default: out/)")
-    p.add_argument("--size", metavar="WxH", help="image and video size (default: 640x640 images, 1280x720 video)")
-    p.add_argument("--yaw", type=number_option("--yaw", unit="degrees"), default=20.0, metavar="DEG", help="camera yaw in degrees (default 20)")
+    p.add_argument("--size", metavar="WxH", help="image and video size, even width and height (default: 640x640 images, "
+                                                "1280x720 video)")
+    p.add_argument("--yaw", type=parse_yaw, default=20.0, metavar="DEG", help="camera yaw in degrees, -360 to 360 (default 20)")
     p.add_argument("--no-window", action="store_true", help="render the files even when a display is available")
     return p
 
@@ -57,10 +58,10 @@ def _run_files(args, why: str) -> int:
     """The files instead of a window: the demo video, its curves and plot, the five poses."""
     import sys
 
-    from face3d.commands._common import parse_size
+    from face3d.commands._common import parse_video_size
 
+    size = parse_video_size(args.size) if args.size else (1280, 720)   # the same rule as render's
     outdir = _prepare(args.outdir)
-    size = parse_size(args.size) if args.size else (1280, 720)
     print(f"face3d demo: {why}: rendering the head speaking the demo speech to {outdir / 'demo.mp4'} "
           "instead of a window (with its curves and their plot, and the poses as PNG files)", file=sys.stderr)
     status = _run_snapshots(args)

@@ -30,7 +30,9 @@ def register(subparsers):
             "with a report OUTDIR/face3d-report.jsonl; a failing file is reported and the rest go on (exit status 1). "
             "--format writes another "
             "tool's format instead (default: chosen by -o's extension: .csv face3d's CSV, .tsv/.json/.xml "
-            "Rhubarb Lip Sync cues, .glb an animated glTF of the head). AUDIO '-' reads standard input."
+            "Rhubarb Lip Sync cues, .glb an animated glTF of the head). The blinks, brows, gaze and head "
+            "motion go into csv, arkit-csv and glb (--mouth-only leaves them out, --seed picks them); Rhubarb "
+            "cues are mouth shapes only. AUDIO '-' reads standard input."
         ),
     )
     from face3d.commands._common import add_head_options
@@ -61,9 +63,9 @@ def register(subparsers):
 def _format(args, single: bool):
     from face3d import formats
 
-    if args.format:
-        return formats.get(args.format)
-    return formats.for_path(args.output) if single else formats.FORMATS["csv"]
+    if not single:  # a batch: each output takes the format's extension
+        return formats.get(args.format or "csv")
+    return formats.for_path(args.output, args.format)
 
 
 def _read_stdin(raw_opts):
@@ -93,8 +95,15 @@ def run(args) -> int:
         raise UsageError(f"-o {args.output} is a folder; with '-' (standard input) give the output file's name")
     fmt = _format(args, not batch)
     head = _jobs.head_spec(args) if fmt.needs_head else None
-    # face3d's CSV carries the blinks, brows, gaze and head angles too (unless --mouth-only)
-    alive = alive_from_args(args) if fmt.name == "csv" else None
+    # every format with a place for them carries the blinks, brows, gaze and head angles
+    # (unless --mouth-only); Rhubarb's cues are mouth shapes only (docs/alive.md). The formats
+    # that choose their shapes from the visemes get them; face3d's CSV with --visemes.
+    if not fmt.alive and getattr(args, "seed", None) is not None:
+        raise UsageError(f"--seed picks the blinks, gaze and head motion, which {fmt.name} (mouth cues only) "
+                         "has no place for; drop --seed or export csv, arkit-csv or glb")
+    alive = alive_from_args(args) if fmt.alive else {"alive": False}
+    if fmt.uses_visemes:
+        alive["visemes"] = True
     plot = bool(getattr(args, "plot", False))
     job = partial(_jobs.export_file, fmt=fmt.name, fps=args.fps, extended=extended, head=head, alive=alive, plot=plot)
     if batch:

@@ -12,7 +12,7 @@ def register(sub):
     p.add_argument("curves", metavar="CURVES.csv", help="weight CSV with a time column")
     p.add_argument("--audio", metavar="SPEECH", help="the sound the curves came from (any audio or video file)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG file")
-    p.add_argument("--size", default="1200x600", metavar="WxH", help="image size in pixels (default 1200x600)")
+    p.add_argument("--size", default="1200x600", metavar="WxH", help="image size in pixels, at least 640x360 (default 1200x600)")
     return p
 
 
@@ -32,10 +32,17 @@ def run(args) -> int:
     from pathlib import Path
 
     from face3d.commands._common import parse_size
-    from face3d.fileio import check_writable
+    from face3d.errors import UsageError
+    from face3d.fileio import check_writable, output_format
     from face3d.track import read_csv
 
     size = parse_size(args.size)
+    output_format(args.output, {".png": "PNG"}, "plot", default="PNG")
+    from face3d.plot import MIN_SIZE
+
+    if size[0] < MIN_SIZE[0] or size[1] < MIN_SIZE[1]:
+        raise UsageError(f"--size {args.size} is too small for the panels and their legends; "
+                         f"give at least {MIN_SIZE[0]}x{MIN_SIZE[1]}")
     check_writable(args.output)
     track = read_csv(args.curves)
     title = Path(args.curves).name + (f" + {Path(args.audio).name}" if args.audio else "")

@@ -39,11 +39,13 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from face3d.fileio import check_writable
+    from face3d.fileio import check_writable, output_format
     from face3d.live import LiveSource
 
+    output_format(args.output, {".csv": "CSV"}, "record", default="CSV")
     check_writable(args.output)
     if args.wav:
+        output_format(args.wav, {".wav": "WAV"}, "record --wav", default="WAV", option="--wav")
         check_writable(args.wav)
 
     stop = {"why": None}

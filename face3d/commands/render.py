@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 import time
 
-from face3d.commands._common import add_alive_options, add_head_options, alive_from_args, number_option
+from face3d.commands._common import (add_alive_options, add_head_options, alive_from_args, background_help,
+                                     number_option, parse_background, parse_pitch, parse_yaw)
 from face3d.commands._jobs import add_batch_options
 
 HELP = "render the head speaking a sound file to a video (MP4/WebM) or PNG frames, no display needed"
@@ -24,39 +25,9 @@ AUDIO: WAV, FLAC, OGG, MP3, M4A, Opus, or a video (MP4, MOV, MKV, WebM) with sou
 --background transparent writes a WebM (VP9 with alpha) or, with --frames, RGBA PNGs.
 """
 
-#: Named background colours (sRGB, 0..1); green and blue are the usual chroma keys.
-COLOURS = {
-    "black": (0.0, 0.0, 0.0), "white": (1.0, 1.0, 1.0), "gray": (0.5, 0.5, 0.5), "grey": (0.5, 0.5, 0.5),
-    "green": (0.0, 1.0, 0.0), "blue": (0.0, 0.0, 1.0), "magenta": (1.0, 0.0, 1.0),
-}
-
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")
 parse_fps = number_option("--fps", 1.0, 240.0, unit="frames per second")
 parse_crf = number_option("--crf", 0.0, 63.0, unit="(lower is better quality; 18-28 is usual)")
-parse_angle = number_option("--yaw/--pitch", -360.0, 360.0, unit="degrees")
-
-
-def parse_background(text):
-    """None (the default grey-blue), "transparent", or an (r, g, b) in [0, 1] from a name or #RRGGBB."""
-    from face3d.errors import UsageError
-
-    if text is None or text == "default":
-        return None
-    t = text.strip().lower()
-    if t in ("transparent", "none", "alpha"):
-        return "transparent"
-    if t in COLOURS:
-        return COLOURS[t]
-    h = t.lstrip("#")
-    if len(h) == 3:
-        h = "".join(c * 2 for c in h)
-    if len(h) == 6:
-        try:
-            return tuple(int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4))
-        except ValueError:
-            pass
-    raise UsageError(f"--background '{text}' is not a colour; use a name ({', '.join(COLOURS)}), "
-                     "#RRGGBB, or transparent")
 
 
 def register(sub):
@@ -71,12 +42,12 @@ def register(sub):
                    help="output video: .mp4, .mov, .m4v, .mkv (H.264) or .webm (VP9); a folder for a batch")
     p.add_argument("--frames", metavar="DIR", help="write a PNG sequence into this new folder instead of a video")
     p.add_argument("--curves", metavar="CSV", help="drive the head from a weight CSV instead of analysing AUDIO")
-    p.add_argument("--size", default="1280x720", metavar="WxH", help="frame size (default 1280x720)")
+    p.add_argument("--size", default="1280x720", metavar="WxH", help="frame size, even width and height for video (default 1280x720)")
     p.add_argument("--fps", type=parse_fps, default=30.0, help="frames per second (default 30)")
-    p.add_argument("--yaw", type=parse_angle, default=0.0, metavar="DEG", help="turn the camera around the head (degrees)")
-    p.add_argument("--pitch", type=parse_angle, default=0.0, metavar="DEG", help="raise the camera (degrees)")
+    p.add_argument("--yaw", type=parse_yaw, default=0.0, metavar="DEG", help="turn the camera around the head (degrees, -360 to 360)")
+    p.add_argument("--pitch", type=parse_pitch, default=0.0, metavar="DEG", help="raise the camera (degrees, -89 to 89)")
     p.add_argument("--turntable", action="store_true", help="orbit the camera slowly around the head (one turn in 12 s)")
-    p.add_argument("--background", metavar="COLOR", help="a colour (green, blue, black, white, #RRGGBB) or transparent")
+    p.add_argument("--background", metavar="COLOR", help=background_help("a WebM with alpha, or RGBA PNG frames"))
     p.add_argument("--codec", metavar="NAME", help="video codec: h264 (default) or vp9 (.webm)")
     p.add_argument("--crf", type=parse_crf, metavar="Q", help="quality: 0 (best) to 63 (default 20 for H.264, 32 for VP9)")
     p.add_argument("--samples", type=int, choices=(0, 2, 4), default=0, help="antialiasing samples: 0 (default, fastest), 2 or 4 (smoother edges, about half the speed)")
@@ -104,11 +75,16 @@ def track_weights(track, rig, times, label: str):
     lacking = [n for n in track.names if n not in rig.names and n not in POSE_NAMES]
     if lacking:
         print(f"face3d render: {label}: the head has no {', '.join(lacking)}; those curves are ignored", file=sys.stderr)
+    from face3d.mesh.rig.visemes import muted_curves, shape_columns
+
+    muted = muted_curves(rig, track.names)
+    if muted:
+        print(f"face3d render: {label}: the head's visemes drive its mouth; {', '.join(muted)} are left to them",
+              file=sys.stderr)
     values = track.sample(times)
     out = np.zeros((len(times), rig.n_shapes), np.float32)
-    for j, name in enumerate(track.names):
-        if name in rig.names:
-            out[:, rig.names.index(name)] = values[:, j]
+    for j, k in shape_columns(rig, track.names):
+        out[:, k] = values[:, j]
     return out
 
 
@@ -199,7 +175,9 @@ class _Interrupts:
     """While rendering, SIGINT and SIGTERM raise KeyboardInterrupt in the main thread (so
     the temporary output is removed) and stay noted: a KeyboardInterrupt can be lost when
     it lands inside a finaliser (Python only prints "Exception ignored"), so the frame loop
-    also checks :attr:`requested` and stops then. The old handlers come back after."""
+    also checks :attr:`requested` and stops then. The old handlers come back after.
+    SIGINT is left alone when it is not Python's default: a batch decides what Ctrl-C
+    does to the files it runs (see :mod:`face3d.batch`)."""
 
     def __init__(self):
         self.requested = False
@@ -209,6 +187,8 @@ class _Interrupts:
         import signal
 
         for sig in (signal.SIGINT, signal.SIGTERM):
+            if sig == signal.SIGINT and signal.getsignal(sig) is not signal.default_int_handler:
+                continue  # Ctrl-C is someone else's: ignored (a batch's worker) or counted by a batch
             try:
                 self.old[sig] = signal.signal(sig, self._handler)
             except ValueError:  # not the main thread
@@ -248,6 +228,9 @@ def load_speech_and_track(audio_path, curves_path, rig, alive: dict | None = Non
         from face3d.track import read_csv
 
         track = read_csv(curves_path)
+        from face3d.commands._common import check_curve_weights
+
+        check_curve_weights(track, curves_path)       # the rule of --weights: each weight 0 to 1
         if duration is None:
             duration = track.duration
     elif audio is not None:
@@ -284,6 +267,7 @@ def _run_batch(args, inputs) -> int:
     from face3d.commands._common import load_head_from_args, parse_size
     from face3d.errors import UsageError
 
+    _jobs.check_batch_output(inputs, args.output)
     if args.frames is not None or args.curves is not None:
         raise UsageError("a batch renders each input's own sound to a video in -o OUTDIR/; "
                          "--frames and --curves take one AUDIO")
@@ -336,7 +320,12 @@ def run(args) -> int:
         from face3d.commands._common import describe_head
 
         print(describe_head(rig), file=sys.stderr)
-    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive_from_args(args))
+    from face3d.commands._common import head_wants_visemes
+
+    alive = alive_from_args(args)
+    if args.curves is None and head_wants_visemes(rig):   # the head shows them: analyse with them
+        alive["visemes"] = True
+    audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive)
     n = frame_count(duration, args.fps)
     times = frame_times(n, args.fps)
     weights = track_weights(track, rig, times, args.curves or args.audio)

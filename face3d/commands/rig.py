@@ -13,7 +13,7 @@ def register(sub):
         "(open them in Blender as shape keys); --head FOLDER loads it back unchanged. An output ending "
         "in .npz writes a face3d rig file instead.",
     )
-    p.add_argument("input", metavar="HEAD", help="head mesh: .obj, .glb/.gltf, .ply, .stl, or a target-set folder")
+    p.add_argument("input", metavar="HEAD", help="head mesh: .obj (alone), .glb/.gltf, .ply, .stl, or a target-set folder")
     p.add_argument("-o", "--output", required=True, metavar="FOLDER", help="output folder (or FILE.npz)")
     add_head_options(p, head=False)
     return p
@@ -27,6 +27,11 @@ def run(args) -> int:
     from face3d.fileio import check_writable
 
     out = Path(args.output)
+    if out.suffix.lower() not in ("", ".npz") and not out.is_dir():
+        from face3d.errors import UsageError
+
+        raise UsageError(f"-o {args.output}: rig writes a folder of OBJ targets (a name without an extension) "
+                         "or a face3d rig (.npz); give one of these")
     head_options_from_args(args)  # option errors before the (slow) load
     if out.suffix.lower() == ".npz":
         check_writable(out)
@@ -35,7 +40,7 @@ def run(args) -> int:
         rig.save(out)
         written = [out]
     else:
-        from face3d.mesh.targetset import write_target_set
+        from face3d.mesh.io.targetset import write_target_set
 
         written = write_target_set(rig, out, source=str(args.input))
     print(describe_head(rig), file=sys.stderr)

@@ -18,12 +18,13 @@ Q or Escape quits.
 def register(sub):
     import argparse
 
+    from face3d.audio.decode import FORMATS
     from face3d.commands._common import number_option
 
     p = sub.add_parser("view", help=HELP, description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("audio", nargs="?", metavar="AUDIO",
-                   help="speech file to play (WAV, FLAC, OGG), or '-' to play and animate standard input as it "
+                   help=f"speech file to play ({FORMATS}), or '-' to play and animate standard input as it "
                         "arrives; default: the bundled demo speech")
     p.add_argument("--mic", action="store_true", help="drive the head live from the microphone")
     p.add_argument("--device", metavar="D", help="input device for --mic (index or name; see 'face3d devices')")
@@ -48,7 +49,9 @@ def register(sub):
                    help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help="save the last drawn frame to PNG when the viewer closes")
     p.add_argument("--stats", action="store_true", help="print the time to the first frame and the frame rate")
-    p.add_argument("--background", metavar="COLOR", help="background colour: green, blue, black, white, #RRGGBB")
+    from face3d.commands._common import background_help
+
+    p.add_argument("--background", metavar="COLOR", help=background_help())
     from face3d.commands._stdin import add_stdin_options
 
     add_stdin_options(p)
@@ -128,6 +131,9 @@ def build_session(args, log, shape_names=None):
             if not alive["alive"]:    # --mouth-only: a still head, no blinks or brows
                 names = tuple(n for n in names if n not in ALIVE_NAMES)
         track = read_csv(args.curves, names=names)
+        from face3d.commands._common import check_curve_weights
+
+        check_curve_weights(track, args.curves)       # the rule of --weights and render --curves
         label = f"curves: {Path(args.curves).name}" + (f" + {Path(audio).name}" if audio else "")
     else:
         from face3d.pipeline import analyze
@@ -211,7 +217,7 @@ def run(args) -> int:
         print(f"face3d view: {line}", file=sys.stderr, flush=True)
 
     size = parse_size(args.size)
-    from face3d.commands.render import parse_background
+    from face3d.commands._common import parse_background
 
     background = parse_background(getattr(args, "background", None))
     if background == "transparent":
@@ -231,6 +237,10 @@ def run(args) -> int:
         from face3d.viewer.display import require_display
 
         require_display()  # before the (slow) analysis of the sound
+    from face3d.commands._common import head_wants_visemes
+
+    if not args.curves and head_wants_visemes(rig, live=bool(args.mic or args.audio == "-")):
+        args.visemes = True          # the head shows the fifteen visemes: analyse with them
     session, label = build_session(args, log, shape_names=rig.names)
     from face3d.viewer.app import ViewerOptions, run_viewer
 

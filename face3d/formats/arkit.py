@@ -11,12 +11,16 @@ other column of the track whose name is an ARKit blendshape (``eyeBlinkLeft``,
 ``browInnerUp``, compared without case) is written to that column. Head and eye angles
 (``headYaw``, ``headPitch``, ``headRoll``, ``eyeYaw``, ``eyePitch``: degrees in face3d's
 tracks) go to the rotation columns in radians, the eye angles to both eyes. Every other
-value is 0.
+value is 0. With the fifteen viseme columns in the track (``face3d export`` analyses
+with them for this format), :data:`FROM_VISEMES` fills ``MouthFunnel``, ``MouthRollLower``
+(f/v), ``MouthShrugUpper``, ``MouthPress*``, ``MouthSmile*`` and ``TongueOut`` (th).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from face3d.mesh.rig.visemes import ARKIT_FROM_VISEMES
 
 #: ARKit's blendshapes, in ARKit's (and Live Link Face's) order.
 BLENDSHAPES = (
@@ -46,6 +50,9 @@ FROM_FACE3D = {
     "MouthSmileLeft": {"mouthWide": 0.3},
     "MouthSmileRight": {"mouthWide": 0.3},
 }
+#: ARKit shape <- {viseme column: factor}, added when the track has the fifteen visemes:
+#: the one table the renderer's ARKit heads use too (its phonetics are noted there).
+FROM_VISEMES = {k[0].upper() + k[1:]: v for k, v in ARKIT_FROM_VISEMES.items()}
 #: rotation column <- face3d's angle column (degrees)
 ANGLES = {"HeadYaw": "headYaw", "HeadPitch": "headPitch", "HeadRoll": "headRoll",
           "LeftEyeYaw": "eyeYaw", "RightEyeYaw": "eyeYaw", "LeftEyePitch": "eyePitch", "RightEyePitch": "eyePitch"}
@@ -72,6 +79,11 @@ def arkit_matrix(names, values) -> np.ndarray:
             continue
         for src, k in FROM_FACE3D.get(name, {}).items():
             if src in names:
+                out[:, j] += k * values[:, names.index(src)]
+        if "viseme_sil" in names:
+            if name == "MouthFunnel":   # from the visemes instead of half the pucker
+                out[:, j] = 0.0
+            for src, k in FROM_VISEMES.get(name, {}).items():
                 out[:, j] += k * values[:, names.index(src)]
     out[:, : len(BLENDSHAPES)] = np.clip(out[:, : len(BLENDSHAPES)], 0.0, 1.0)
     return out

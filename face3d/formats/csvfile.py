@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from face3d.track import export_columns, write_csv
+from face3d.track import csv_bytes, export_columns
+
+
+def to_bytes(track, info, variant: str = "csv") -> bytes:
+    from face3d.formats import frames
+
+    return csv_bytes(export_columns(frames(track, info)))
 
 
 def write(track, stream, info, variant: str = "csv") -> None:
-    from face3d.formats import frames
-
-    write_csv(export_columns(frames(track, info)), stream)
+    stream.write(to_bytes(track, info, variant).decode("utf-8"))

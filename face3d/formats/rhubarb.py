@@ -19,6 +19,13 @@ Rhubarb's mouth shapes, and what face3d's curves choose each one for:
   neither spread nor rounded, held for at least 0.15 s;
 * ``X`` rest: all curves near 0 (silence).
 
+With the fifteen viseme columns in the track (``face3d export`` analyses with them for
+these formats), each centisecond's cue comes from its winning viseme instead
+(:data:`FROM_VISEME`, after Rhubarb's own shape descriptions): ``sil`` X, ``PP`` A,
+``FF`` G, ``nn`` H (Rhubarb's tongue-up shape: long l, and n), ``RR`` and ``O`` E, ``U``
+and ``CH`` F (pushed-out lips), ``I``, ``TH``, ``DD``, ``kk``, ``SS`` B, ``E`` C, and
+``aa`` D with the jaw at least 0.55 open, else C. A short rest between two closures stays A.
+
 As with Rhubarb's ``--extendedShapes``, the extended shapes G, H and X are used only
 when listed (default ``GHX``); a shape left out becomes B (for G), C (for H) or A (for X).
 Times are whole centiseconds (the analysis runs at 100 frames per second, Rhubarb's own
@@ -60,8 +67,34 @@ def parse_extended(text: str | None) -> str:
     return "".join(s for s in EXTENDED if s in text)
 
 
+#: Rhubarb shape of each winning viseme (``aa`` is C or D by the jaw: see the module text)
+FROM_VISEME = {"sil": "X", "PP": "A", "FF": "G", "TH": "B", "DD": "B", "kk": "B", "CH": "F", "SS": "B",
+               "nn": "H", "RR": "E", "aa": "D", "E": "C", "I": "B", "O": "E", "U": "F"}
+WIDE_JAW = 0.55
+
+
+def viseme_shapes(track, n_cs: int) -> list[str] | None:
+    """One shape per centisecond from the viseme columns; None when the track has none."""
+    from face3d.mesh.rig.visemes import VISEME_NAMES, VISEMES   # formats may not import analysis
+
+    if not all(n in track.names for n in VISEME_NAMES):
+        return None
+    values = track.sample(np.arange(n_cs) * 0.01).astype(np.float64)
+    v = values[:, [track.names.index(n) for n in VISEME_NAMES]]
+    jaw = values[:, track.names.index("jawOpen")] if "jawOpen" in track.names else np.ones(n_cs)
+    win = np.argmax(v, axis=1)
+    out = [FROM_VISEME[VISEMES[k]] for k in win]
+    for i, k in enumerate(win):
+        if VISEMES[k] == "aa" and jaw[i] < WIDE_JAW:
+            out[i] = "C"
+    return out
+
+
 def frame_shapes(track, n_cs: int) -> list[str]:
     """One shape per centisecond (before the extended shapes are filtered)."""
+    vs = viseme_shapes(track, n_cs)
+    if vs is not None:
+        return vs
     values = track.sample(np.arange(n_cs) * 0.01).astype(np.float64)   # the frame at each cue start
 
     def col(name):
@@ -142,8 +175,14 @@ def cues(track, duration: float, extended: str = EXTENDED) -> list[tuple[float, 
     """(start, end, shape) cues covering [0, duration], times in seconds (whole centiseconds)."""
     n_cs = max(1, int(round(duration * 100)))
     shapes = frame_shapes(track, n_cs)
+    from_visemes = viseme_shapes(track, 1) is not None
     runs = _runs(shapes)
     for i, r in enumerate(runs):   # long-l candidates become H only when held
+        if from_visemes:
+            if r[0] == "X" and 0 < i < len(runs) - 1 and r[2] - r[1] < PAUSE_AS_CLOSED_CS \
+                    and runs[i - 1][0] == "A" and runs[i + 1][0] == "A":
+                r[0] = "A"
+            continue
         if r[0] == "h":
             r[0] = "H" if r[2] - r[1] >= LONG_L_CS else "C"
         elif r[0] == "X" and 0 < i < len(runs) - 1 and r[2] - r[1] < PAUSE_AS_CLOSED_CS:

@@ -8,7 +8,9 @@ VNyan, Warudo, ...) expect. Names:
   ``Blink_R`` when the curves have eye blinks);
 * ``vrm1``: VRM 1.0 expressions ``aa ih ou ee oh`` (``blink``, ``blinkLeft``, ``blinkRight``);
 * ``arkit``: the 52 ARKit blendshapes with capitalised names (``JawOpen``, ...), as
-  "perfect sync" avatars name their clips.
+  "perfect sync" avatars name their clips;
+* ``visemes``: the fifteen Oculus visemes ``viseme_sil`` ... ``viseme_U`` (Ready Player
+  Me and OVRLipSync-style avatars), summing to 1.
 
 The vowels from face3d's curves (each in [0, 1]; the lips' closure ``mouthClose`` damps
 them all): A = jawOpen less the spread and rounded part, I = width with the jaw shut,
@@ -26,7 +28,7 @@ from face3d.errors import UsageError
 
 DEFAULT_PORT = 39539
 RATE_HZ = 60.0
-NAME_SETS = ("vrm0", "vrm1", "arkit")
+NAME_SETS = ("vrm0", "vrm1", "arkit", "visemes")
 VOWELS = {"vrm0": ("A", "I", "U", "E", "O"), "vrm1": ("aa", "ih", "ou", "ee", "oh")}
 BLINKS = {"vrm0": ("Blink", "Blink_L", "Blink_R"), "vrm1": ("blink", "blinkLeft", "blinkRight")}
 
@@ -57,23 +59,32 @@ def parse_target(text: str) -> tuple[str, int]:
 
 def vowels(names, values) -> np.ndarray:
     """(5,) A, I, U, E, O in [0, 1] from one frame of weights (missing curves are 0)."""
+    return vowel_matrix(names, np.asarray(values, np.float64).reshape(1, -1))[0]
+
+
+def vowel_matrix(names, values) -> np.ndarray:
+    """(T, 5) A, I, U, E, O in [0, 1] from (T, K) weights of shapes ``names`` (missing curves are 0)."""
     names = list(names)
+    values = np.asarray(values, np.float64).reshape(-1, len(names))
 
     def get(n):
-        return float(values[names.index(n)]) if n in names else 0.0
+        return np.clip(values[:, names.index(n)], 0.0, 1.0) if n in names else np.zeros(values.shape[0])
 
-    jaw, wide, puck, close = (min(1.0, max(0.0, get(n))) for n in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose"))
+    jaw, wide, puck, close = (get(n) for n in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose"))
     lips = 1.0 - close
-    a = jaw * (1.0 - 0.5 * max(wide, puck))
-    i = wide * (1.0 - jaw)
-    e = wide * jaw
-    u = puck * (1.0 - jaw)
-    o = puck * jaw
-    return np.clip(np.array([a, i, u, e, o]) * lips, 0.0, 1.0)
+    out = np.stack([jaw * (1.0 - 0.5 * np.maximum(wide, puck)), wide * (1.0 - jaw), puck * (1.0 - jaw),
+                    wide * jaw, puck * jaw], axis=1)
+    return np.clip(out * lips[:, None], 0.0, 1.0)
 
 
 def blend_values(names, values, name_set: str = "vrm0") -> list[tuple[str, float]]:
     """(name, value) pairs for one frame in ``name_set`` (see the module notes)."""
+    if name_set == "visemes":
+        from face3d.mesh.rig.visemes import VISEME_NAMES   # formats may not import analysis
+
+        names = list(names)
+        return [(n, float(values[names.index(n)]) if n in names else (1.0 if n == "viseme_sil" else 0.0))
+                for n in VISEME_NAMES]
     if name_set == "arkit":
         from face3d.formats.arkit import BLENDSHAPES, arkit_matrix
 

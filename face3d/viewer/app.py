@@ -66,6 +66,15 @@ def create_window(opts: ViewerOptions):
     return window
 
 
+def missing_note(missing) -> str:
+    """The overlay's line for curves the head has no shape for ('' when none): "no blink or
+    brow shapes on this head", or the names."""
+    kinds = [k for k, prefix in (("blink", "eyeBlink"), ("brow", "brow")) if any(n.startswith(prefix) for n in missing)]
+    if kinds and all(n.startswith(("eyeBlink", "brow")) for n in missing):
+        return f"no {' or '.join(kinds)} shapes on this head"
+    return f"no {', '.join(missing)} shapes on this head" if missing else ""
+
+
 class ViewerApp(mglw.WindowConfig):
     """Event handlers only; the state lives in the session, the controls and the OSD."""
 
@@ -91,7 +100,10 @@ class ViewerApp(mglw.WindowConfig):
         self.camera = OrbitCamera.for_rig(rig)
         self.controls = CameraControl(self.camera)
         # session columns -> rig shapes (columns the head lacks are ignored)
-        self._cols = [(i, rig.names.index(n)) for i, n in enumerate(session.names) if n in rig.names]
+        # (the mouth curves a head's own visemes replace are left out while they are present)
+        from face3d.mesh.rig.visemes import shape_columns
+
+        self._cols = shape_columns(rig, session.names)
         self._vec = np.zeros(max(rig.n_shapes, 1), np.float32)
         # pose columns (degrees) -> the renderer's head and eye angles
         from face3d.render.pose import POSE_NAMES
@@ -160,8 +172,14 @@ class ViewerApp(mglw.WindowConfig):
                 state = "paused" if s.paused else "playing"
             state += f"  {s.media_t:5.2f} / {s.duration:.2f} s" + ("  loop" if clock.loop else "")
             if getattr(clock, "silent", False):
-                state += "  (silent)"
+                state += "  (no sound)"      # playing on its own clock: muted or no output device
             delay = ""
+        # the meter's words when no sound is heard: paused or ended, not "silent"
+        meter = None if s.is_live else "ended" if s.clock.ended else "paused" if s.paused else None
+        # bars for the shapes this head has: a blink or brow curve with no shape moves nothing
+        shown = [(n, v) for n, v in zip(s.names, s.weights.tolist()) if n not in self._pose_names]
+        missing = [n for n, _ in shown if n not in self.rig.names]
+        note = missing_note(missing)
         rec = ""
         if s.recorder is not None:
             rec = f"recording to {self.opts.record}"
@@ -170,8 +188,10 @@ class ViewerApp(mglw.WindowConfig):
             "state": state,
             "fps": self._fps,
             "level_db": s.level_db(),
+            "meter": meter,
             # weights as bars; the head and eye angles (degrees) are not weights
-            "weights": [(n, v) for n, v in zip(s.names, s.weights.tolist()) if n not in self._pose_names],
+            "weights": [(n, v) for n, v in shown if n in self.rig.names],
+            "note": note,
             "delay": delay,
             "record": rec,
             "notices": notices[-4:],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 NOTICE_COLOR = (1.0, 0.62, 0.25, 1.0)
+BAR_W = 150.0                     # pixels of each level and weight bar
 
 
 def _renderer_class():
@@ -126,11 +127,20 @@ class OSD:
         self.renderer = ModernglWindowRenderer(wnd)
         self.visible = True
         self.wnd = wnd
+        self.layout: dict = {}
 
     def resize(self, width: int, height: int) -> None:
         self.renderer.resize(width, height)
 
     def draw(self, frame_time: float, info: dict) -> None:
+        """Draw the panel for one frame. ``info``: source, state, fps, level_db (and
+        ``meter``, words for the meter in place of the level: "paused", "ended"), weights
+        [(name, value)], delay, record, notices, note (dim), keys.
+
+        Labels take a column as wide as the widest of them, the bars the next, and their
+        numbers a third to the right of the bars (never over them); longer lines wrap at
+        the panel's width. :attr:`layout` keeps the rectangles imgui laid out (window,
+        labels, bars, numbers, lines), in window pixels, for tests."""
         if not self.visible:
             return
         imgui = self.imgui
@@ -143,29 +153,65 @@ class OSD:
         imgui.set_next_window_pos(imgui.ImVec2(8, 8))
         imgui.set_next_window_bg_alpha(0.55)
         imgui.begin("face3d", None, flags)
-        imgui.text(info.get("source", ""))
-        imgui.text(info.get("state", ""))
-        imgui.text(f"{info.get('fps', 0.0):5.1f} frames/s")
+        style = imgui.get_style()
+        gap = style.item_spacing.x
         level = info.get("level_db", -100.0)
         frac = min(1.0, max(0.0, (level + 60.0) / 60.0)) if math.isfinite(level) else 0.0
-        imgui.text("input")
-        imgui.same_line(90)
-        imgui.progress_bar(frac, imgui.ImVec2(170, 0), f"{level:6.1f} dBFS" if level > -99 else "silent")
-        for name, value in info.get("weights", ()):
+        meter = info.get("meter") or (f"{level:.1f} dBFS" if math.isfinite(level) and level > -99 else "silent")
+        rows = [("input", frac, meter)] + [
+            (name, float(min(1.0, max(0.0, value))), f"{value:.2f}") for name, value in info.get("weights", ())]
+        label_w = max(imgui.calc_text_size(r[0]).x for r in rows)
+        number_w = max(imgui.calc_text_size(t).x for t in ("-99.9 dBFS", "paused", "ended", *(r[2] for r in rows)))
+        x_bar = style.window_padding.x + label_w + gap
+        x_number = x_bar + BAR_W + gap
+        keys = info.get("keys", "H hide  R view  Q quit")
+        width = max(label_w + gap + BAR_W + gap + number_w, imgui.calc_text_size(keys).x)
+        lay = {"labels": [], "bars": [], "numbers": [], "lines": []}
+
+        def rect():
+            a, b = imgui.get_item_rect_min(), imgui.get_item_rect_max()
+            return (a.x, a.y, b.x, b.y)
+
+        def line(text, wrapped=False, disabled=False):
+            if disabled:
+                imgui.push_style_color(imgui.Col_.text, imgui.get_style_color_vec4(imgui.Col_.text_disabled))
+            if wrapped or disabled:
+                imgui.text_wrapped(text)
+            else:
+                imgui.text(text)
+            if disabled:
+                imgui.pop_style_color()
+            lay["lines"].append((text, rect()))
+
+        imgui.push_text_wrap_pos(style.window_padding.x + width)
+        line(info.get("source", ""), wrapped=True)
+        line(info.get("state", ""), wrapped=True)
+        line(f"{info.get('fps', 0.0):5.1f} frames/s")
+        for name, value, number in rows:
+            imgui.align_text_to_frame_padding()
             imgui.text(name)
-            imgui.same_line(90)
-            imgui.progress_bar(float(min(1.0, max(0.0, value))), imgui.ImVec2(170, 0), f"{value:.2f}")
-        if info.get("delay"):
-            imgui.text(info["delay"])
+            lay["labels"].append((name, rect()))
+            imgui.same_line(x_bar)
+            imgui.progress_bar(value, imgui.ImVec2(BAR_W, 0), "")
+            lay["bars"].append((name, rect()))
+            imgui.same_line(x_number)
+            imgui.text(number)
+            lay["numbers"].append((number, rect()))
+        if info.get("note"):
+            line(info["note"], disabled=True)
+        for text in str(info.get("delay") or "").splitlines():
+            line(text, wrapped=True)
         if info.get("record"):
-            imgui.text(info["record"])
-        imgui.push_text_wrap_pos(380)
-        for line in info.get("notices", ()):
+            line(info["record"], wrapped=True)
+        for text in info.get("notices", ()):
             imgui.push_style_color(imgui.Col_.text, imgui.ImVec4(*NOTICE_COLOR))
-            imgui.text_wrapped(line)
+            line(text, wrapped=True)
             imgui.pop_style_color()
+        line(keys, disabled=True)
         imgui.pop_text_wrap_pos()
-        imgui.text_disabled(info.get("keys", "H hide  R view  Q quit"))
+        pos, size = imgui.get_window_pos(), imgui.get_window_size()
+        lay["window"] = (pos.x, pos.y, pos.x + size.x, pos.y + size.y)
+        self.layout = lay
         imgui.end()
         imgui.render()
         self.renderer.render(imgui.get_draw_data())

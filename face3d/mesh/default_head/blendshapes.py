@@ -44,7 +44,7 @@ def _jaw_weight(p, phi, theta, side, phi_lip, theta_c):
     return w * (1.0 - under * (1.0 - smoothstep(-0.03, 0.07, p[:, 2])))
 
 
-def _mouth_coordinates(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s):
+def mouth_coordinates(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s):
     """Per vertex: elevation and azimuth from ``C0``, lip side (+1 upper, -1 lower), and how
     much the lip fields move it (skin 1; the bag 1 just behind the lips, 0 deep inside)."""
     V = len(pos)
@@ -125,6 +125,6 @@ def _lip_shapes(pos, phi, th, sd, follow, phi_lip, theta_c):
 
 def blendshapes(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s) -> dict:
     """{shape: (V, 3) target positions} for the assembled mesh ``pos`` (parts in ``ranges``)."""
-    phi, th, sd, follow = _mouth_coordinates(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s)
+    phi, th, sd, follow = mouth_coordinates(pos, ranges, phi_v, th_v, side, phi_lip, theta_c, bag_s)
     jaw = _jaw_open(pos, ranges, phi, th, sd, follow, phi_lip, theta_c, bag_s)
     return {"jawOpen": jaw, **_lip_shapes(pos, phi, th, sd, follow, phi_lip, theta_c)}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from face3d.mesh.default_head.blendshapes import blendshapes
+from face3d.mesh.default_head.blendshapes import blendshapes, mouth_coordinates
 from face3d.mesh.default_head.colors import skin_colors
 from face3d.mesh.default_head.grid import SkinGrid, skin_grid
 from face3d.mesh.default_head.hair import hair
@@ -19,9 +19,11 @@ from face3d.mesh.default_head.layout import BAG_LIP, EYE, SKIN
 from face3d.mesh.default_head.lids import face_shapes
 from face3d.mesh.default_head.mouth_bag import bag_colors, mouth_bag
 from face3d.mesh.default_head.parts import collar, ear, eyeball, teeth, tongue
+from face3d.mesh.default_head.visemes import viseme_targets
 from face3d.mesh.geometry import vertex_normals
-from face3d.mesh.obj import write_obj as write_obj_file
+from face3d.mesh.io.obj import write_obj as write_obj_file
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
+from face3d.mesh.rig.visemes import MOUTH_CURVES, VISEME_NAMES
 
 MIRROR = np.array([-1, 1, 1])
 
@@ -114,7 +116,10 @@ def build_default_head() -> Rig:
     colors, gloss = _colors(parts, ranges, grid)
     targets = blendshapes(pos, ranges, grid.phi, grid.theta, grid.side, grid.phi_lip, grid.theta_c, bag_s)
     targets.update(face_shapes(pos, ranges["skin"]))
-    targets = {k: np.round(targets[k], 6) for k in SHAPES + FACE_SHAPES}
+    coords = mouth_coordinates(pos, ranges, grid.phi, grid.theta, grid.side, grid.phi_lip, grid.theta_c, bag_s)
+    targets.update(viseme_targets(pos, ranges, coords, grid.phi_lip, grid.theta_c,
+                                  int(grid.lower_copy[grid.c_mid]), targets))
+    targets = {k: np.round(targets[k], 6) for k in SHAPES + FACE_SHAPES + VISEME_NAMES}
     info = {
         "description": "face3d procedural default head: skin with a lip slit and closed mouth bag, "
                        "teeth, tongue, eyeballs (sclera/iris/pupil), ears; +Y up, +Z forward, metres",
@@ -123,6 +128,8 @@ def build_default_head() -> Rig:
         "landmarks": _landmarks(grid, pos, part),
         # head motion turns everything about the top of the neck; gaze turns each eyeball
         "neck_pivot": [0.0, -0.11, -0.045],
+        # its fifteen viseme shapes are whole mouths: a track's visemes replace the curves
+        "visemes": {"kind": "default", "mutes": list(MOUTH_CURVES)},
         "eyes": [{"center": [float(x) for x in EYE], "range": ranges["eye_left"]},
                  {"center": [float(x) for x in EYE * MIRROR], "range": ranges["eye_right"]}],
     }

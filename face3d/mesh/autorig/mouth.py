@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from face3d.mesh.geometry import components, edge_list, edges_paired
-from face3d.mesh.jaw import jaw_weights
+from face3d.mesh.rig.jaw import jaw_weights
 
 MOUTH_BAG_COLOR = (0.10, 0.025, 0.03)
 
@@ -107,12 +107,12 @@ def shade_cavity(mesh: RigMesh, inside: np.ndarray, depth: np.ndarray, mouth_wid
 
 
 def open_fused_lips(mesh: RigMesh, marks: dict):
-    """Cut fused lips apart along the lip line (:func:`face3d.mesh.lipcut.cut_lips`) and
+    """Cut fused lips apart along the lip line (:func:`face3d.mesh.autorig.lipcut.cut_lips`) and
     close the cut with a dark mouth bag.
 
     Returns (the extended mesh, (V_new,) jaw weights, the cut's description), or None when
     no cut could be made."""
-    from face3d.mesh.lipcut import cut_lips
+    from face3d.mesh.autorig.lipcut import cut_lips
 
     p, weld = mesh.positions, mesh.weld
     v = len(p)

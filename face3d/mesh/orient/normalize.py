@@ -11,7 +11,7 @@ front-most vertex (a monkey's brow or an avatar's shoe would win that):
 3. the face is on the side that, seen head-on, has a narrow bump on the mid-line (the nose)
    standing out from the surface beside it: per row of a depth image, mid-line height minus
    the height a fifth of the row's width to either side; a bump without a saddle each way
-   along the mid-line (:func:`face3d.mesh.profile.saddles`: a crown seen from above a
+   along the mid-line (:func:`face3d.mesh.orient.profile.saddles`: a crown seen from above a
    wide base) counts half;
 4. up is the way the head is wider just beyond the nose (cheekbones, eyes, temples, ears)
    rather than narrower (mouth and jaw), unless the nose's own profile (it falls away
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from face3d.errors import UsageError
-from face3d.mesh.profile import SADDLE, nose_drop, saddles, smooth01
+from face3d.mesh.orient.profile import SADDLE, nose_drop, saddles, smooth01
 
 _AXIS_NAMES = {"x": 0, "y": 1, "z": 2}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.geometry import components, edge_list
-from face3d.mesh.names import name_has_word
+from face3d.mesh.rig.names import name_has_word
 
 EYE_WORDS = ("sclera", "eyeball")
 IRIS_COLOR = (0.30, 0.22, 0.16)
@@ -27,7 +27,7 @@ def is_eyeball(name: str) -> bool:
 
 def paint_irises(positions: np.ndarray, faces: np.ndarray, face_group, groups, colors):
     """(colors, number of eyes painted). ``positions`` in face3d's frame (+Z forward);
-    ``face_group`` / ``groups`` as in :class:`~face3d.mesh.raw.RawMesh`; ``colors`` (V, 3)
+    ``face_group`` / ``groups`` as in :class:`~face3d.mesh.io.raw.RawMesh`; ``colors`` (V, 3)
     or None (plain grey)."""
     if face_group is None or not groups or len(face_group) != len(faces):
         return colors, 0

@@ -24,7 +24,7 @@ from face3d.mesh.geometry import vertex_normals, welded_normals
 SHAPES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
 
 #: the blink and brow shapes the alive curves drive (ARKit names); a loaded head keeps its
-#: own (see :mod:`face3d.mesh.names`), nothing synthesises them for custom heads.
+#: own (see :mod:`face3d.mesh.rig.names`), nothing synthesises them for custom heads.
 FACE_SHAPES = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight")
 
 _RIG_FORMAT = 1

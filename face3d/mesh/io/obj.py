@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import MeshError
-from face3d.mesh.raw import RawMesh, check_vertex_count
+from face3d.mesh.io.raw import RawMesh, check_vertex_count
 
 
 def _read_text(path: Path) -> str:

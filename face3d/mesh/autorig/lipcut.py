@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from face3d.mesh.geometry import components, edge_list
-from face3d.mesh.normalize import surface_samples
+from face3d.mesh.orient.normalize import surface_samples
 
 
 def lip_curve(p: np.ndarray, faces: np.ndarray, marks: dict):

@@ -1,17 +1,17 @@
 """Shape synthesis: jawOpen, mouthWide, mouthPucker and mouthClose from a head's landmarks.
 
 jawOpen turns the lower face about the jaw pivot by ``JAW_ANGLE_DEG`` times each vertex's
-jaw weight (:mod:`face3d.mesh.jaw`: smooth over the cheeks, the lower lip and chin fully,
+jaw weight (:mod:`face3d.mesh.rig.jaw`: smooth over the cheeks, the lower lip and chin fully,
 the upper lip, nose and everything above not at all). mouthWide stretches the lips sideways, mouthPucker pushes them
 forward and in, mouthClose presses them together. All work on a normalised head (+Y up,
-+Z forward) with the landmarks of :mod:`face3d.mesh.landmarks`.
++Z forward) with the landmarks of :mod:`face3d.mesh.autorig.landmarks`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from face3d.mesh.jaw import below_lip_line, jaw_weights, smoothstep  # noqa: F401 (re-exported)
+from face3d.mesh.rig.jaw import below_lip_line, jaw_weights, smoothstep  # noqa: F401 (re-exported)
 
 #: jawOpen at weight 1 turns the jaw by this much.
 JAW_ANGLE_DEG = 18.0
@@ -29,7 +29,7 @@ def _mouth_gauss(p, marks, sx, sy, back):
 def synthesise(p: np.ndarray, marks: dict, faces: np.ndarray | None = None, weld=None,
                jaw: np.ndarray | None = None) -> dict:
     """{shape: (V, 3) delta} for face3d's four shapes; ``jaw``: (V,) jaw weights (default:
-    :func:`face3d.mesh.jaw.jaw_weights` over ``faces``)."""
+    :func:`face3d.mesh.rig.jaw.jaw_weights` over ``faces``)."""
     mw = marks["mouth_width"]
     m = np.asarray(marks["mouth"])
     piv = np.asarray(marks["jaw_pivot"])

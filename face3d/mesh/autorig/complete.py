@@ -3,22 +3,23 @@ lacks them, on the normalised mesh (+Y up, +Z forward).
 
 Three steps, each in its own module:
 
-* :mod:`face3d.mesh.landmarks` finds the nose tip, lip line, mouth width, chin and jaw
+* :mod:`face3d.mesh.autorig.landmarks` finds the nose tip, lip line, mouth width, chin and jaw
   pivot (or takes them from a landmark JSON and the command line);
-* :mod:`face3d.mesh.mouth` tells separate lips from fused ones and, when jawOpen is
+* :mod:`face3d.mesh.autorig.mouth` tells separate lips from fused ones and, when jawOpen is
   synthesised on fused lips, cuts the mouth open and closes it with a dark mouth bag;
-* :mod:`face3d.mesh.synth` builds the four shapes from the landmarks.
+* :mod:`face3d.mesh.autorig.synth` builds the four shapes from the landmarks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from face3d.mesh.landmarks import detect_landmarks, resolve_landmarks
-from face3d.mesh.jaw import geometric_jaw_weights, inside_mouth, jaw_weights, mouth_cavity
-from face3d.mesh.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips, shade_cavity
+from face3d.mesh.autorig.landmarks import detect_landmarks, resolve_landmarks
+from face3d.mesh.autorig.mouth import RigMesh, darken_inside, lip_sides, open_fused_lips, shade_cavity
+from face3d.mesh.autorig.synth import synthesise
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
-from face3d.mesh.synth import synthesise
+from face3d.mesh.rig.visemes import VISEME_NAMES
+from face3d.mesh.rig.jaw import geometric_jaw_weights, inside_mouth, jaw_weights, mouth_cavity
 
 __all__ = ["complete_rig", "detect_landmarks"]
 
@@ -108,6 +109,6 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
             mesh = _shade_own_mouth(mesh, marks, info)
     info["synthesised"] = missing
     info.setdefault("found", {})
-    ordered = {s: mesh.shapes[s] for s in SHAPES + FACE_SHAPES if s in mesh.shapes}
+    ordered = {s: mesh.shapes[s] for s in SHAPES + FACE_SHAPES + VISEME_NAMES if s in mesh.shapes}
     return build_rig(mesh.positions, mesh.faces, ordered, weld=mesh.weld, info=info, colors=mesh.colors,
                      gloss=mesh.gloss, uvs=mesh.uvs, texture=texture, double_sided=mesh.double_sided)

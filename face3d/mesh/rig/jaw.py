@@ -74,7 +74,7 @@ def mouth_cavity(p: np.ndarray, faces: np.ndarray, marks: dict) -> tuple[np.ndar
     """(inside, depth): :func:`inside_mouth`, and (V,) how far each vertex lies behind the
     front surface around the mouth (0 outside the mouth's box)."""
     from face3d.mesh.geometry import components
-    from face3d.mesh.normalize import surface_samples
+    from face3d.mesh.orient.normalize import surface_samples
 
     mw = marks["mouth_width"]
     m = np.asarray(marks["mouth"])

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from face3d.errors import FormatError
+from face3d.errors import FormatError, UsageError
 from face3d.fileio import read_json
-from face3d.mesh.normalize import face_evidence, surface_samples
+from face3d.mesh.orient.normalize import face_evidence, surface_samples
 
 
 def detect_landmarks(positions: np.ndarray, faces: np.ndarray) -> dict:
@@ -150,6 +150,33 @@ def check_landmarks(data: dict, where: str) -> dict:
     return out
 
 
+#: how far outside the head's bounding box a given landmark may lie, in head sizes
+OUTSIDE_MARGIN = 0.25
+
+
+def check_inside_head(given: dict, where: dict, positions, frame=None) -> None:
+    """Refuse given landmarks (file coordinates) far outside the head's bounding box, and a
+    mouth wider than the head: they would tear the mesh (a spike out of the skull)."""
+    p = np.asarray(positions, np.float64)
+    if frame is not None:  # back to the file's coordinates: old = new / scale @ rotation + centre
+        p = p / frame.scale @ np.asarray(frame.rotation, np.float64) + frame.centre
+    lo, hi = p.min(0), p.max(0)
+    size = float((hi - lo).max())
+    bounds = ", ".join(f"{a} {lo[i]:.4g}..{hi[i]:.4g}" for i, a in enumerate("xyz"))
+    for key, value in given.items():
+        what, error = where.get(key, (key, FormatError))
+        if key == "mouth_width":
+            if value > size:
+                raise error(f"{what} {value:.4g} is wider than the head ({size:.4g} across at most; "
+                            f"bounds {bounds} in the file's units); give the mouth's width in the file's units")
+            continue
+        v = np.asarray(value, np.float64)
+        if np.any(v < lo - OUTSIDE_MARGIN * size) or np.any(v > hi + OUTSIDE_MARGIN * size):
+            text = ",".join(f"{x:.4g}" for x in v)
+            raise error(f"{what} {text} lies far outside the head (its bounds: {bounds} in the file's "
+                        "coordinates); give a point on or inside the head, in the file's coordinates and units")
+
+
 def resolve_landmarks(positions, faces, frame=None, source: Path | None = None, landmarks=None,
                       overrides=None) -> dict:
     """Detected landmarks, replaced by a sidecar / --landmarks JSON and CLI overrides
@@ -160,12 +187,19 @@ def resolve_landmarks(positions, faces, frame=None, source: Path | None = None, 
         side = Path(source).with_suffix(".landmarks.json")
         if side.is_file():
             landmarks = side
+    where: dict = {}  # landmark -> how it was given, for messages
     if landmarks is not None:
-        given.update(read_landmark_file(landmarks) if not isinstance(landmarks, dict)
+        from_file = (read_landmark_file(landmarks) if not isinstance(landmarks, dict)
                      else check_landmarks(landmarks, "landmarks"))
+        given.update(from_file)
+        name = "landmarks" if isinstance(landmarks, dict) else f"landmark file {landmarks}"
+        where.update({k: (f"'{k}' in {name}", FormatError) for k in from_file})
     if overrides:
-        given.update(check_landmarks(overrides, "command-line landmarks"))
+        from_cli = check_landmarks(overrides, "command-line landmarks")
+        given.update(from_cli)
+        where.update({k: ("--" + k.replace("_", "-"), UsageError) for k in from_cli})
     if given:
+        check_inside_head(given, where, positions, frame)
         def to_rig(p):
             return frame.apply(np.asarray([p], float))[0].tolist() if frame is not None else list(p)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from face3d.mesh.names import name_has_word
-from face3d.mesh.raw import RawMesh
+from face3d.mesh.io.raw import RawMesh
+from face3d.mesh.rig.names import name_has_word
 
 #: Words in a material / object name that mark a see-through helper surface.
 OVERLAY_WORDS = ("lash", "occlusion", "tearline", "lacrimal", "moisture", "cornea", "eyeblend",

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import OutputError
-from face3d.mesh.obj import write_obj
+from face3d.mesh.io.obj import write_obj
 from face3d.mesh.rig import Rig
 
 SIDECAR = "face3d_rig.json"
@@ -70,7 +70,7 @@ def write_target_set(rig: Rig, folder, *, source: str = "") -> list[Path]:
         written.append(folder / f"{name}.obj")
     info = {k: v for k, v in rig.info.items() if k in (
         "source", "found", "synthesised", "landmarks", "lips", "mouth_opened", "frame_center", "frame_radius",
-        "up", "forward", "scale", "full_body")}
+        "up", "forward", "scale", "full_body", "visemes")}
     meta = {
         "format": FORMAT,
         "frame": "face3d",

@@ -15,7 +15,7 @@ import numpy as np
 
 from face3d.errors import MeshError
 from face3d.mesh.geometry import weld_by_position
-from face3d.mesh.raw import RawMesh, check_vertex_count
+from face3d.mesh.io.raw import RawMesh, check_vertex_count
 
 _COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 _NORM = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0, 5125: 4294967295.0}

@@ -31,7 +31,7 @@ import numpy as np
 
 from face3d.fileio import read_json
 from face3d.errors import FormatError
-from face3d.mesh.rig import FACE_SHAPES, SHAPES
+from face3d.mesh.rig.rig import FACE_SHAPES, SHAPES
 
 #: face3d shape -> recipes, best first; each recipe is a list of normalised source names
 #: whose deltas are summed.

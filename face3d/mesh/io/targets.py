@@ -1,12 +1,14 @@
 """OBJ target sets: a neutral OBJ plus one same-topology OBJ per blendshape.
 
-Two layouts are found automatically:
+A lone OBJ is a head: the OBJs beside it are never read as its shapes (``head_backup.obj``
+or ``head_lowpoly.obj`` next to ``head.obj`` are other files, not blendshapes). A target
+set is given explicitly, one of two ways:
 
-* ``head.obj`` with siblings ``head_jawOpen.obj``, ``head_mouthWide.obj`` ... (also
-  ``head-jawOpen.obj`` and ``head.jawOpen.obj``);
-* a folder of OBJs: one neutral and every other OBJ in the folder a target
-  (``jawOpen.obj``, ``viseme_aa.obj`` ...). Given the neutral's file, its name must contain
-  "neutral"; given the folder, :func:`find_neutral` picks the neutral (see there).
+* a folder of OBJs: one neutral and every other OBJ in it a target (``jawOpen.obj``,
+  ``viseme_aa.obj`` ..., or ``head_jawOpen.obj`` beside ``head.obj``: the neutral's name
+  and a separator are taken off); :func:`find_neutral` picks the neutral (see there);
+* a neutral OBJ and a folder of targets (``--targets DIR``): every OBJ in the folder is a
+  target.
 
 Targets are read with the same reader as the neutral and must have exactly as many
 vertices (``v`` lines) in the same order; each becomes a per-vertex delta.
@@ -20,16 +22,17 @@ from pathlib import Path
 import numpy as np
 
 from face3d.errors import MeshError
-from face3d.mesh.names import is_shape_name
-from face3d.mesh.obj import read_obj_positions
-from face3d.mesh.raw import RawMesh
+from face3d.mesh.io.obj import read_obj_positions
+from face3d.mesh.io.raw import RawMesh
+from face3d.mesh.rig.names import is_shape_name
 
 _SEPARATORS = ("_", "-", ".")
 
 
 @dataclass
 class TargetSet:
-    """A folder given as a head, and the OBJ in it chosen as the neutral (and why)."""
+    """A target-set folder and the neutral OBJ: chosen in the folder given as a head, or
+    given beside ``--targets`` (and why)."""
 
     folder: Path
     neutral: Path
@@ -109,36 +112,56 @@ def _neutral_by_topology(folder: Path, objs: list[Path], allow_large: bool) -> T
     raise _ambiguous(folder, [c for s, c in scores if s == scores[0][0]])
 
 
-def find_target_files(path: Path, *, whole_folder: bool = False) -> dict[str, Path]:
-    """{shape name: target OBJ} for the neutral OBJ at ``path`` (may be empty).
+def find_target_files(path: Path, folder: Path) -> dict[str, Path]:
+    """{shape name: target OBJ} in ``folder`` for the neutral OBJ at ``path`` (may be empty).
 
-    ``whole_folder``: the neutral was chosen from its folder, so every other OBJ there is a
-    target even when the neutral's name does not contain "neutral"."""
+    Every OBJ in the folder but the neutral is a target; where some are named
+    ``<neutral>_<shape>`` (also ``-`` or ``.``), only those are, named by what follows."""
     path = Path(path)
-    folder = path.parent
     stem = path.stem
     out: dict[str, Path] = {}
     try:
-        siblings = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".obj" and p != path and p.is_file())
+        others = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() == ".obj" and p.is_file()
+                        and not (p.name == path.name and p.resolve() == path.resolve()))
     except OSError:
         return out
-    for p in siblings:
+    for p in others:
         for sep in _SEPARATORS:
             prefix = stem + sep
             if p.stem.startswith(prefix) and len(p.stem) > len(prefix):
                 out.setdefault(p.stem[len(prefix):], p)
                 break
-    if ("neutral" in stem.lower() or whole_folder) and not out:
-        for p in siblings:
+    if not out:
+        for p in others:
             out.setdefault(p.stem, p)
     return out
 
 
+def unread_shapes_note(path: Path) -> str | None:
+    """A hint for a lone OBJ whose folder looks like a target set (``head_jawOpen.obj`` beside
+    ``head.obj``, or other OBJs beside a ``*neutral*.obj``), else None."""
+    path = Path(path)
+    try:
+        others = sorted(p.name for p in path.parent.iterdir()
+                        if p.suffix.lower() == ".obj" and p.name != path.name and p.is_file())
+    except OSError:
+        return None
+    shaped = [n for n in others if any(n.startswith(path.stem + sep) and is_shape_name(n[len(path.stem) + 1:-4])
+                                       for sep in _SEPARATORS)]
+    if not shaped and not ("neutral" in path.stem.lower() and others):
+        return None
+    names = ", ".join((shaped or others)[:3]) + (", ..." if len(shaped or others) > 3 else "")
+    return (f"{path.name} read alone, without the OBJs beside it ({names}); to use them as its "
+            f"shapes give the folder (--head {path.parent}) or --targets FOLDER")
+
+
 def attach_target_files(raw: RawMesh, *, allow_large: bool = False, target_set: TargetSet | None = None) -> None:
-    """Read the target OBJs next to an OBJ neutral into ``raw.targets`` (file units)."""
-    if raw.fmt != "obj":
+    """Read the target OBJs of an OBJ neutral's target set into ``raw.targets`` (file units).
+
+    Without a ``target_set`` (a lone OBJ) nothing is read."""
+    if raw.fmt != "obj" or target_set is None:
         return
-    files = find_target_files(raw.path, whole_folder=target_set is not None)
+    files = find_target_files(raw.path, target_set.folder)
     if not files:
         return
     src = np.zeros((raw.n_weld, 3))
