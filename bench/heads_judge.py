@@ -1,6 +1,7 @@
 """How every head talks, judged by a face tracker (dlib's 68-point landmarks).
 
-For the default head and every human head in ../shared/heads: render 512x512 snapshots at
+For the default head, every human head in ../shared/heads and the avatars with a human face
+in ../shared/heads/avatars (framed on the face as ``snapshot`` frames them): render 512x512 snapshots at
 rest and with each shape at weight 1, from the front and from 30 degrees, read them with
 dlib's landmark model (test-only: ``pip install -e '.[test]'``) and print, in inter-ocular
 distances (IOD): whether an upright face is found, the inner-lip gap at rest, how much
@@ -40,13 +41,16 @@ from face3d.mesh.heads import load_head  # noqa: E402
 SHARED = ROOT.parent / "shared" / "heads"
 #: The human heads of ../shared/heads (suzanne is a monkey; bad/ are broken files).
 HUMAN = ("LeePerrySmith.glb", "derived_LeePerrySmith.obj", "mediapipe_canonical_face_model.obj", "ict_facekit")
+#: The avatars of ../shared/heads/avatars with a human face (full-body, framed on the face).
+AVATARS = ("avatars/derived_VALID_Asian_F_1_Casual.glb", "avatars/derived_VALID_White_M_1_Casual_vrm1.vrm",
+           "avatars/derived_VALID_White_M_1_Casual_vrm0.vrm", "avatars/brunette-t.glb")
 
 
 def heads(names):
     if names:
         return [(Path(n).name, Path(n)) for n in names]
     out = [("default head", None)]
-    out += [(n, SHARED / n) for n in HUMAN if (SHARED / n).exists()]
+    out += [(n, SHARED / n) for n in HUMAN + AVATARS if (SHARED / n).exists()]
     return out
 
 

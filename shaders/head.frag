@@ -33,8 +33,11 @@ out vec4 f_color;
 void main() {
     vec3 albedo = v_color;
 #ifdef HAS_TEXTURE
-    vec3 tex = texture(u_texture, v_uv).rgb;
-    albedo *= tex * tex;
+    vec4 tex = texture(u_texture, v_uv);
+#ifdef ALPHA_CUTOUT
+    if (tex.a < 0.5) discard;  // alpha cut-out (hair cards, lashes); opaque parts carry alpha 1
+#endif
+    albedo *= tex.rgb * tex.rgb;
 #endif
 
     // open or inconsistently wound meshes (drawn double-sided) light well from behind too
@@ -53,5 +56,10 @@ void main() {
 
     vec3 c = albedo * (u_key_color * key + u_fill_color * fill + u_rim_color * (2.0 * rim) + ambient)
            + u_key_color * spec;
+    if (v_gloss < -0.5) {
+        // toon (MToon, unlit): the base colour as painted, one soft shadow step, no highlight
+        float lit = smoothstep(-0.05, 0.25, dot(n, u_key_dir));
+        c = albedo * mix(0.78, 1.0, lit) + albedo * (0.25 * rim);
+    }
     f_color = vec4(sqrt(c), 1.0);
 }

@@ -64,7 +64,7 @@ def merge(*parts):
 
 
 #: What is merged in under / around a head (normalised to unit radius, +Y up, +Z forward).
-CASES = ("pedestal", "oblique_base", "square_plinth", "big_hair", "beard", "full_body")
+CASES = ("pedestal", "oblique_base", "square_plinth", "big_hair", "beard", "full_body", "crown")
 
 
 def bust(head, case: str):
@@ -84,6 +84,15 @@ def bust(head, case: str):
     if case == "full_body":
         return merge((q, f), cylinder([0, lo[1] - 3.0, 0], 0.55, 6.0),
                      cylinder([0.6, lo[1] - 2.0, 0], 0.12, 3.0), cylinder([-0.6, lo[1] - 2.0, 0], 0.12, 3.0))
+    if case == "crown":  # a museum bust of a king: a spiked crown with an orb on top, a short base
+        hi = q.max(0)
+        top = hi[1] - 0.05
+        spikes = [cylinder([0.6 * np.sin(a), top + 0.35, -0.05 + 0.6 * np.cos(a)], 0.06, 0.3)
+                  for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]
+        return merge((q, f), cylinder([0, top, -0.05], 0.66, 0.4), *spikes,
+                     ellipsoid([0, top + 0.3, -0.05], [0.15, 0.15, 0.15]),
+                     cylinder([0, top + 0.55, -0.05], 0.04, 0.3),
+                     cylinder([0, lo[1] - 0.2, 0], 0.55, 0.4))
     raise ValueError(case)
 
 

@@ -195,7 +195,7 @@ def _tiny_head():
         (["viseme_sil", "viseme_PP", "viseme_aa", "viseme_E", "viseme_I", "viseme_O", "viseme_U"],
          {"jawOpen": ["viseme_aa"], "mouthWide": ["viseme_E"], "mouthPucker": ["viseme_U"], "mouthClose": ["viseme_PP"]}),
         (["aa", "ih", "ou", "ee", "oh", "blink"],
-         {"jawOpen": ["aa"], "mouthWide": ["ee"], "mouthPucker": ["ou"],
+         {"jawOpen": ["aa"], "mouthWide": ["ih"], "mouthPucker": ["ou"],  # VRM 1.0: ih spreads the lips most
           "eyeBlinkLeft": ["blink*0.5"], "eyeBlinkRight": ["blink*0.5"]}),   # both eyes at half each
         (["A", "I", "U", "E", "O"], {"jawOpen": ["A"], "mouthWide": ["E"], "mouthPucker": ["U"]}),
         (["Fcl_MTH_A", "Fcl_MTH_I", "Fcl_MTH_U", "Fcl_MTH_E", "Fcl_MTH_O"],

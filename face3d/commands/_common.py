@@ -98,7 +98,7 @@ def add_head_options(parser, head: bool = True) -> None:
     g = parser.add_argument_group("head")
     if head:
         g.add_argument("--head", metavar="PATH",
-                       help="head to draw: .obj (alone; a folder of a neutral plus target OBJs is a target set), .glb/.gltf, .ply, "
+                       help="head to draw: .obj (alone; a folder of a neutral plus target OBJs is a target set), .glb/.gltf, .vrm, .ply, "
                             ".stl, or a face3d .npz rig (default: the bundled head)")
     g.add_argument("--up", metavar="AXIS", help="the head file's up axis, e.g. +y or --up=-z (default: detected)")
     g.add_argument("--forward", metavar="AXIS",
@@ -114,6 +114,8 @@ def add_head_options(parser, head: bool = True) -> None:
     g.add_argument("--targets", metavar="FOLDER",
                    help="folder of blendshape OBJs for an OBJ head (one OBJ per shape, same vertices in the same order); "
                         "the OBJs beside a head file are not read as its shapes")
+    g.add_argument("--frame", choices=("head", "body"), default="head",
+                   help="what the camera frames: the head (default; a full-body avatar is framed on its face) or the whole body")
     g.add_argument("--no-autorig", action="store_true", help="do not synthesise missing shapes")
     g.add_argument("--allow-large", action="store_true", help="load meshes with more than 2 million vertices")
 
@@ -155,6 +157,7 @@ def head_options_from_args(args) -> dict:
         "autorig": not getattr(args, "no_autorig", False),
         "allow_large": bool(getattr(args, "allow_large", False)),
         "targets": getattr(args, "targets", None),
+        "frame": getattr(args, "frame", None) or "head",
     }
 
 
@@ -184,6 +187,9 @@ def describe_head(rig) -> str:
     if found:
         parts.append("found " + ", ".join(
             f"{k}" + ("" if v == [k] else f" ({' + '.join(v)})") for k, v in found.items()))
+    if info.get("expressions"):
+        version = {"0": "VRM 0.x ", "1": "VRM 1.0 "}.get(str(info.get("vrm")), "")
+        parts.append(f"{version}expressions {', '.join(info['expressions'])}")
     synth = info.get("synthesised") or []
     if synth:
         parts.append("synthesised " + ", ".join(synth))

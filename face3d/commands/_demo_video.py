@@ -6,9 +6,10 @@ import sys
 from pathlib import Path
 
 
-def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: float = 30.0) -> list[Path]:
+def write_demo_video(outdir: Path, *, size=(1280, 720), yaw: float = 20.0, fps: float = 30.0, rig=None) -> list[Path]:
     """Write ``demo.csv`` (the export format), ``demo.png`` (the plot) and ``demo.mp4``
-    (the head speaking the demo speech, with the sound) into ``outdir``; return their paths."""
+    (the head speaking the demo speech, with the sound) into ``outdir``; return their paths.
+    ``rig``: the head to speak (default: the bundled one)."""
     from face3d.pipeline import analyze
     from face3d.assets import model_path
     from face3d.audio.files import load_audio

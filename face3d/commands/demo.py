@@ -1,4 +1,4 @@
-"""``face3d demo``: the main job on the bundled head.
+"""``face3d demo``: the main job on the bundled head (or ``--head``: your own, framed on its face).
 
 With a display, opens the viewer (``face3d view``) playing the bundled demo speech on the
 default head. Without one (or with ``--no-window``), renders the head speaking the demo
@@ -29,7 +29,15 @@ def register(sub):
                                                 "1280x720 video)")
     p.add_argument("--yaw", type=parse_yaw, default=20.0, metavar="DEG", help="camera yaw in degrees, -360 to 360 (default 20)")
     p.add_argument("--no-window", action="store_true", help="render the files even when a display is available")
+    from face3d.commands._common import add_head_options
+
+    add_head_options(p)  # --head: the demo on your own head or avatar (framed on its face)
     return p
+
+
+#: the head options a demo hands on to the viewer
+_HEAD_OPTIONS = ("head", "up", "forward", "shape_map", "landmarks", "mouth", "mouth_width", "jaw_pivot",
+                 "no_autorig", "allow_large", "frame")
 
 
 def run(args) -> int:
@@ -48,6 +56,9 @@ def _run_viewer(args) -> int:
     from face3d.errors import NoDisplayError
 
     vargs = view.register_defaults()
+    for name in _HEAD_OPTIONS:
+        if hasattr(args, name):
+            setattr(vargs, name, getattr(args, name))
     try:
         return view.run(vargs)
     except NoDisplayError as exc:
@@ -64,10 +75,11 @@ def _run_files(args, why: str) -> int:
     outdir = _prepare(args.outdir)
     print(f"face3d demo: {why}: rendering the head speaking the demo speech to {outdir / 'demo.mp4'} "
           "instead of a window (with its curves and their plot, and the poses as PNG files)", file=sys.stderr)
-    status = _run_snapshots(args)
+    rig = _load_rig(args)
+    status = _run_snapshots(args, rig)
     from face3d.commands._demo_video import write_demo_video
 
-    for path in write_demo_video(outdir, size=size, yaw=args.yaw):
+    for path in write_demo_video(outdir, size=size, yaw=args.yaw, rig=rig):
         print(path)
     return status
 
@@ -88,16 +100,31 @@ def _prepare(outdir):
     return outdir
 
 
-def _run_snapshots(args) -> int:
+def _load_rig(args):
+    """The bundled head, or --head with its options (said in one line on stderr)."""
+    if not getattr(args, "head", None):
+        from face3d.mesh.heads import load_head
+
+        return load_head()
+    import sys
+
+    from face3d.commands._common import alive_note, describe_head, head_options_from_args, load_head_from_args
+
+    head_options_from_args(args)
+    rig = load_head_from_args(args)
+    print(describe_head(rig) + "; " + alive_note(rig), file=sys.stderr)
+    return rig
+
+
+def _run_snapshots(args, rig=None) -> int:
     from face3d.commands._common import parse_size
-    from face3d.mesh.heads import load_head
     from face3d.render.offscreen import Offscreen, create_context, save_png
     from face3d.render.camera import OrbitCamera
     from face3d.render.renderer import HeadRenderer
 
     size = parse_size(args.size or "640x640")
     outdir = _prepare(args.outdir)
-    rig = load_head()
+    rig = _load_rig(args) if rig is None else rig
     ctx = create_context()
     renderer = HeadRenderer(ctx, rig)
     camera = OrbitCamera.for_rig(rig, yaw=args.yaw)

@@ -30,9 +30,9 @@ def register(subparsers):
             "with a report OUTDIR/face3d-report.jsonl; a failing file is reported and the rest go on (exit status 1). "
             "--format writes another "
             "tool's format instead (default: chosen by -o's extension: .csv face3d's CSV, .tsv/.json/.xml "
-            "Rhubarb Lip Sync cues, .glb an animated glTF of the head). The blinks, brows, gaze and head "
-            "motion go into csv, arkit-csv and glb (--mouth-only leaves them out, --seed picks them); Rhubarb "
-            "cues are mouth shapes only. AUDIO '-' reads standard input."
+            "Rhubarb Lip Sync cues, .glb an animated glTF of the head, .vrma a VRM Animation for any VRM avatar). "
+            "The blinks, brows, gaze and head motion go into csv, arkit-csv, glb and vrma (--mouth-only leaves "
+            "them out, --seed picks them); Rhubarb cues are mouth shapes only. AUDIO '-' reads standard input."
         ),
     )
     from face3d.commands._common import add_head_options

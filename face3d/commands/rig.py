@@ -13,7 +13,7 @@ def register(sub):
         "(open them in Blender as shape keys); --head FOLDER loads it back unchanged. An output ending "
         "in .npz writes a face3d rig file instead.",
     )
-    p.add_argument("input", metavar="HEAD", help="head mesh: .obj (alone), .glb/.gltf, .ply, .stl, or a target-set folder")
+    p.add_argument("input", metavar="HEAD", help="head mesh: .obj (alone), .glb/.gltf, .vrm, .ply, .stl, or a target-set folder")
     p.add_argument("-o", "--output", required=True, metavar="FOLDER", help="output folder (or FILE.npz)")
     add_head_options(p, head=False)
     return p

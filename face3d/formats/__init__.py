@@ -52,6 +52,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("arkit-csv", "face3d.formats.arkit", ".csv", False, False, "ARKit blendshapes as a Live Link Face take CSV",
            uses_visemes=True),
     Format("glb", "face3d.formats.gltf", ".glb", True, True, "the head with morph targets and a weights animation"),
+    Format("vrma", "face3d.formats.vrma", ".vrma", True, False,
+           "VRM Animation: expressions aa ih ou ee oh blink blinkLeft blinkRight, head and gaze, for any VRM avatar"),
 )}
 
 #: the format an output extension chooses when --format is not given (first listed wins)

@@ -19,12 +19,39 @@ def weld_by_position(positions: np.ndarray) -> np.ndarray:
     """(V,) index shared by vertices at exactly the same position."""
     if len(positions) == 0:
         return np.zeros(0, np.int64)
-    _, inverse = np.unique(np.ascontiguousarray(positions, np.float64), axis=0, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64)
+    # the ids np.unique(axis=0, return_inverse=True) gives (rows in sorted order), by a
+    # lexsort of the columns: several times faster on large meshes
+    p = np.ascontiguousarray(positions, np.float64).reshape(len(positions), -1) + 0.0  # -0.0 -> 0.0
+    order = np.lexsort(p.T[::-1])
+    srt = p[order]
+    new = np.ones(len(p), bool)
+    new[1:] = np.any(srt[1:] != srt[:-1], axis=1)
+    inverse = np.empty(len(p), np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return inverse
+
+
+def face_normals(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(F, 3) float64 triangle normals with the length of twice their area."""
+    p = np.asarray(positions, np.float64)
+    f = np.asarray(faces, np.int64)
+    a = p[f[:, 0]]
+    return np.cross(p[f[:, 1]] - a, p[f[:, 2]] - a)
+
+
+def accumulate(faces: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """(n, 3): each vertex's sum of ``values`` (F, 3) over the triangles that use it."""
+    f = np.asarray(faces, np.int64)
+    out = np.zeros((n, 3))
+    for c in range(3):  # bincount: the sums np.add.at gives, many times faster
+        out[:, c] = np.bincount(f.ravel(), np.repeat(values[:, c], 3), minlength=n)[:n]
+    return out
 
 
 def vertex_normals(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted smooth vertex normals.  positions: (V, 3), faces: (F, 3) -> (V, 3)."""
+    """Area-weighted smooth vertex normals.  positions: (V, 3), faces: (F, 3) -> (V, 3).
+    (Summed corner by corner with ``np.add.at``: the bundled head's normals are rebuilt
+    byte for byte; :func:`accumulate` is the faster sum in another order.)"""
     p = positions.astype(np.float64)
     f = faces.astype(np.int64)
     fn = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
@@ -66,7 +93,7 @@ def orient_faces(positions: np.ndarray, faces: np.ndarray, weld: np.ndarray) -> 
     fwd = e[:, 0] * n + e[:, 1]
     rev = e[:, 1] * n + e[:, 0]
     fwd_sorted = np.sort(fwd)
-    if len(np.unique(fwd_sorted)) != len(fwd_sorted):
+    if len(fwd_sorted) > 1 and (fwd_sorted[1:] == fwd_sorted[:-1]).any():
         return faces, False  # an edge used twice in the same direction: inconsistent or non-manifold
     pos = np.searchsorted(fwd_sorted, rev)
     pos = np.minimum(pos, len(fwd_sorted) - 1)

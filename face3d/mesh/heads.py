@@ -12,7 +12,7 @@ Options (all optional, ignored for the bundled head and .npz rigs):
 file shape names), ``landmarks`` (sidecar JSON path or dict), ``landmark_overrides``
 (dict from the CLI), ``autorig`` (synthesise missing shapes, default True),
 ``allow_large`` (accept more than 2 million vertices), ``targets`` (a folder of target
-OBJs for an OBJ head file: every OBJ in it is a shape).
+OBJs for an OBJ head file: every OBJ in it is a shape), ``frame`` ('head' or 'body').
 """
 
 from __future__ import annotations
@@ -23,10 +23,19 @@ from face3d.errors import MeshError
 from face3d.mesh.rig import Rig
 
 
-def load_head(path=None, *, targets=None, **options) -> Rig:
-    """Load a head as a Rig.  ``path=None``: the bundled default head."""
+def load_head(path=None, *, targets=None, frame: str = "head", **options) -> Rig:
+    """Load a head as a Rig.  ``path=None``: the bundled default head. ``frame="body"``: the
+    camera frames the whole mesh rather than the head (``rig.info['camera_frame']``)."""
     if targets is not None:
-        return _load_with_targets(path, Path(targets), **options)
+        rig = _load_with_targets(path, Path(targets), **options)
+    else:
+        rig = _load(path, **options)
+    if frame == "body":
+        rig.info["camera_frame"] = "body"
+    return rig
+
+
+def _load(path=None, **options) -> Rig:
     if path is None:
         from face3d.assets import default_head_path
 

@@ -13,15 +13,18 @@ from pathlib import Path
 import numpy as np
 
 from face3d.mesh.autorig.eyes import paint_irises
+from face3d.mesh.autorig.synth import JAW_ANGLE_DEG
 from face3d.mesh.geometry import orient_faces, weld_by_position
 from face3d.mesh.io.overlays import hide_overlays
 from face3d.mesh.io.raw import RawMesh
 from face3d.mesh.io.read import read_mesh
 from face3d.mesh.io.targets import attach_target_files, unread_shapes_note
 from face3d.mesh.io.targetset import read_sidecar
+from face3d.mesh.orient.head import head_frame, with_axes
 from face3d.mesh.orient.normalize import Frame, detect_frame
 from face3d.mesh.rig import FACE_SHAPES, SHAPES, Rig, build_rig
-from face3d.mesh.rig.names import map_shapes
+from face3d.mesh.rig.jaw import bone_jaw_delta
+from face3d.mesh.rig.names import map_shapes, normalise_name
 from face3d.mesh.rig.visemes import VISEME_NAMES, viseme_shapes
 
 
@@ -49,9 +52,21 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
             if k in sidecar.get("info", {}):
                 frame.info[k] = sidecar["info"][k]
     else:
-        frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
+        frame = None
+        if raw.skeleton.get("head") is not None:
+            # a character with a head joint: framed on it, facing as its skeleton (or
+            # --up / --forward) says
+            frame = head_frame(raw.positions, raw.faces, with_axes(raw.skeleton, up, forward))
+        if frame is None:
+            frame = detect_frame(raw.positions, raw.faces, up=up, forward=forward)
     positions = frame.apply(raw.positions).astype(np.float32)
     deltas = {k: frame.apply_vectors(d).astype(np.float32) for k, d in raw.targets.items()}
+    jaw_w = raw.skeleton.get("jaw_weights")
+    if jaw_w is not None and jaw_w.max() > 0 and "jawopen" not in {normalise_name(k) for k in deltas}:
+        # the skeleton's own jaw joint turns the jaw (baked as the blendshape it is)
+        pivot = frame.apply(np.asarray(raw.skeleton["jaw_pivot"])[None])[0]
+        deltas = {"jawOpen": bone_jaw_delta(positions, jaw_w, pivot, JAW_ANGLE_DEG).astype(np.float32), **deltas}
+        raw.labels = {**raw.labels, "jawOpen": f"jaw joint {raw.skeleton.get('jaw_name', '')}".strip()}
     faces, closed = orient_faces(positions, raw.faces, raw.weld)
     info = {
         "source": str(path),
@@ -69,6 +84,20 @@ def load_mesh_head(path: Path, *, up=None, forward=None, mapping=None, allow_lar
     if "frame_center" in frame.info:
         info["frame_center"] = frame.info["frame_center"]
         info["frame_radius"] = frame.info["frame_radius"]
+    if "head_joint" in frame.info:
+        info["head_joint"] = frame.info["head_joint"]
+    if raw.skeleton.get("eyeballs"):
+        # eyeballs on the skeleton's eye joints: gaze turns them about the joints
+        info["eyes"] = [{"center": [float(x) for x in frame.apply(np.asarray(c)[None])[0]], "range": [a, b]}
+                        for c, a, b in raw.skeleton["eyeballs"]]
+    if raw.vrm is not None:
+        info["vrm"] = raw.vrm
+    looks = [n for n in ("lookLeft", "lookRight", "lookUp", "lookDown") if n in raw.expressions]
+    if raw.look.get("type") == "expression" and looks and not raw.skeleton.get("eyeballs"):
+        # gaze drives the file's look expressions (VRM lookAt of type expression)
+        info["look_expressions"] = {k: list(v) for k, v in raw.look.items() if k != "type"}
+    if raw.cutout_groups:
+        info["alpha_cutout"] = True  # the texture's alpha cuts out hair cards and lashes
     if target_set is not None:
         info["target_set"] = target_set.describe()
     elif raw.fmt == "obj" and (note := unread_shapes_note(path)):
@@ -100,7 +129,8 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
         colors, eyes = paint_irises(positions, faces, raw.face_group, raw.groups, colors)
         if eyes:
             info["irises_painted"] = eyes
-    shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path)
+    shapes, report = map_shapes(deltas, mapping=mapping, source=raw.path, labels=raw.labels,
+                                keep=raw.expressions)
     visemes, note = viseme_shapes(deltas, report["found"], given=info.pop("visemes_given", None))
     if note is not None:          # the head's own viseme targets, or its ARKit / VRM mouths
         shapes.update(visemes)
@@ -109,6 +139,8 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
         report["visemes"] = note
     info.update(report)
     attributes = dict(colors=colors, uvs=raw.uvs, texture=raw.texture, double_sided=not closed)
+    if raw.gloss is not None:
+        attributes["gloss"] = raw.gloss
     if autorig:
         from face3d.mesh.autorig.complete import complete_rig
 
@@ -117,5 +149,6 @@ def rig_from_raw(raw: RawMesh, positions, faces, closed, deltas: dict, info: dic
     for name in info.get("map_synthesise", []):
         shapes.pop(name, None)
     info["synthesised"] = []
-    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES + VISEME_NAMES if s in shapes}
+    kept = tuple(info.get("expressions", ()))  # a VRM's own expressions, kept by name
+    ordered = {s: shapes[s] for s in SHAPES + FACE_SHAPES + VISEME_NAMES + kept if s in shapes}
     return build_rig(positions, faces, ordered, weld=raw.weld, info=info, **attributes)

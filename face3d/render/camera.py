@@ -44,6 +44,8 @@ class OrbitCamera:
         """Frame a rig's head from its neutral mesh; a full-body avatar's loader records the
         head's sphere in ``rig.info['frame_center']`` / ``['frame_radius']``, used here."""
         centre, radius = rig.info.get("frame_center"), rig.info.get("frame_radius")
+        if rig.info.get("camera_frame") == "body":
+            return cls.framing(rig.positions, **kwargs)
         if centre is not None and radius:
             return cls(target=np.asarray(centre, np.float64), radius=float(radius), **kwargs)
         return cls.framing(rig.positions, **kwargs)

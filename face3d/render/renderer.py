@@ -49,9 +49,10 @@ _VERTEX_FORMAT = "3f 3f 3f 1f 2f 1i 1i"
 _ATTRIBUTES = ("in_position", "in_normal", "in_color", "in_gloss", "in_uv", "in_slot", "in_eye")
 
 
-def shader_sources(n_shapes: int, textured: bool = False) -> tuple[str, str]:
-    """Vertex and fragment source with the version line and the NUM_SHAPES/HAS_TEXTURE defines."""
-    defines = "#define HAS_TEXTURE\n" if textured else ""
+def shader_sources(n_shapes: int, textured: bool = False, cutout: bool = False) -> tuple[str, str]:
+    """Vertex and fragment source with the version line and the NUM_SHAPES/HAS_TEXTURE
+    (/ALPHA_CUTOUT: texels with alpha under one half are not drawn) defines."""
+    defines = ("#define HAS_TEXTURE\n" if textured else "") + ("#define ALPHA_CUTOUT\n" if textured and cutout else "")
     vs = f"{GLSL_VERSION}\n#define NUM_SHAPES {max(int(n_shapes), 1)}\n{defines}"
     fs = f"{GLSL_VERSION}\n{defines}"
     return vs + shader_source("head.vert"), fs + shader_source("head.frag")
@@ -141,7 +142,9 @@ class HeadRenderer:
     # ------------------------------------------------------------------ setup
     def make_program(self, varyings=None):
         """Compile the head program; with ``varyings`` a vertex-only program for transform feedback."""
-        vs, fs = shader_sources(self.rig.n_shapes, textured=self.texture is not None)
+        cutout = bool((self.rig.info or {}).get("alpha_cutout")) and self.texture is not None \
+            and np.asarray(self.rig.texture).ndim == 3 and np.asarray(self.rig.texture).shape[2] == 4
+        vs, fs = shader_sources(self.rig.n_shapes, textured=self.texture is not None, cutout=cutout)
         if varyings:
             prog = self.ctx.program(vertex_shader=vs, varyings=list(varyings))
         else:
@@ -178,6 +181,23 @@ class HeadRenderer:
             return
         self._weights[:] = np.clip(self.rig.weight_vector(weights), 0.0, 1.0)
 
+    def _look_weights(self) -> dict:
+        """{shape index: weight} of a VRM's look expressions for the eye angles (lookAt of
+        type expression: weight = min(angle, input max) / input max * output scale)."""
+        spec = (self.rig.info or {}).get("look_expressions")
+        if not spec or self.eyes:
+            return {}
+        yaw, pitch = self.pose["eyeYaw"], self.pose["eyePitch"]
+
+        def ramp(angle, key):
+            imax, scale = spec.get(key, (90.0, 1.0))
+            return float(np.clip(min(abs(angle), imax) / max(imax, 1e-6) * scale, 0.0, 1.0))
+        want = {"lookLeft": ramp(yaw, "horizontal") if yaw > 0 else 0.0,
+                "lookRight": ramp(yaw, "horizontal") if yaw < 0 else 0.0,
+                "lookUp": ramp(pitch, "up") if pitch > 0 else 0.0,
+                "lookDown": ramp(pitch, "down") if pitch < 0 else 0.0}
+        return {self.rig.names.index(n): w for n, w in want.items() if n in self.rig.names}
+
     def set_pose(self, pose=None, **angles) -> None:
         """Head and eye angles in degrees: a {name: degrees} dict and/or keywords with the
         names of :data:`~face3d.render.pose.POSE_NAMES`; names not given keep their value.
@@ -195,7 +215,13 @@ class HeadRenderer:
         return self._weights[: self.rig.n_shapes].copy()
 
     def _bind(self, prog, view, proj):
-        self._write(prog, "u_weights", self._weights)
+        weights = self._weights
+        look = self._look_weights()
+        if look:  # gaze through the avatar's look expressions, on top of the track's weights
+            weights = weights.copy()
+            for i, w in look.items():
+                weights[i] = max(weights[i], w)
+        self._write(prog, "u_weights", weights)
         self._write(prog, "u_eye_rot", self._eye_rot.T)   # GLSL mat3 is column-major
         # pyrr matrices are row-vector style: model then view is model @ view
         modelview = np.asarray(self.model, np.float32) @ np.asarray(view, np.float32)

@@ -109,6 +109,7 @@ def complete_rig(positions, faces, raw, shapes: dict, info: dict, *, landmarks=N
             mesh = _shade_own_mouth(mesh, marks, info)
     info["synthesised"] = missing
     info.setdefault("found", {})
-    ordered = {s: mesh.shapes[s] for s in SHAPES + FACE_SHAPES + VISEME_NAMES if s in mesh.shapes}
+    kept = tuple(info.get("expressions", ()))  # a VRM's own expressions, kept by name
+    ordered = {s: mesh.shapes[s] for s in SHAPES + FACE_SHAPES + VISEME_NAMES + kept if s in mesh.shapes}
     return build_rig(mesh.positions, mesh.faces, ordered, weld=mesh.weld, info=info, colors=mesh.colors,
                      gloss=mesh.gloss, uvs=mesh.uvs, texture=texture, double_sided=mesh.double_sided)

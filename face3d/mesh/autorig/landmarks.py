@@ -32,8 +32,12 @@ from face3d.mesh.orient.normalize import face_evidence, surface_samples
 def detect_landmarks(positions: np.ndarray, faces: np.ndarray) -> dict:
     """Find nose tip, lip line, mouth width, chin and jaw pivot on a normalised head."""
     p = np.asarray(positions, np.float64)
-    pts = surface_samples(p, faces, 40000, seed=1)
-    # The head is normalised to the unit sphere; a full-body avatar's body lies outside it.
+    # The head is normalised to the unit sphere; a full-body avatar's body lies outside it:
+    # sample the triangles near the head only (all of them for a head alone), so the face
+    # gets as many samples as a head alone would
+    f = np.asarray(faces, np.int64)
+    at_head = (np.linalg.norm(p, axis=1) < 1.05)[f].any(1)
+    pts = surface_samples(p, f[at_head] if at_head.sum() > 50 else f, 40000, seed=1)
     near = np.linalg.norm(pts, axis=1) < 1.05
     if near.sum() > 1000:
         pts = pts[near]

@@ -1,9 +1,10 @@
-"""glTF 2.0 / GLB reader with morph targets (trimesh drops them), built on pygltflib.
+"""glTF 2.0 / GLB / VRM reader with morph targets (trimesh drops them).
 
 Every mesh node of the default scene is flattened into one RawMesh with its world
 transform (skinned meshes are posed at their bind pose); morph target deltas are carried
 through the same transforms and gathered by name across meshes (a head and its teeth
-often both have ``jawOpen``). Base colours, COLOR_0 and one base-colour texture are kept.
+often both have ``jawOpen``). Base colours, COLOR_0 and the base-colour textures (one atlas,
+alpha cut-outs, toon shading for MToon: see ``materials``) are kept.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import numpy as np
 
 from face3d.errors import MeshError
 from face3d.mesh.geometry import weld_by_position
+from face3d.mesh.io.gltfjson import read_document
+from face3d.mesh.io.materials import TOON_GLOSS, build_atlas, material_look, vrm0_material_properties
 from face3d.mesh.io.raw import RawMesh, check_vertex_count
+from face3d.mesh.io.skeleton import jaw_nodes, skeleton_hints
+from face3d.mesh.io.vrm import expression_deltas, read_vrm
 
 _COMPONENT = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 _NORM = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0, 5125: 4294967295.0}
@@ -24,7 +29,13 @@ _UNREADABLE = {
     "KHR_draco_mesh_compression": "Draco-compressed",
     "EXT_meshopt_compression": "meshopt-compressed",
     "KHR_meshopt_compression": "meshopt-compressed",
+    "KHR_mesh_quantization": "quantized",
+    "EXT_texture_webp": "WebP-textured",
 }
+#: required extensions that change nothing face3d reads (or that it reads itself)
+_DECODABLE = {"KHR_materials_unlit", "KHR_materials_emissive_strength",
+              "KHR_materials_ior", "KHR_materials_specular", "VRMC_vrm", "VRMC_materials_mtoon",
+              "VRMC_springBone", "VRMC_node_constraint", "VRM"}
 
 
 def _srgb(linear):
@@ -34,10 +45,8 @@ def _srgb(linear):
 class _Reader:
     def __init__(self, path: Path):
         self.path = path
-        import pygltflib
-
         try:
-            self.g = pygltflib.GLTF2().load(str(path))
+            self.g = read_document(path)  # a GLB (or a .vrm) by its magic bytes, else JSON
         except Exception as exc:  # noqa: BLE001 - any parse failure is a broken file
             raise MeshError(
                 f"cannot read glTF file {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'corrupt'}); "
@@ -45,13 +54,13 @@ class _Reader:
             ) from None
         if self.g is None:
             raise MeshError(f"cannot read glTF file {path}: not a glTF/GLB file; export it again")
-        required = set(self.g.extensionsRequired or [])
-        for ext, what in _UNREADABLE.items():
-            if ext in required:
-                raise MeshError(
-                    f"glTF file {path} is {what} ({ext}), which face3d cannot read; "
-                    "export it again without mesh compression (e.g. gltf-transform copy, or untick compression in Blender)"
-                )
+        required = [e for e in (self.g.extensionsRequired or []) if e not in _DECODABLE]
+        if required:
+            what = next((w for e, w in _UNREADABLE.items() if e in required), "encoded with extensions")
+            raise MeshError(
+                f"glTF file {path} is {what} (it requires {', '.join(required)}), which face3d cannot decode; "
+                "export it again without compression (e.g. gltf-transform copy, or untick compression in Blender)"
+            )
         self._buffers: dict = {}
 
     def buffer(self, index: int) -> bytes:
@@ -195,9 +204,17 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
         world[i] = parent @ _node_matrix(g.nodes[i])
         stack += [(c, world[i]) for c in (g.nodes[i].children or [])]
 
-    parts = []  # (positions, faces, deltas{name: (n,3)}, colors, uvs, texkey, group)
+    parts = []  # (positions, faces, deltas{name: (n,3)}, colors, uvs, texkey, group, look)
+    metas = []  # (mesh index, n, target names by index, deltas): what VRM binds refer to
     images: dict = {}
     names_used: list[str] = []
+    vrm = read_vrm(g)
+    vrm0_props = vrm0_material_properties(g)
+    hints = skeleton_hints(g, world, vrm)
+    on_jaw = jaw_nodes(g, hints.get("jaw"))  # the jaw joint and everything under it
+    eye_of = {m: e for e in hints.get("eye_joints", {}) for m in jaw_nodes(g, e)}  # node -> its eye joint
+    eye_parts: dict = {}  # eye joint -> indices of the parts that turn with it (eyeballs)
+    jaw_w = []  # per part: (n,) how much each vertex follows the jaw joint
     for ni, mat in sorted(world.items()):
         node = g.nodes[ni]
         if node.mesh is None:
@@ -240,14 +257,29 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                 wts = rd.accessor(attrs.WEIGHTS_0).astype(np.float64)
                 wsum = wts.sum(1, keepdims=True)
                 wts = np.where(wsum > 0, wts / np.maximum(wsum, 1e-12), np.array([[1.0, 0, 0, 0]]))
-                mats = np.einsum("vk,vkij->vij", wts, jm[np.clip(joints, 0, len(jm) - 1)])
+                jidx = np.clip(joints, 0, len(jm) - 1)
+                mats = np.einsum("vk,vkij->vij", wts, jm[jidx])
+                if eye_of:  # an eyeball: (nearly) all its vertices on one eye joint
+                    dom = np.asarray(skin.joints)[jidx[np.arange(n), np.argmax(wts, 1)]]
+                    for e in hints["eye_joints"]:
+                        if n < 20000 and np.isin(dom, [m for m, x in eye_of.items() if x == e]).mean() > 0.9:
+                            eye_parts.setdefault(e, []).append(len(parts))
+                if on_jaw:
+                    follows = np.array([j in on_jaw for j in skin.joints], np.float64)
+                    jaw_w.append((wts * follows[jidx]).sum(1))
+                else:
+                    jaw_w.append(np.zeros(n))
             else:
                 mats = np.broadcast_to(mat, (n, 4, 4))
+                jaw_w.append(np.full(n, 1.0 if ni in on_jaw else 0.0))
+                if ni in eye_of:
+                    eye_parts.setdefault(eye_of[ni], []).append(len(parts))
             lin = mats[:, :3, :3]
             wpos = np.einsum("vij,vj->vi", lin, pos) + mats[:, :3, 3]
             if np.linalg.det(mat[:3, :3]) < 0:
                 tris = tris[:, [0, 2, 1]]
             deltas = {}
+            index_names: list = []
             for ti, target in enumerate(prim.targets or []):
                 tp = target.get("POSITION") if isinstance(target, dict) else getattr(target, "POSITION", None)
                 if tp is None:
@@ -255,6 +287,8 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                 pextras = prim.extras if isinstance(prim.extras, dict) else {}
                 name = (tnames[ti] if ti < len(tnames) else
                         (pextras.get("targetNames") or [None] * (ti + 1))[ti] if ti < len(pextras.get("targetNames") or []) else f"target{ti}")
+                index_names += [None] * (ti + 1 - len(index_names))
+                index_names[ti] = name
                 d = rd.accessor(tp)[:, :3].astype(np.float64)
                 if len(d) != n:
                     raise MeshError(f"glTF file {path}: morph target '{name}' has {len(d)} vertices, its mesh {n}; export it again")
@@ -289,7 +323,9 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
                 color = color * _srgb(c0[:, :3])
             group = mesh.name or f"mesh{node.mesh}"
             mname = g.materials[prim.material].name if prim.material is not None else None
-            parts.append((wpos, tris, deltas, color, uvs, texkey, f"{group}/{mname or pi}"))
+            look = material_look(g, prim.material, vrm0_props)
+            parts.append((wpos, tris, deltas, color, uvs, texkey, f"{group}/{mname or pi}", look))
+            metas.append((node.mesh, n, index_names, deltas))
 
     if not parts:
         raise MeshError(f"glTF file {path} has no triangle meshes in its scene; export the head as a mesh")
@@ -305,79 +341,29 @@ def read_gltf(path: Path, *, allow_large: bool = False) -> RawMesh:
     raw.colors, raw.face_group, raw.groups = colors, face_group, [p[6] for p in parts]
     raw.targets = targets
     raw.warnings = warnings
-    texkeys = sorted({p[5] for p in parts if p[5] is not None})
-    if len(texkeys) == 1:
-        img = images[texkeys[0]]
-        tex_mask = np.concatenate([np.full(len(p[0]), p[5] is not None) for p in parts])
-        uv = np.concatenate([p[4] if p[4] is not None else np.zeros((len(p[0]), 2)) for p in parts])
-        if not tex_mask.all():
-            h, pad = img.shape[0], 4
-            img = np.concatenate([img, np.full((pad, img.shape[1], img.shape[2]), 255, np.uint8)], 0)
-            uv[:, 1] = (uv[:, 1] * h + pad) / (h + pad)
-            uv[~tex_mask] = (0.5, 0.5 * pad / (h + pad))
-        raw.uvs, raw.texture = uv, img
-    elif len(texkeys) > 1:
-        for p, o in zip(parts, offsets):
-            if p[5] is None:
-                continue
-            img = images[p[5]]
-            u, v = (p[4] % 1.0).T
-            px = img[((1 - v) * (img.shape[0] - 1)).astype(int), (u * (img.shape[1] - 1)).astype(int), :3]
-            colors[o: o + len(p[0])] *= px / 255.0
-        warnings.append(f"{len(texkeys)} textures were baked into vertex colours")
+    if vrm is not None:
+        # the file's expressions come first: a morph of the same name is what they bind anyway
+        exprs, raw.labels = expression_deltas(vrm, metas)
+        raw.targets = {**exprs, **{k: v for k, v in targets.items() if k not in exprs}}
+        raw.expressions = list(exprs)
+        raw.vrm = vrm.version
+        raw.look = vrm.look
+    raw.skeleton = hints
+    if on_jaw:
+        hints["jaw_weights"] = np.concatenate(jaw_w)
+    eyeballs = []
+    for e, idx in eye_parts.items():
+        if idx == list(range(idx[0], idx[-1] + 1)):  # one run of vertices per eye
+            eyeballs.append((hints["eye_joints"][e], int(offsets[idx[0]]), int(offsets[idx[-1] + 1])))
+    if eyeballs:
+        hints["eyeballs"] = eyeballs[:2]  # (centre, first vertex, end)
+    raw.cutout_groups = {i for i, p in enumerate(parts) if p[7]["cutoff"] is not None and p[5] is not None}
+    raw.uvs, raw.texture = build_atlas([(len(p[0]), p[4], p[5], p[7]["cutoff"]) for p in parts], images)
+    if any(p[7]["toon"] for p in parts):
+        raw.gloss = np.concatenate([np.full(len(p[0]), TOON_GLOSS if p[7]["toon"] else 0.3) for p in parts])
     raw.weld = weld_by_position(positions)
     raw.n_weld = int(raw.weld.max()) + 1
     return raw
 
 
-def write_glb(path, positions, faces, morphs: dict | None = None, *, colors=None, node_matrix=None,
-              mesh_name: str = "head") -> None:
-    """Write a minimal GLB: one mesh, optional morph targets (named in extras.targetNames),
-    optional vertex colours (sRGB in [0, 1]) and a node matrix (4x4, row-major). For tests
-    and examples; written atomically."""
-    import pygltflib
-    from pygltflib import GLTF2, Accessor, Asset, Attributes, Buffer, BufferView, Mesh, Node, Primitive, Scene
-
-    from face3d.fileio import atomic_path
-
-    pos = np.ascontiguousarray(positions, np.float32)
-    idx = np.ascontiguousarray(faces, np.uint32).reshape(-1)
-    blobs: list[bytes] = []
-    views, accessors = [], []
-
-    def add(arr: np.ndarray, kind: str, ctype: int, target: int | None, minmax: bool = False) -> int:
-        offset = sum(len(b) for b in blobs)
-        data = arr.tobytes()
-        pad = (-len(data)) % 4
-        blobs.append(data + b"\0" * pad)
-        views.append(BufferView(buffer=0, byteOffset=offset, byteLength=len(data), target=target))
-        acc = Accessor(bufferView=len(views) - 1, componentType=ctype, count=len(arr), type=kind)
-        if minmax:
-            acc.min = arr.min(0).astype(float).tolist()
-            acc.max = arr.max(0).astype(float).tolist()
-        accessors.append(acc)
-        return len(accessors) - 1
-
-    a_idx = add(idx, "SCALAR", pygltflib.UNSIGNED_INT, pygltflib.ELEMENT_ARRAY_BUFFER)
-    a_pos = add(pos, "VEC3", pygltflib.FLOAT, pygltflib.ARRAY_BUFFER, minmax=True)
-    attrs = Attributes(POSITION=a_pos)
-    if colors is not None:
-        lin = np.power(np.clip(np.asarray(colors, np.float32), 0, 1), 2.2).astype(np.float32)
-        attrs.COLOR_0 = add(np.ascontiguousarray(lin), "VEC3", pygltflib.FLOAT, pygltflib.ARRAY_BUFFER)
-    targets, names = [], []
-    for name, d in (morphs or {}).items():
-        d = np.ascontiguousarray(d, np.float32)
-        targets.append({"POSITION": add(d, "VEC3", pygltflib.FLOAT, pygltflib.ARRAY_BUFFER, minmax=True)})
-        names.append(name)
-    prim = Primitive(attributes=attrs, indices=a_idx, mode=4, targets=targets or None)
-    mesh = Mesh(name=mesh_name, primitives=[prim], extras={"targetNames": names} if names else {})
-    node = Node(mesh=0)
-    if node_matrix is not None:
-        node.matrix = np.asarray(node_matrix, np.float64).T.reshape(-1).tolist()
-    g = GLTF2(asset=Asset(version="2.0", generator="face3d"), scene=0, scenes=[Scene(nodes=[0])],
-              nodes=[node], meshes=[mesh], accessors=accessors, bufferViews=views)
-    blob = b"".join(blobs)
-    g.buffers = [Buffer(byteLength=len(blob))]
-    g.set_binary_blob(blob)
-    with atomic_path(path, suffix=".glb") as tmp:
-        g.save_binary(str(tmp))
+from face3d.mesh.io.glbwrite import write_glb  # noqa: E402,F401 - the writer's old home

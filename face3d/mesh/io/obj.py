@@ -93,7 +93,9 @@ def _load_image(path: Path, warnings: list) -> np.ndarray | None:
         from PIL import Image
 
         with Image.open(path) as im:
-            im = im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB")
+            # colour only: an OBJ material says nothing of cut-outs, and the shader discards
+            # texels whose alpha is below one half (glTF MASK materials)
+            im = im.convert("RGB")
             return np.asarray(im, np.uint8).copy()
     except Exception as exc:  # noqa: BLE001 - a missing or broken texture is not fatal
         warnings.append(f"texture {path.name} could not be read ({type(exc).__name__}); drawn untextured")

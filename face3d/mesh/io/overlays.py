@@ -34,7 +34,8 @@ def hide_overlays(raw: RawMesh) -> list[str]:
     be more than :data:`MAX_HIDDEN_SHARE` of the triangles)."""
     if raw.face_group is None or not raw.groups or len(raw.face_group) != len(raw.faces):
         return []
-    bad = [i for i, g in enumerate(raw.groups) if is_overlay(g)]
+    # groups drawn with their own alpha cut-out (a textured MASK/BLEND material) stay
+    bad = [i for i, g in enumerate(raw.groups) if is_overlay(g) and i not in raw.cutout_groups]
     hide = np.isin(raw.face_group, bad)
     if not hide.any() or hide.mean() > MAX_HIDDEN_SHARE:
         return []
@@ -53,6 +54,13 @@ def hide_overlays(raw: RawMesh) -> list[str]:
         if val is not None:
             setattr(raw, attr, np.asarray(val)[used])
     raw.targets = {k: np.asarray(d)[used] for k, d in raw.targets.items()}
+    if raw.gloss is not None:
+        raw.gloss = np.asarray(raw.gloss)[used]
+    sk = raw.skeleton
+    if sk.get("jaw_weights") is not None:
+        sk["jaw_weights"] = np.asarray(sk["jaw_weights"])[used]
+    if sk.get("eyeballs"):
+        sk["eyeballs"] = [(c, int(np.searchsorted(used, a)), int(np.searchsorted(used, b))) for c, a, b in sk["eyeballs"]]
     return names
 
 

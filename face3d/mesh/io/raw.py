@@ -34,6 +34,7 @@ class RawMesh:
     texture   : optional (H, W, 3|4) uint8 image, top row first
     face_group: optional (F,) int index into ``groups`` (material or object names)
     targets   : {name: (V, 3) float64 position deltas in file units}
+    labels, expressions, vrm, skeleton: what a VRM / skinned glTF adds (see the fields)
     """
 
     path: Path
@@ -49,6 +50,13 @@ class RawMesh:
     targets: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     fmt: str = ""
+    labels: dict = field(default_factory=dict)       # target name -> how the load line names it
+    expressions: list = field(default_factory=list)  # VRM expression presets among the targets
+    vrm: str | None = None                           # "0" or "1" for VRM files
+    skeleton: dict = field(default_factory=dict)     # head / up / forward / jaw (io.skeleton)
+    gloss: np.ndarray | None = None                  # (V,) per-vertex gloss; -1: toon-shaded (MToon)
+    cutout_groups: set = field(default_factory=set)  # groups drawn with their texture's alpha cut-out
+    look: dict = field(default_factory=dict)         # VRM lookAt type and range maps (io.vrm.look_at)
 
     def __post_init__(self):
         if self.weld is None:
@@ -87,7 +95,9 @@ def validate(raw: RawMesh, allow_large: bool = False) -> RawMesh:
     if not np.isfinite(pos).all():
         bad = int((~np.isfinite(pos)).any(axis=1).sum())
         raise MeshError(f"head mesh {path} has {bad} vertices with NaN or infinite coordinates; repair or re-export it")
-    used = pos[np.unique(faces)]
+    mask = np.zeros(len(pos), bool)
+    mask[faces.ravel()] = True
+    used = pos[mask]
     extent = used.max(axis=0) - used.min(axis=0)
     if not (extent.max() > 0):
         raise MeshError(f"head mesh {path} has zero size (all vertices at one point); export it again")

@@ -15,7 +15,7 @@ from face3d.mesh.geometry import weld_by_position
 from face3d.mesh.io.ply import has_strips, read_ply_with_strips
 from face3d.mesh.io.raw import RawMesh, check_vertex_count, validate
 
-MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".ply", ".stl", ".off")
+MESH_SUFFIXES = (".obj", ".glb", ".gltf", ".vrm", ".ply", ".stl", ".off")
 
 
 def read_trimesh(path: Path, *, allow_large: bool = False) -> RawMesh:
@@ -117,7 +117,7 @@ def read_mesh(path, *, allow_large: bool = False) -> RawMesh:
         from face3d.mesh.io.obj import read_obj
 
         raw = read_obj(path, allow_large=allow_large)
-    elif suffix in (".glb", ".gltf"):
+    elif suffix in (".glb", ".gltf", ".vrm"):
         from face3d.mesh.io.gltf import read_gltf
 
         raw = read_gltf(path, allow_large=allow_large)
@@ -126,6 +126,6 @@ def read_mesh(path, *, allow_large: bool = False) -> RawMesh:
     else:
         raise MeshError(
             f"head file {path} has an unsupported type '{suffix or '(none)'}'; "
-            "give an .obj, .glb, .gltf, .ply, .stl or .off mesh, or a face3d .npz rig"
+            "give an .obj, .glb, .gltf, .vrm, .ply, .stl or .off mesh, or a face3d .npz rig"
         )
     return validate(raw, allow_large)

@@ -214,3 +214,18 @@ def jaw_weights(p: np.ndarray, faces: np.ndarray, marks: dict, weld=None, inside
         w0[idx] = np.fromiter(seeds.values(), np.float64, len(seeds))
         free[idx] = False
     return np.clip(relax_on_mesh(w0, faces, free, weld), 0.0, 1.0)
+
+
+def bone_jaw_delta(positions: np.ndarray, weights: np.ndarray, pivot, degrees: float) -> np.ndarray:
+    """jawOpen for a skeleton's jaw joint, on a normalised head (+Y up, +Z forward): the
+    joint turned by ``degrees`` about the left-right axis through ``pivot``, chin down,
+    blended by each vertex's skin weight for it. Linear-blend skinning of one joint turned
+    by a fixed angle is exactly ``w (R - I)(p - pivot)`` per vertex, so at weight 1 the
+    blendshape is the skinned pose itself; between 0 and 1 it moves along the chord rather
+    than the arc (at 18 degrees the two differ by at most 1.2 % of the distance to the pivot)."""
+    p = np.asarray(positions, np.float64) - np.asarray(pivot, np.float64)
+    a = np.radians(degrees)
+    out = np.zeros_like(p)
+    out[:, 1] = p[:, 1] * (np.cos(a) - 1) - p[:, 2] * np.sin(a)
+    out[:, 2] = p[:, 1] * np.sin(a) + p[:, 2] * (np.cos(a) - 1)
+    return out * np.asarray(weights, np.float64)[:, None]

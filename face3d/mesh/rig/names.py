@@ -4,7 +4,8 @@ blink and brow shapes the alive curves drive (:data:`~face3d.mesh.rig.FACE_SHAPE
 Built-in recipes cover ARKit (jawOpen, mouthClose, mouthPucker, mouthFunnel,
 mouthStretch_L/R or mouthStretchLeft/Right, mouthSmile_*), Oculus/Meta visemes
 (viseme_aa, viseme_PP, viseme_E, viseme_I, viseme_O, viseme_U), VRM 1.0 (aa, ih, ou, ee,
-oh), VRM 0.x (A, I, U, E, O) and VRoid (Fcl_MTH_A ...); for the eyes and brows ARKit
+oh), VRM 0.x (A, I, U, E, O), VRoid (Fcl_MTH_A ...) and Adobe Fuse / VALID (AE_AA_h with
+its teeth twin t_AE_AA_h, UW_U_h, LeyeClose_h ...); for the eyes and brows ARKit
 (eyeBlinkLeft, browInnerUp, browOuterUpLeft ...), ICT FaceKit and other _L/_R spellings
 (eyeBlink_L, browInnerUp_L + browInnerUp_R), Oculus/Meta face expressions (Eyes_Closed_L,
 Inner_Brow_Raiser_L, Outer_Brow_Raiser_L), VRM (blinkLeft, Blink_L; a single both-eyes
@@ -36,30 +37,36 @@ from face3d.mesh.rig.rig import FACE_SHAPES, SHAPES
 #: face3d shape -> recipes, best first; each recipe is a list of normalised source names
 #: whose deltas are summed.
 RECIPES = {
-    "jawOpen": [["jawopen"], ["mouthopen"], ["aa"], ["a"], ["jawdrop"]],
+    "jawOpen": [["jawopen"], ["mouthopen"], ["aa"], ["a"], ["jawdrop"],
+                ["aeaah", "taeaah"], ["aeaah"]],  # Adobe Fuse / VALID: the face and its teeth twin
     "mouthWide": [
         ["mouthstretchl", "mouthstretchr"],
         ["mouthstretchleft", "mouthstretchright"],
         ["mouthsmilel", "mouthsmiler"],
         ["mouthsmileleft", "mouthsmileright"],
-        ["mouthwide"], ["mouthstretch"], ["mouthsmile"], ["ee"], ["e"], ["ih"], ["i"],
+        # VRM 1.0's ih spreads the lips more than its ee (which opens the jaw); Oculus / VRM 0.x
+        # morphs named E and I keep E first
+        ["mouthwide"], ["mouthstretch"], ["mouthsmile"], ["ih"], ["ee"], ["e"], ["i"],
+        ["tdih", "ttdih"], ["tdih"],  # Adobe Fuse / VALID: the I viseme spreads the lips
     ],
-    "mouthPucker": [["mouthpucker"], ["mouthfunnel"], ["ou"], ["u"], ["oh"], ["o"]],
+    "mouthPucker": [["mouthpucker"], ["mouthfunnel"], ["ou"], ["u"], ["oh"], ["o"],
+                    ["uwuh", "tuwuh"], ["uwuh"], ["kissh"]],
     "mouthClose": [
         ["mouthclose"], ["pp"],
         ["mouthpressl", "mouthpressr"], ["mouthpressleft", "mouthpressright"],
     ],
     # the shapes the alive curves drive; (name, weight) scales one source
     "eyeBlinkLeft": [["eyeblinkleft"], ["eyeblinkl"], ["blinkleft"], ["blinkl"], ["eyesclosedl"],
-                     ["eyeclosedl"], ["fcleyeclosel"], ["fcleyecloseleft"], [("blink", 0.5)],
+                     ["eyeclosedl"], ["fcleyeclosel"], ["fcleyecloseleft"], ["leyecloseh"], [("blink", 0.5)],
                      [("eyesclosed", 0.5)], [("fcleyeclose", 0.5)]],
     "eyeBlinkRight": [["eyeblinkright"], ["eyeblinkr"], ["blinkright"], ["blinkr"], ["eyesclosedr"],
-                      ["eyeclosedr"], ["fcleyecloser"], ["fcleyecloseright"], [("blink", 0.5)],
+                      ["eyeclosedr"], ["fcleyecloser"], ["fcleyecloseright"], ["reyecloseh"], [("blink", 0.5)],
                       [("eyesclosed", 0.5)], [("fcleyeclose", 0.5)]],
     "browInnerUp": [["browinnerup"], ["browinnerupl", "browinnerupr"], ["browinnerupleft", "browinnerupright"],
-                    ["innerbrowraiserl", "innerbrowraiserr"], ["browsinnerup"], ["fclbrwsurprised"]],
-    "browOuterUpLeft": [["browouterupleft"], ["browouterupl"], ["outerbrowraiserl"]],
-    "browOuterUpRight": [["browouterupright"], ["browouterupr"], ["outerbrowraiserr"]],
+                    ["innerbrowraiserl", "innerbrowraiserr"], ["browsinnerup"], ["fclbrwsurprised"],
+                    ["lbrowuph", "rbrowuph"]],
+    "browOuterUpLeft": [["browouterupleft"], ["browouterupl"], ["outerbrowraiserl"], ["llbrowuph"]],
+    "browOuterUpRight": [["browouterupright"], ["browouterupr"], ["outerbrowraiserr"], ["rrbrowuph"]],
 }
 
 #: every shape a loaded head can keep, in the order the rig stores them
@@ -128,8 +135,13 @@ def read_mapping(mapping, source=None) -> dict | None:
     return out
 
 
-def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
-    """deltas: {file shape name: (V, 3)} -> ({face3d shape: (V, 3)}, report for rig.info)."""
+def map_shapes(deltas: dict, mapping=None, source=None, labels=None, keep=()) -> tuple[dict, dict]:
+    """deltas: {file shape name: (V, 3)} -> ({face3d shape: (V, 3)}, report for rig.info).
+
+    ``labels``: how the report names a source shape (a VRM expression: ``A: ah``);
+    ``keep``: source shapes the rig keeps under their own names as well (a VRM's
+    expressions, by their VRM 1.0 preset names), listed in the report's ``expressions``."""
+    labels = labels or {}
     names = list(deltas)
     by_norm: dict[str, str] = {}
     for n in names:
@@ -137,6 +149,7 @@ def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
     user = read_mapping(mapping, source)
     shapes: dict = {}
     found: dict = {}
+    found_src: set = set()
     skip = set()
     for shape in ALL_SHAPES:
         if user is not None and shape in user:
@@ -159,10 +172,19 @@ def map_shapes(deltas: dict, mapping=None, source=None) -> tuple[dict, dict]:
             items = [_source(r) for r in recipe]
             if all(r in by_norm for r, _ in items):
                 shapes[shape] = sum(w * np.asarray(deltas[by_norm[r]], np.float32) for r, w in items)
-                found[shape] = [by_norm[r] if w == 1.0 else f"{by_norm[r]}*{w:g}" for r, w in items]
+                found[shape] = [labels.get(by_norm[r], by_norm[r]) if w == 1.0 else f"{by_norm[r]}*{w:g}"
+                                for r, w in items]
+                used_names = [by_norm[r] for r, _ in items]
+                found_src.update(used_names)
                 break
-    used = {s for v in found.values() for s in (x.split("*")[0] for x in v)}
+    for name in keep:
+        if name in deltas and name not in shapes:
+            shapes[name] = np.asarray(deltas[name], np.float32)
+    used = {s for v in found.values() for s in (x.split("*")[0] for x in v)} | found_src | set(keep)
     report = {"file_shapes": names, "found": found, "unused_shapes": [n for n in names if n not in used]}
+    if keep:
+        report["expressions"] = [n for n in keep if n in deltas]
+        report["expression_binds"] = {n: labels[n] for n in keep if n in labels}
     if skip & set(SHAPES):
         report["map_synthesise"] = sorted(skip & set(SHAPES))
     return shapes, report

@@ -18,7 +18,7 @@ import numpy as np
 
 from face3d.errors import MeshError, UsageError
 from face3d.mesh.geometry import unit as _unit
-from face3d.mesh.geometry import vertex_normals, welded_normals
+from face3d.mesh.geometry import accumulate, face_normals, vertex_normals, welded_normals  # noqa: F401
 
 #: face3d's own shapes, in the order the CSV and analysis use.
 SHAPES = ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")
@@ -224,10 +224,53 @@ def build_rig(positions, faces, shapes: dict, *, as_targets: bool = False, weld=
     faces = np.asarray(faces, np.uint32) if weld is None else np.asarray(faces, np.int64)
     weld = None if weld is None else np.asarray(weld, np.int64)
 
-    def smooth(p):
-        return vertex_normals(p, faces) if weld is None else welded_normals(p, faces, weld)
+    v = len(positions)
+    if weld is None:  # the bundled head's path, kept byte for byte
+        return _build_full(positions, faces, shapes, as_targets, normals, info, attributes)
+    # Smooth normals on the welded mesh (vertices sharing a weld index share one normal),
+    # kept as unnormalised sums so that each shape recomputes only the triangles it moves
+    # (a loaded avatar's dozens of shapes each touch a small part of it).
+    wid, wf = weld, weld[faces]
+    nw = int(wid.max()) + 1 if v else 0
+    wpos = np.zeros((nw, 3))
+    wpos[wid] = positions
+    fn0 = face_normals(wpos, wf)
+    acc0 = accumulate(wf, fn0, nw)
+    base_w = _unit(acc0)
+    base = base_w[wid]
+    names = tuple(shapes)
+    deltas = np.zeros((len(names), v, 3), np.float32)
+    ndeltas = np.zeros((len(names), v, 3), np.float32)
+    for i, name in enumerate(names):
+        s = np.asarray(shapes[name], np.float32)
+        if s.shape != positions.shape:
+            raise MeshError(
+                f"shape '{name}' has {len(s)} vertices but the neutral mesh has "
+                f"{len(positions)}; blendshape targets must share the neutral topology"
+            )
+        if as_targets:
+            target, deltas[i] = s, s - positions
+        else:
+            target, deltas[i] = positions + s, s
+        if np.any(deltas[i] != 0):
+            dw = np.zeros((nw, 3))
+            dw[wid] = target.astype(np.float64) - positions  # the welded positions move as they would
+            touched_f = np.any(dw != 0, axis=1)[wf].any(1)
+            if touched_f.any():
+                ff = wf[touched_f]
+                acc = acc0 + accumulate(ff, face_normals(wpos + dw, ff) - fn0[touched_f], nw)
+                near = np.zeros(nw, bool)
+                near[ff.ravel()] = True
+                nd = np.zeros((nw, 3), np.float32)
+                nd[near] = _unit(acc[near]) - base_w[near]
+                ndeltas[i] = nd[wid]
+    return Rig(positions=positions, normals=base if normals is None else normals, faces=faces, names=names,
+               deltas=deltas, normal_deltas=ndeltas, info={} if info is None else info, **attributes)
 
-    base = smooth(positions)
+
+def _build_full(positions, faces, shapes, as_targets, normals, info, attributes) -> Rig:
+    """build_rig without a weld: every shape's normals from the whole mesh."""
+    base = vertex_normals(positions, faces)
     v = len(positions)
     names = tuple(shapes)
     deltas = np.zeros((len(names), v, 3), np.float32)
@@ -244,6 +287,6 @@ def build_rig(positions, faces, shapes: dict, *, as_targets: bool = False, weld=
         else:
             target, deltas[i] = positions + s, s
         if np.any(deltas[i] != 0):
-            ndeltas[i] = smooth(target) - base
+            ndeltas[i] = vertex_normals(target, faces) - base
     return Rig(positions=positions, normals=base if normals is None else normals, faces=faces, names=names,
                deltas=deltas, normal_deltas=ndeltas, info={} if info is None else info, **attributes)
