@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
@@ -12,6 +14,43 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_HEADS = ROOT.parent / "shared" / "heads"
+
+
+@contextlib.contextmanager
+def _flock(path: Path, mode: int):
+    with open(path, "a") as fh:
+        fcntl.flock(fh, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def _realtime_alone(request, tmp_path_factory):
+    """Under pytest-xdist (make test: a worker per core), a test marked ``realtime`` (sound
+    played through a PulseAudio null sink and heard back, frames that must arrive 60 times a
+    second) runs while no other worker runs a test: a CPU-bound test beside it (a video
+    render, the face tracker) starved the null sink, which then dropped blocks.
+
+    A readers-writer lock on files in the run's shared temporary folder: every test holds
+    ``run.lock`` shared, a realtime test holds it exclusive. A realtime test first takes
+    ``gate.lock`` exclusive, and every test passes through ``gate.lock`` (shared) before it
+    takes ``run.lock``, so that new tests wait at the gate while a realtime one waits for the
+    running ones to end. Without xdist this does nothing."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    root = tmp_path_factory.getbasetemp().parent
+    gate, run = root / "face3d-gate.lock", root / "face3d-run.lock"
+    if request.node.get_closest_marker("realtime") is not None:
+        with _flock(gate, fcntl.LOCK_EX), _flock(run, fcntl.LOCK_EX):
+            yield
+    else:
+        with _flock(gate, fcntl.LOCK_SH):
+            pass
+        with _flock(run, fcntl.LOCK_SH):
+            yield
 
 
 @pytest.fixture(scope="session")

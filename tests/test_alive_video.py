@@ -102,6 +102,7 @@ def speech_tracks():
     return analyze(x, rate=R, fps=60, alive=True, seed=0), analyze(x, rate=R, fps=60)
 
 
+@pytest.mark.slow
 def test_tracker_sees_blinks_head_motion_and_brows(gl, default_rig, speech_tracks):
     alive, _ = speech_tracks
     m = _measures(*_frames_landmarks(gl, default_rig, alive))
@@ -111,6 +112,7 @@ def test_tracker_sees_blinks_head_motion_and_brows(gl, default_rig, speech_track
     assert m["brow"] >= 0.06, m          # (mouth only: the tracker's jitter, about 0.04)
 
 
+@pytest.mark.slow
 def test_mouth_only_keeps_eyes_head_and_brows_still(gl, default_rig, speech_tracks):
     _, mouth = speech_tracks
     assert mouth.names == ("jawOpen", "mouthWide", "mouthPucker", "mouthClose")

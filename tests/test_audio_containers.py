@@ -61,6 +61,7 @@ def test_garbage_with_a_video_suffix_is_one_line_error(tmp_path):
     assert "junk.mp4" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_every_command_reads_a_video_file(speech, tmp_path):
     """render, plot and view take the sound of a video file as export does."""
     d, x, rate, ref = speech

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from face3d.mesh.default_head import build_default_head, write_obj
 from face3d.mesh.default_head.build import FACE_SHAPES
@@ -22,6 +23,7 @@ def _posed(rig, **weights):
 
 
 # ------------------------------------------------------------------ (a) determinism
+@pytest.mark.slow
 def test_generation_is_deterministic(head, tmp_path):
     head.save(tmp_path / "a.npz")
     build_default_head().save(tmp_path / "b.npz")

@@ -5,6 +5,7 @@ with a smooth hairline that no shape moves."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import part
 from face3d.mesh.default_head.hair import hairline_y
@@ -61,6 +62,7 @@ def test_face_skin_has_no_streaks(head):
     assert abs(left - right) <= 0.2 * max(left, right, 10), (left, right)
 
 
+@pytest.mark.slow
 def test_skin_is_seen_once_from_the_grid_centre():
     """Every ray of the skin grid over the face leaves the skin once: no part of the face
     hides behind another (the brow over the socket, the nose over the inner eye corner),

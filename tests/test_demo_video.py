@@ -12,6 +12,7 @@ from _audio_helpers import ROOT, run_cli
 av = pytest.importorskip("av")
 
 
+@pytest.mark.slow
 def test_demo_without_display_writes_video_csv_and_plot(tmp_path):
     out = tmp_path / "out"
     r = run_cli("demo", "-o", out, "--size", "320x240", env={"DISPLAY": "", "WAYLAND_DISPLAY": ""}, timeout=180)

@@ -186,13 +186,14 @@ def test_snapshot_from_installed_wheel(tmp_path):
     wheel = next(dist.glob("face3d-*.whl"))
     env_dir = tmp_path / "venv"
     # reuse this interpreter's installed dependencies; face3d itself comes only from the wheel
-    venv.create(env_dir, with_pip=True, system_site_packages=False)
+    venv.create(env_dir, with_pip=False, system_site_packages=False)   # pip comes from outside (--python)
     py = env_dir / "bin" / "python"
     site = subprocess.run([sys.executable, "-c", "import numpy, os; print(os.path.dirname(os.path.dirname(numpy.__file__)))"],
                           capture_output=True, text=True).stdout.strip()
     pth = subprocess.run([str(py), "-c", "import site; print(site.getsitepackages()[0])"], capture_output=True, text=True).stdout.strip()
     (Path(pth) / "deps.pth").write_text(site + "\n")
-    inst = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+    inst = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index",
+                           str(wheel)],
                           capture_output=True, text=True, timeout=300)
     assert inst.returncode == 0, inst.stderr
     out = tmp_path / "w.png"

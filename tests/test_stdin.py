@@ -169,6 +169,7 @@ def xvfb():
     yield from xvfb_display()
 
 
+@pytest.mark.realtime
 def test_view_stdin_animates_as_it_arrives(speech, xvfb, tmp_path):
     from _viewer_helpers import RunningViewer, find_window, viewer_env
 
@@ -204,6 +205,7 @@ def test_view_stdin_animates_as_it_arrives(speech, xvfb, tmp_path):
     assert corr(got.column("jawOpen")[:n], ref.column("jawOpen")[:n]) > 0.95
 
 
+@pytest.mark.realtime
 def test_stream_stdin_sends_and_stops_at_the_end(speech):
     from test_stream_vmc import Receiver
 
@@ -226,6 +228,7 @@ def test_stream_stdin_sends_and_stops_at_the_end(speech):
     assert a.max() > 0.3
 
 
+@pytest.mark.realtime
 @pytest.mark.skipif(any(shutil.which(t) is None for t in ("pulseaudio", "pactl", "parec")),
                     reason="needs pulseaudio and pulseaudio-utils")
 def test_stream_stdin_plays_what_it_sends(speech, pulse, tmp_path):

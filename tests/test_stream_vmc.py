@@ -77,6 +77,7 @@ def _stream(speech, receiver, *extra):
     return r, receiver.frames()
 
 
+@pytest.mark.realtime  # frames must arrive 60 times a second
 def test_vmc_stream_of_a_file(speech, receiver):
     r, frames = _stream(speech, receiver)
     assert "not acknowledged" in r.stderr
@@ -157,6 +158,7 @@ def test_no_receiver_is_not_an_error(speech):
     assert r.stderr.count("not acknowledged") == 1
 
 
+@pytest.mark.realtime  # speech played into a null sink and heard by the microphone stream
 def test_vmc_stream_from_the_microphone(speech, pulse, receiver):
     """--mic through a private PulseAudio whose default source hears what is played into
     its null sink: speech played there opens A on the receiver."""

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.skipif(
     any(shutil.which(t) is None for t in ("pulseaudio", "pactl", "paplay", "parec", "xdotool", "espeak-ng")),
     reason="needs pulseaudio, pulseaudio-utils, xdotool and espeak-ng",
 )
+pytestmark = [pytestmark, pytest.mark.realtime]  # sound heard back through a null sink: see conftest
 
 SPEECH = ROOT / "models" / "demo_speech.wav"
 

@@ -92,6 +92,36 @@ def test_session_weights_follow_clock_and_record_lines_up():
     np.testing.assert_allclose(rec.column("jawOpen"), tr.sample(rec.times)[:, 0], atol=1e-5)
 
 
+def test_record_lines_up_after_a_late_first_frame_and_a_stall():
+    """A loaded machine draws the first frame late and stops drawing for a moment: the media
+    played meanwhile is in the record (it was heard), so the record still lines up with the
+    file frame for frame; a seek is still a new stretch. (Before, any step over 0.5 s
+    counted as a seek: a first frame 0.8 s late started the record at 0.8 s.)"""
+    ft = FakeTime()
+    tr = ramp_track()
+    clock = OwnClock(10.0, now=ft)
+    s = Session(track=tr, clock=clock, recorder=Recorder(tr.names), now=ft)
+    s.start()
+    ft.t += 0.8                      # the first frame, 0.8 s after the clock started
+    s.update()
+    for _ in range(30):
+        ft.t += 1 / 60
+        s.update()
+    ft.t += 0.9                      # no frame for 0.9 s
+    for _ in range(30):
+        ft.t += 1 / 60
+        s.update()
+    played = clock.position()
+    rec = s.recorder.track(tr)
+    assert rec.duration == pytest.approx(played, abs=1 / 60)
+    np.testing.assert_allclose(s.recorder.media_times(rec.times), rec.times, atol=1e-6)
+    np.testing.assert_allclose(rec.column("jawOpen"), tr.sample(rec.times)[:, 0], atol=1e-5)
+    s.seek_by(3.0)                   # a seek is a jump, stall or not
+    ft.t += 1 / 60
+    s.update()
+    assert len(s.recorder.segments) == 2 and s.recorder.segments[1][0] == pytest.approx(played + 3.0 + 1 / 60)
+
+
 def test_recorder_segments_seek_and_loop():
     tr = ramp_track(4.0)
     r = Recorder(NAMES)

@@ -21,12 +21,14 @@ frame (100 per second) as it comes.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
 from face3d.track import WeightTrack, export_columns
 
-#: A media clock step longer than this (seconds) between two frames counts as a jump.
+#: A media clock step longer than this (seconds) between two frames, beyond the wall time
+#: that went by between them, counts as a jump (a seek).
 MAX_STEP_S = 0.5
 RECORD_FPS = 60.0
 
@@ -39,16 +41,31 @@ class Recorder:
         self.fps = float(fps)
         self.segments: list[list[float]] = [[0.0, 0.0]]   # media mode: [media_start, length]
         self._last = 0.0
+        self._wall = None                                   # wall time of the last observation
         self._frames: list[np.ndarray] = []                 # live mode: (n, K) blocks
         self.hop_s = None
 
     # media mode ----------------------------------------------------------
-    def observe(self, media_t: float, duration: float = math.inf, loop: bool = False) -> None:
+    def start(self, now: float) -> None:
+        """The media clock starts at wall time ``now`` (see :meth:`observe`)."""
+        self._wall = float(now)
+
+    def observe(self, media_t: float, duration: float = math.inf, loop: bool = False,
+                now: float | None = None) -> None:
+        """One drawn frame at media time ``media_t``. ``now``: its wall time, so that media
+        time that went by while no frame was drawn (a slow first frame, a machine too busy
+        to draw for a moment) counts as played, not as a seek: a step forward is a jump
+        only when it outruns the wall time since the last frame by more than MAX_STEP_S."""
         m, last = float(media_t), self._last
         step = m - last
-        if 0.0 <= step <= MAX_STEP_S:
+        allowed = MAX_STEP_S
+        if now is not None:
+            if self._wall is not None:
+                allowed += max(0.0, float(now) - self._wall)
+            self._wall = float(now)
+        if 0.0 <= step <= allowed:
             self.segments[-1][1] += step
-        elif loop and step < 0 and (duration - last) + m <= MAX_STEP_S:
+        elif loop and step < 0 and (duration - last) + m <= allowed:
             self.segments[-1][1] += max(0.0, duration - last)
             self.segments.append([0.0, m])
         elif step != 0.0:
@@ -107,7 +124,8 @@ class Session:
     """
 
     def __init__(self, *, track: WeightTrack | None = None, clock=None, live=None,
-                 recorder: Recorder | None = None, samples=None, rate: int | None = None, label: str = ""):
+                 recorder: Recorder | None = None, samples=None, rate: int | None = None, label: str = "",
+                 now=time.monotonic):
         if (track is None) == (live is None):
             raise ValueError("give either track (with clock) or live")
         self.track = track
@@ -121,6 +139,7 @@ class Session:
         self.media_t = 0.0
         self.weights = np.zeros(len(self.names), np.float32)
         self.frames = 0
+        self._now = now                 # wall clock for the recorder (a fake one in tests)
 
     @property
     def is_live(self) -> bool:
@@ -128,6 +147,8 @@ class Session:
 
     def start(self) -> None:
         (self.live or self.clock).start()
+        if self.recorder is not None and self.live is None:
+            self.recorder.start(self._now())
 
     def update(self) -> np.ndarray:
         """Weights for the frame about to be drawn, (K,) float32 in :attr:`names` order."""
@@ -142,7 +163,7 @@ class Session:
         m = float(self.clock.position())
         self.media_t = m
         if self.recorder is not None:
-            self.recorder.observe(m, self.clock.duration, self.clock.loop)
+            self.recorder.observe(m, self.clock.duration, self.clock.loop, now=self._now())
         self.weights = self.track.at(m)
         return self.weights
 
