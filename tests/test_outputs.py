@@ -70,7 +70,7 @@ def test_a_bad_input_makes_no_missing_folder(tmp_path):
 
 @pytest.mark.parametrize("args, needles", [
     (["-o", "o.mp4"], [".csv", ".tsv", ".json", ".xml", ".glb", "arkit-csv"]),
-    (["-o", "a.vrma"], ["a.vrma", ".csv", ".glb"]),
+    (["-o", "a.fbx"], ["a.fbx", ".csv", ".glb", ".vrma"]),   # .vrma is written (a VRM Animation)
     (["-o", "a.json", "--format", "csv"], ["--format csv", ".csv"]),
     (["-o", "a.csv", "--format", "glb"], ["--format glb", ".glb"]),
 ])
