@@ -75,8 +75,10 @@ def test_bad_inputs(tmp_path, display, case):
         args += ["--curves", c, *head]
         needle = "curves.csv"
     elif case == "record-folder":
-        args += [SPEECH, *head, "--record", tmp_path / "no" / "such" / "r.csv"]
-        needle = "r.csv"
+        # a missing folder is made (as for every output); a file where the folder should be is refused
+        (tmp_path / "afile").write_text("x")
+        args += [SPEECH, *head, "--record", tmp_path / "afile" / "r.csv"]
+        needle = "afile"
     elif case == "device-without-mic":
         args += [SPEECH, *head, "--device", "1"]
         needle = "--mic"
