@@ -206,3 +206,51 @@ def test_ee_wider_and_oo_rounder_on_a_recorded_speaker():
     e, o = np.concatenate(ee).mean(0), np.concatenate(oo).mean(0)
     assert e[1] > o[1] + 0.05, (e[:3], o[:3])  # mouthWide
     assert o[2] > e[2] + 0.05, (e[:3], o[:3])  # mouthPucker
+
+
+def test_live_source_gives_the_visemes_as_record_writes_them(tmp_path):
+    """The live source (face3d record, view --mic/--record) with visemes: the same rows as
+    StreamAnalyzer with the live model, columns last, written by the recorder's CSV."""
+    import queue
+
+    from face3d.live import LiveSource
+    from face3d.track import WeightTrack, read_csv, write_csv
+
+    class Mic:
+        name, rate, blocksize, overflows = "queued", RATE, 160, 0
+
+        def __init__(self, blocks):
+            self.q = queue.Queue()
+            for b in blocks:
+                self.q.put(b)
+
+        def start(self):
+            return self
+
+        def read(self, timeout=0.5):
+            try:
+                return self.q.get(timeout=timeout)
+            except queue.Empty:
+                return None
+
+        def drain(self):
+            out = []
+            while not self.q.empty():
+                out.append(self.q.get())
+            return out
+
+        def stop(self):
+            pass
+
+    x, _ = speak("Five shoes, please.", "en-us")
+    src = LiveSource(mic=Mic([x[i : i + 160] for i in range(0, len(x), 160)]), alive=True, visemes=True).start()
+    src.close()
+    rows = src.drain()
+    assert src.names[-15:] == VISEME_NAMES and rows.shape[1] == len(src.names)
+    np.testing.assert_allclose(rows[:, -15:].sum(axis=1), 1.0, atol=1e-5)
+    ref = vis(x, live=True)
+    np.testing.assert_allclose(rows[:, :4], ref[: len(rows), :4], atol=2e-5)
+    np.testing.assert_allclose(rows[:, -15:], ref[: len(rows), 4:], atol=2e-5)
+    with open(tmp_path / "take.csv", "w") as fh:
+        write_csv(WeightTrack(np.arange(len(rows)) / 100, src.names, rows), fh)
+    assert read_csv(tmp_path / "take.csv").names == src.names
