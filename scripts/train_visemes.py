@@ -62,7 +62,7 @@ VTLP = 0.13
 ENSEMBLE = 2
 UTTERANCES = 4000
 SUBSET = 2000
-EPOCHS = 2
+EPOCHS = 3
 LR = 1e-3
 #: the models the fit starts from: the shipped ones before the viseme head (git history)
 INIT = "12a5a01:models/visemes.npz"
@@ -159,7 +159,7 @@ def vary(seed, n, cache, vtlp, part, subset=-1):
     """One part of :func:`make_data`: ``part`` "synth" (``n`` sentences of stage 1) or
     "real" (``n`` recorded utterances, -1 all), cached."""
     key = hashlib.sha256(repr((seed, n, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS, vtlp,
-                               HELDOUT_SPEAKERS, part, "data3") + ((subset,) if subset >= 0 else ()))
+                               HELDOUT_SPEAKERS, part, "data4") + ((subset,) if subset >= 0 else ()))
                          .encode()).hexdigest()[:12]
     path = Path(cache) / f"train-{part}-{key}.npz"
     if path.exists():

@@ -254,3 +254,28 @@ def test_live_source_gives_the_visemes_as_record_writes_them(tmp_path):
     with open(tmp_path / "take.csv", "w") as fh:
         write_csv(WeightTrack(np.arange(len(rows)) / 100, src.names, rows), fh)
     assert read_csv(tmp_path / "take.csv").names == src.names
+
+
+def test_vmc_stream_sends_the_fifteen(tmp_path):
+    import time
+
+    import soundfile as sf
+
+    pytest.importorskip("pythonosc")
+    from test_stream_vmc import Receiver
+
+    x, _ = speak("Fine, thank you.", "en-us")
+    sf.write(str(tmp_path / "s.wav"), x, RATE)
+    rec = Receiver()
+    try:
+        r = run_cli("stream", tmp_path / "s.wav", "--mute", "--vmc", f"127.0.0.1:{rec.port}", "--names", "visemes")
+        assert r.returncode == 0, r.stderr
+        time.sleep(0.3)
+        frames = rec.frames()
+    finally:
+        rec.close()
+    assert len(frames) > 30
+    assert all(tuple(f[2]) == VISEME_NAMES for f in frames)
+    sums = np.array([sum(f[2].values()) for f in frames])
+    np.testing.assert_allclose(sums, 1.0, atol=1e-4)
+    assert max(f[2]["viseme_sil"] for f in frames) > 0.99 and min(f[2]["viseme_sil"] for f in frames) < 0.5
