@@ -279,8 +279,8 @@ def test_training_data_and_leave_out(tmp_path):
 
     r = _train(tmp_path, "--out", str(tmp_path / "all.npz"))
     assert r.returncode == 0, r.stderr[-2000:]
-    (cache,) = (tmp_path / "c").glob("train-*.npz")
-    desc = [str(d) for d in np.load(cache, allow_pickle=True)["desc"]]
+    desc = [str(d) for part in ("synth", "real") for cache in (tmp_path / "c").glob(f"train-{part}-*.npz")
+            for d in np.load(cache, allow_pickle=True)["desc"]]
     assert all(d.endswith(" clean") for d in desc[0::2]) and not any(d.endswith(" clean") for d in desc[1::2])
     real = {d.split(" ")[0][5:] for d in desc if d.startswith("real:")}
     if root() is not None:

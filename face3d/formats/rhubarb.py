@@ -77,7 +77,7 @@ REST_SIL = 0.25
 
 def viseme_shapes(track, n_cs: int) -> list[str] | None:
     """One shape per centisecond from the viseme columns; None when the track has none."""
-    from face3d.analysis.visemes15 import VISEME_NAMES, VISEMES
+    from face3d.track import VISEME_NAMES, VISEMES
 
     if not all(n in track.names for n in VISEME_NAMES):
         return None
