@@ -103,9 +103,10 @@ def test_vmc_vrm1_and_arkit_names(speech, receiver):
     times = np.array([f[1] for f in frames])
     jaw = np.array([f[2]["JawOpen"] for f in frames])
     # the reference CSV is at 60 fps and the stream samples the curves at its own frame
-    # times, so the two differ by interpolation between frames, never by more
+    # times, so the two differ by interpolation between frames, never by more (the jaw can
+    # move 0.2 within one 60 fps frame at a plosive's release)
     want = ref.sample(times)[:, 0]
-    assert corr(jaw, want) > 0.98 and np.abs(jaw - want).max() < 0.12
+    assert corr(jaw, want) > 0.98 and np.abs(jaw - want).max() < 0.2
 
 
 @pytest.mark.parametrize("target, words", [
