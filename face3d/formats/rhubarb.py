@@ -25,7 +25,7 @@ these formats), each centisecond's cue comes from its winning viseme instead
 ``FF`` G, ``nn`` H (Rhubarb's tongue-up shape: long l, and n), ``RR`` and ``O`` E, ``U``
 and ``CH`` F (pushed-out lips), ``I``, ``TH``, ``DD``, ``kk``, ``SS`` B, ``E`` C, and
 ``aa`` D with the jaw at least 0.55 open, else C; X also where every curve is near 0 and
-``sil`` weighs at least 0.25 (the edges of a pause). A short rest between two closures stays A.
+``sil`` weighs at least 0.1 (the edges of a pause). A short rest between two closures stays A.
 
 As with Rhubarb's ``--extendedShapes``, the extended shapes G, H and X are used only
 when listed (default ``GHX``); a shape left out becomes B (for G), C (for H) or A (for X).
@@ -72,7 +72,8 @@ def parse_extended(text: str | None) -> str:
 FROM_VISEME = {"sil": "X", "PP": "A", "FF": "G", "TH": "B", "DD": "B", "kk": "B", "CH": "F", "SS": "B",
                "nn": "H", "RR": "E", "aa": "D", "E": "C", "I": "B", "O": "E", "U": "F"}
 WIDE_JAW = 0.55
-REST_SIL = 0.25
+REST_SIL = 0.1
+KEEP = ("PP",)   # visemes that keep their cue where the mouth is still
 
 
 def viseme_shapes(track, n_cs: int) -> list[str] | None:
@@ -93,7 +94,7 @@ def viseme_shapes(track, n_cs: int) -> list[str] | None:
     for i, k in enumerate(win):
         if VISEMES[k] == "aa" and jaw[i] < WIDE_JAW:
             out[i] = "C"
-        elif still[i] and VISEMES[k] != "PP":
+        elif still[i] and VISEMES[k] not in KEEP:
             out[i] = "X"
     return out
 
