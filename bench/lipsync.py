@@ -31,7 +31,16 @@ were never used for training or for choosing anything (Flite's ``kal`` and ``slt
 Festival's voices when its ``text2wave`` is installed; see :data:`RESERVED_CHECK`): an
 independent check, run once, never to tune on.
 
+Issue 20/21 additions: ``--realspeech`` scores the held-out recorded speakers of
+../shared/data/realspeech (``bench/_realspeech.py``); ``--conditions room,babble,noise,
+telephone,level,codec`` scores each corpus again through those degradations
+(``bench/_conditions.py``), per voice; every face3d row also gets the fifteen-viseme table
+(frame and balanced accuracy, recall per viseme) and the Rhubarb cue table of its Rhubarb
+export (``bench/_viseme_scores.py``); ``--rhubarb PATH`` adds a Rhubarb Lip Sync binary's
+own cues (speech recogniser and phonetic); ``--models DIR`` scores other model files.
+
     .venv/bin/python bench/lipsync.py [--peers /tmp/peers] [--voices V,V] [--reserved] [--keep DIR]
+        [--live] [--realspeech] [--conditions C,C] [--rhubarb PATH] [--models DIR]
 """
 
 from __future__ import annotations
