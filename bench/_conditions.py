@@ -244,7 +244,7 @@ def random_degrade(rng, x, events, others, rirs, real: bool = False):
         y = _fftconv(x, h)
         x = (y * np.sqrt(_power(x) / _power(y))).astype(np.float32)
         d.append("room")
-    if rng.random() < 0.3 and others:
+    if rng.random() < 0.45 and others:
         db = rng.uniform(5, 20)
         x = mix_under(x, babble(rng, len(x), others, int(rng.integers(1, 5))), db)
         d.append(f"babble{db:.0f}")

@@ -71,6 +71,8 @@ _CMU = {
     "r": "r", "w": "w", "y": "j", "k": "k", "g": "g", "ng": "N", "hh": "h", "dx": "t",
 }
 PBM = {"p", "b", "m"}
+#: the target of "ah" in phone sets that write every schwa as "ah" (between "ah" and the schwa)
+SCHWA_AH = (0.55, 0.1, 0.0, "vowel")
 
 # ------------------------------------------------------------------ visemes (issue 21's table)
 #: CMU phone -> Oculus viseme (short name), or two for a diphthong (its halves); None: not
@@ -150,6 +152,8 @@ def targets(events, n_frames: int, cmu: bool = False, schwa_ah: bool = False):
     vis = np.zeros(n_frames, np.int64)  # sil before the first phone and after the last
     phone = np.full(n_frames, "pau", dtype=object)
     items = [(t, v, ph) for t, ph in events if (v := phone_target(ph, cmu)) is not None]
+    if schwa_ah:  # "ah" is also every schwa here: between the two
+        items = [(t, SCHWA_AH if ph == "ah" else v, ph) for t, v, ph in items]
     segs = []
     for i, (t, v, ph) in enumerate(items):
         t1 = items[i + 1][0] if i + 1 < len(items) else n_frames / FPS

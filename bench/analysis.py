@@ -114,6 +114,7 @@ def main(argv=None) -> int:
         tb, _ = best_of(lambda: band_energies(x16))
         tm, _ = best_of(lambda: map_energies(e))
         tt, tt_med = best_of(lambda: map_energies(band_energies(x16)))
+        tv, _ = best_of(lambda: map_energies(band_energies(x16), visemes=True))
         tf, _ = best_of(lambda: analyze(src, fps=60), n=3)
         # the full analysis: mouth + prosody + alive curves (issue 12)
         from face3d.analysis import StreamAnalyzer, track_from_samples
@@ -148,6 +149,16 @@ def main(argv=None) -> int:
             t0 = pc()
             vm.process(ba.feed(blk))
             costs[i - 100] = pc() - t0
+        # the same with the fifteen visemes (issue 21)
+        ba, vmv = BandAnalyzer(), VisemeMapper(live=True, visemes=True)
+        for i in range(100):
+            vmv.process(ba.feed(x16[i * hop : (i + 1) * hop]))
+        vcosts = np.empty(nblk - 100)
+        for i in range(100, nblk):
+            blk = x16[i * hop : (i + 1) * hop]
+            t0 = pc()
+            vmv.process(ba.feed(blk))
+            vcosts[i - 100] = pc() - t0
 
         peers = Path(args.peers)
         ofx_x, ofx_note = peer_speed(peers, "openfacefx", src, secs)
@@ -165,6 +176,8 @@ def main(argv=None) -> int:
     print(f"{'analyze(path): read + resample + all (x rt)':<48} {secs / tf:>12.0f}")
     print(f"{'streaming, per 10 ms hop, median (ms)':<48} {np.median(costs) * 1e3:>12.4f}")
     print(f"{'streaming, per 10 ms hop, 99th pct (ms)':<48} {np.percentile(costs, 99) * 1e3:>12.4f} {'<= 0.2':>10}")
+    print(f"{'offline, bands + curves + 15 visemes (x rt)':<48} {secs / tv:>12.0f} {'>= 2000':>10}")
+    print(f"{'streaming with visemes, per hop, 99th pct (ms)':<48} {np.percentile(vcosts, 99) * 1e3:>12.4f} {'<= 0.3':>10}")
     print(f"{'offline, prosody (pitch + loudness) only (x rt)':<48} {secs / tp:>12.0f}")
     print(f"{'offline, alive curves only (x rt)':<48} {secs / ta:>12.0f}")
     print(f"{'offline, full: mouth + alive (x real time)':<48} {secs / tfull:>12.0f} {'>= 1000':>10}")

@@ -31,7 +31,16 @@ were never used for training or for choosing anything (Flite's ``kal`` and ``slt
 Festival's voices when its ``text2wave`` is installed; see :data:`RESERVED_CHECK`): an
 independent check, run once, never to tune on.
 
+Issue 20/21 additions: ``--realspeech`` scores the held-out recorded speakers of
+../shared/data/realspeech (``bench/_realspeech.py``); ``--conditions room,babble,noise,
+telephone,level,codec`` scores each corpus again through those degradations
+(``bench/_conditions.py``), per voice; every face3d row also gets the fifteen-viseme table
+(frame and balanced accuracy, recall per viseme) and the Rhubarb cue table of its Rhubarb
+export (``bench/_viseme_scores.py``); ``--rhubarb PATH`` adds a Rhubarb Lip Sync binary's
+own cues (speech recogniser and phonetic); ``--models DIR`` scores other model files.
+
     .venv/bin/python bench/lipsync.py [--peers /tmp/peers] [--voices V,V] [--reserved] [--keep DIR]
+        [--live] [--realspeech] [--conditions C,C] [--rhubarb PATH] [--models DIR]
 """
 
 from __future__ import annotations
@@ -97,11 +106,18 @@ SENTENCES = [
 
 # ---------------------------------------------------------------- systems
 
+def _has_head(live=False):
+    from face3d.analysis.model import load_model
+
+    return load_model(live=live).n_out > 4
+
+
 def run_face3d(paths):
-    """(n, 19) per file: the four curves (open, wide, round, close), then the fifteen visemes."""
+    """(n, 19) per file: the four curves (open, wide, round, close), then the fifteen visemes
+    ((n, 4) with a model that has no viseme head)."""
     out = []
     for p in paths:
-        tr = face3d.analyze(p, fps=FPS, visemes=True)
+        tr = face3d.analyze(p, fps=FPS, visemes=_has_head())
         out.append(_fit(tr.values.astype(np.float64), _n_frames(p)))
     return out
 
@@ -113,7 +129,7 @@ def run_face3d_live(paths):
     out = []
     for p in paths:
         x, rate = sf.read(str(p), dtype="float32")
-        sa = StreamAnalyzer(rate, live=True, visemes=True)
+        sa = StreamAnalyzer(rate, live=True, visemes=_has_head(live=True))
         hop = rate // 100
         parts = [sa.feed(x[i : i + hop]) for i in range(0, len(x), hop)] + [sa.flush()]
         out.append(_fit(np.concatenate(parts).astype(np.float64), _n_frames(p)))
@@ -355,7 +371,7 @@ def run_systems(paths, refs, vo, tmp, args, peers=True):
             continue
         wall = f"{time.perf_counter() - t0:.1f} s"
         vs = cs = None
-        if name.startswith("face3d"):
+        if name.startswith("face3d") and curves[0].shape[1] >= 19:
             vs = viseme_scores([c[:, 4:19] for c in curves], refs)
             cs = cue_scores(face3d_cues(curves), refs)
         rows.append((name, score([c[:, :4] for c in curves], refs, vo), vs, cs, wall))
@@ -436,7 +452,8 @@ def tables(voices, tmp, args, allow_reserved=False, real=False):
     per_voice = []
     for cond in ["clean"] + conds:
         cp = paths if cond == "clean" else degraded(paths, cond, tmp)
-        crows = rows if cond == "clean" else run_systems(cp, refs, vo, tmp, args, peers=args.peers_conditions)
+        cargs = argparse.Namespace(**{**vars(args), "live": args.live and args.live_conditions})
+        crows = rows if cond == "clean" else run_systems(cp, refs, vo, tmp, cargs, peers=args.peers_conditions)
         for name, m, v, c, note in crows:
             if m is None:
                 continue
@@ -465,12 +482,20 @@ def main(argv=None) -> int:
     ap.add_argument("--conditions", default="",
                     help=f"also score each corpus degraded by these conditions (comma-separated: {','.join(CONDITIONS)})")
     ap.add_argument("--peers-conditions", action="store_true", help="run the peers on the degraded files too")
+    ap.add_argument("--live-conditions", action="store_true", help="with --live, score the live path on the degraded files too")
     ap.add_argument("--realspeech", action="store_true",
                     help="also score the held-out recorded speakers of ../shared/data/realspeech")
     ap.add_argument("--no-voices", action="store_true", help="skip the synthetic voices (with --realspeech)")
     ap.add_argument("--rhubarb", default=None, metavar="PATH",
                     help="a Rhubarb Lip Sync binary: its cues (speech recogniser and phonetic) join the cue table")
+    ap.add_argument("--models", default=None, metavar="DIR",
+                    help="score the viseme models in DIR (visemes.npz, visemes_live.npz) instead of the shipped ones")
     args = ap.parse_args(argv)
+    if args.models:
+        from face3d.analysis import model as model_mod
+
+        for name in (model_mod.MODEL_FILE, model_mod.LIVE_MODEL_FILE):
+            model_mod._CACHE[name] = model_mod.load_model(Path(args.models) / name)
     bad_c = [c for c in args.conditions.split(",") if c and c not in CONDITIONS]
     if bad_c:
         print(f"lipsync: unknown condition {bad_c[0]!r}; use any of {','.join(CONDITIONS)}", file=sys.stderr)

@@ -41,6 +41,10 @@ ALIVE_NAMES = ("eyeBlinkLeft", "eyeBlinkRight", "browInnerUp", "browOuterUpLeft"
                "eyeYaw", "eyePitch", "headPitch", "headYaw", "headRoll")
 #: The alive columns that are angles in degrees (eye and head pose), not blendshape weights.
 ANGLE_NAMES = ("eyeYaw", "eyePitch", "headPitch", "headYaw", "headRoll")
+#: The fifteen Oculus/Meta visemes, short names (see :mod:`face3d.analysis.visemes15`).
+VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U")
+#: Their columns (``--visemes``: last, after the others; summing to 1 in every frame).
+VISEME_NAMES = tuple(f"viseme_{v}" for v in VISEMES)
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,12 @@ VIS_WEIGHT = 1.0
 VTLP = 0.13
 ENSEMBLE = 2
 UTTERANCES = 4000
-LR = 3e-3
-SUBSET = -1
-EPOCHS = 20
+SUBSET = 2000
+EPOCHS = 3
+LR = 1e-3
+#: the models the fit starts from: the shipped ones before the viseme head (git history)
+INIT = "12a5a01:models/visemes.npz"
+INIT_LIVE = "12a5a01:models/visemes_live.npz"
 N_OUT = 4 + len(VISEMES)
 NV = len(VISEMES)
 CACHE = Path("/tmp/face3d-lipsync-data")
@@ -156,7 +159,7 @@ def vary(seed, n, cache, vtlp, part, subset=-1):
     """One part of :func:`make_data`: ``part`` "synth" (``n`` sentences of stage 1) or
     "real" (``n`` recorded utterances, -1 all), cached."""
     key = hashlib.sha256(repr((seed, n, TRAIN_ACCENTS, TRAIN_VARIANTS, TRAIN_FLITE, BAND_EDGES, WORDS, vtlp,
-                               HELDOUT_SPEAKERS, part, "data3") + ((subset,) if subset >= 0 else ()))
+                               HELDOUT_SPEAKERS, part, "data4") + ((subset,) if subset >= 0 else ()))
                          .encode()).hexdigest()[:12]
     path = Path(cache) / f"train-{part}-{key}.npz"
     if path.exists():
@@ -204,6 +207,22 @@ def vary(seed, n, cache, vtlp, part, subset=-1):
     np.savez(tmp, E=obj(E), T=obj(T), V=obj(V), desc=np.array(D))
     os.replace(tmp, path)
     return E, T, V, D
+
+
+def _init_file(spec: str):
+    """A model file's path, or ``REV:PATH`` read from this repository's git history (a temporary file)."""
+    if Path(spec).exists() or ":" not in spec:
+        return spec
+    import subprocess
+    import tempfile
+
+    r = subprocess.run(["git", "-C", str(ROOT), "show", spec], capture_output=True)
+    if r.returncode != 0:
+        raise OSError(f"git show {spec} failed")
+    fd, tmp = tempfile.mkstemp(suffix=".npz")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(r.stdout)
+    return tmp
 
 
 def placeholder():
@@ -346,7 +365,9 @@ def main(argv=None) -> int:
     ap.add_argument("--leave-out", default="", help="comma-separated training voices to leave out of the fit "
                     "(e.g. flite:awb, to check generalisation to a synthesiser not in the fit)")
     ap.add_argument("--init", default=None, metavar="NPZ",
-                    help="start each network from the same-numbered network of this model file (a fine-tune)")
+                    help="start each network from the same-numbered network of this model file (a fine-tune); "
+                    f"REV:PATH reads it from git (default {INIT} or, with --live, {INIT_LIVE}: the models before "
+                    "the viseme head; 'none' for random weights)")
     ap.add_argument("--lr", type=float, default=LR, help="Adam's learning rate (cosine decay to 0)")
     ap.add_argument("--ensemble", type=int, default=ENSEMBLE,
                     help="networks in the model file, from fit seeds seed, seed+1, ... (their outputs are averaged)")
@@ -394,13 +415,17 @@ def main(argv=None) -> int:
     opts = dict(hidden=hidden, proj=args.proj, pause_weight=args.pause_weight, dropout=args.dropout,
                 vis_weight=args.vis_weight, lr=args.lr)
     base = None
-    if args.init:
+    init_spec = args.init or (INIT_LIVE if args.live else INIT)
+    if init_spec != "none":
         try:
-            with np.load(args.init) as z:
+            path = _init_file(init_spec)
+            with np.load(path) as z:
                 base = {k: z[k] for k in z.files}
+            if path != init_spec:
+                os.unlink(path)
             assert tuple(base["taps"]) == tuple(taps)
         except (OSError, ValueError, KeyError, AssertionError):
-            print(f"train_visemes: --init {args.init} is not a viseme model file with these taps "
+            print(f"train_visemes: --init {init_spec} is not a viseme model file with these taps "
                   f"({'live' if args.live else 'file'} model)", file=sys.stderr)
             return 2
 

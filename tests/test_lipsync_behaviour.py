@@ -115,20 +115,20 @@ def test_ee_is_wider_and_oo_is_rounder(voice):
 # when a model file is refitted
 PINNED = {
     False: np.array([
-        [0.20922, 0.32853, 0.00000, 0.00000],
-        [0.17247, 0.10632, 0.32418, 0.00008],
-        [0.12892, 0.03981, 0.01780, 0.58758],
-        [0.31106, 0.16674, 0.09611, 0.04586],
-        [0.25235, 0.09423, 0.07744, 0.00043],
-        [0.60707, 0.20981, 0.11220, 0.00244],
+        [0.32139, 0.32879, 0.00000, 0.00000],
+        [0.06850, 0.04526, 0.27068, 0.56933],
+        [0.07345, 0.03083, 0.03122, 0.12773],
+        [0.22853, 0.19527, 0.09724, 0.00001],
+        [0.35888, 0.21047, 0.03815, 0.00125],
+        [0.23181, 0.11539, 0.03673, 0.00064],
     ]),
     True: np.array([
-        [0.08346, 0.24352, 0.00000, 0.00000],
-        [0.22139, 0.16552, 0.04587, 0.00000],
-        [0.32160, 0.03441, 0.14929, 0.00000],
-        [0.41068, 0.05710, 0.01157, 0.00070],
-        [0.12852, 0.05441, 0.01254, 0.00001],
-        [0.26089, 0.09018, 0.02800, 0.00248],
+        [0.22125, 0.22146, 0.00000, 0.00000],
+        [0.29300, 0.20113, 0.08961, 0.00000],
+        [0.19549, 0.01590, 0.16562, 0.00000],
+        [0.17401, 0.18103, 0.02005, 0.35498],
+        [0.09265, 0.09249, 0.02930, 0.30954],
+        [0.23054, 0.13281, 0.07029, 0.00032],
     ]),
 }
 
@@ -152,7 +152,7 @@ def test_model_file_loads_and_output_is_pinned(live):
     assert m.n_in == N_FEATURES and len(m.nets) == 2  # two networks, averaged
     for proj, _, layers in m.nets:
         assert proj.shape[0] == N_FEATURES and layers[0][0].shape[0] == proj.shape[1] * len(m.taps)
-        assert layers[-1][0].shape[1] == 4
+        assert layers[-1][0].shape[1] == 4 + 15  # the four curves and the fifteen viseme logits
     assert max(m.taps) <= 20  # context: at most 200 ms back
     assert m.lookahead == (1 if live else 10)  # 10 ms ahead for a microphone, 100 ms for a file
     np.testing.assert_allclose(_pinned_rows(live), PINNED[live], atol=1e-4)
@@ -279,8 +279,8 @@ def test_training_data_and_leave_out(tmp_path):
 
     r = _train(tmp_path, "--out", str(tmp_path / "all.npz"))
     assert r.returncode == 0, r.stderr[-2000:]
-    (cache,) = (tmp_path / "c").glob("train-*.npz")
-    desc = [str(d) for d in np.load(cache, allow_pickle=True)["desc"]]
+    desc = [str(d) for part in ("synth", "real") for cache in (tmp_path / "c").glob(f"train-{part}-*.npz")
+            for d in np.load(cache, allow_pickle=True)["desc"]]
     assert all(d.endswith(" clean") for d in desc[0::2]) and not any(d.endswith(" clean") for d in desc[1::2])
     real = {d.split(" ")[0][5:] for d in desc if d.startswith("real:")}
     if root() is not None:

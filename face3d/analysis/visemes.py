@@ -225,8 +225,8 @@ class VisemeMapper:
     blocks of any size gives the same weights as a whole file (to float rounding).
     ``model``: a :class:`~face3d.analysis.model.VisemeModel` (default: the shipped one).
     ``visemes``: rows carry the fifteen :data:`VISEME_NAMES` weights after the four curves,
-    (n, 19): the softmax of the network's viseme head, ``viseme_sil`` wherever the mouth
-    is at rest (a pause), every row summing to 1.
+    (n, 19): the softmax of the network's viseme head wherever the network runs, and
+    ``viseme_sil`` where it does not (at rest), every row summing to 1.
     """
 
     def __init__(self, hop_s: float = HOP_S, model: VisemeModel | None = None, live: bool = False,
@@ -384,7 +384,8 @@ class VisemeMapper:
             return np.zeros((0, self._nw), np.float32)
         # at rest (a pause: no voice, no closure to come) the network's outputs would be
         # zeroed below, so it is not run there
-        y = self.model.run(zz, n, need=(voiced > 0) | (active > 0))
+        need = (voiced > 0) | (active > 0)
+        y = self.model.run(zz, n, need=need)
         v = np.empty((n, 4))
         v[:, :3] = _clip((y[:, :3] - self._floors) / (1.0 - self._floors))
         v[:, 3] = _clip((1.0 / (1.0 + np.exp(-y[:, 3].astype(np.float64))) - CLOSE_FROM) / CLOSE_RANGE) * active
@@ -403,7 +404,7 @@ class VisemeMapper:
         out[:, 0] *= 1.0 - JAW_LIFT * out[:, 3]
         np.clip(out[:, :4], 0.0, 1.0, out=out[:, :4])
         if self.visemes:
-            out[:, 4:] = _viseme_weights(y[:, 4:], voiced)
+            out[:, 4:] = _viseme_weights(y[:, 4:], need.astype(np.float64))
         return out
 
 
@@ -411,8 +412,9 @@ _SIL = VISEME_INDEX["sil"]
 
 
 def _viseme_weights(logits: np.ndarray, voiced: np.ndarray) -> np.ndarray:
-    """The viseme head's logits (n, 15) -> weights summing to 1: the softmax while the voice
-    is on, ``sil`` as the mouth comes to rest (``voiced`` 1 -> 0)."""
+    """The viseme head's logits (n, 15) -> weights summing to 1: the softmax where the
+    network ran (``voiced`` 1: sound, or speech within 150 ms; the head itself knows a
+    faint "th" or a final "f" from a pause), ``sil`` where it did not (at rest)."""
     z = logits.astype(np.float64)
     z -= z.max(axis=1, keepdims=True)
     p = np.exp(z)

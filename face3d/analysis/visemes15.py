@@ -1,6 +1,6 @@
 """The fifteen Oculus/Meta visemes: their names, in the column order face3d writes them.
 
-``VISEME_NAMES`` is the one list every stage uses (the model's softmax head, the mapper,
+``VISEME_NAMES`` (defined in :mod:`face3d.track`, re-exported here) is the one list every stage uses (the model's softmax head, the mapper,
 ``face3d export --visemes``, ``record``, the VMC sender, the Rhubarb and ARKit exports).
 A head's morph targets named ``viseme_sil`` ... ``viseme_U`` (Ready Player Me, OVRLipSync)
 take these columns as they are. The weights of one frame are non-negative and sum to 1.
@@ -31,9 +31,10 @@ oy: O then I).
 
 from __future__ import annotations
 
-#: The fifteen viseme shapes, short names (Oculus order).
-VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U")
-#: Their column names, in the order face3d writes them (after the four mouth curves).
-VISEME_NAMES = tuple(f"viseme_{v}" for v in VISEMES)
+# the names live in face3d.track beside MOUTH_NAMES and ALIVE_NAMES, so that every layer
+# (formats, viewer, mesh) can take them from there
+from face3d.track import VISEME_NAMES, VISEMES
+
+__all__ = ["VISEMES", "VISEME_NAMES", "VISEME_INDEX"]
 #: Column index of each short name.
 VISEME_INDEX = {v: i for i, v in enumerate(VISEMES)}

@@ -24,7 +24,8 @@ these formats), each centisecond's cue comes from its winning viseme instead
 (:data:`FROM_VISEME`, after Rhubarb's own shape descriptions): ``sil`` X, ``PP`` A,
 ``FF`` G, ``nn`` H (Rhubarb's tongue-up shape: long l, and n), ``RR`` and ``O`` E, ``U``
 and ``CH`` F (pushed-out lips), ``I``, ``TH``, ``DD``, ``kk``, ``SS`` B, ``E`` C, and
-``aa`` D with the jaw at least 0.55 open, else C. A short rest between two closures stays A.
+``aa`` D with the jaw at least 0.55 open, else C; X also where every curve is near 0 and
+``sil`` weighs at least 0.1 (the edges of a pause). A short rest between two closures stays A.
 
 As with Rhubarb's ``--extendedShapes``, the extended shapes G, H and X are used only
 when listed (default ``GHX``); a shape left out becomes B (for G), C (for H) or A (for X).
@@ -71,11 +72,13 @@ def parse_extended(text: str | None) -> str:
 FROM_VISEME = {"sil": "X", "PP": "A", "FF": "G", "TH": "B", "DD": "B", "kk": "B", "CH": "F", "SS": "B",
                "nn": "H", "RR": "E", "aa": "D", "E": "C", "I": "B", "O": "E", "U": "F"}
 WIDE_JAW = 0.55
+REST_SIL = 0.1
+KEEP = ("PP",)   # visemes that keep their cue where the mouth is still
 
 
 def viseme_shapes(track, n_cs: int) -> list[str] | None:
     """One shape per centisecond from the viseme columns; None when the track has none."""
-    from face3d.mesh.rig.visemes import VISEME_NAMES, VISEMES   # formats may not import analysis
+    from face3d.track import VISEME_NAMES, VISEMES
 
     if not all(n in track.names for n in VISEME_NAMES):
         return None
@@ -84,9 +87,15 @@ def viseme_shapes(track, n_cs: int) -> list[str] | None:
     jaw = values[:, track.names.index("jawOpen")] if "jawOpen" in track.names else np.ones(n_cs)
     win = np.argmax(v, axis=1)
     out = [FROM_VISEME[VISEMES[k]] for k in win]
+    curves = [values[:, track.names.index(n)] if n in track.names else np.zeros(n_cs)
+              for n in ("mouthWide", "mouthPucker", "mouthClose")]
+    # at rest: the curves all near 0 and the rest shape weighing something (a pause's edges)
+    still = (jaw < 0.06) & (curves[0] < 0.1) & (curves[1] < 0.1) & (curves[2] < 0.1) & (v[:, 0] >= REST_SIL)
     for i, k in enumerate(win):
         if VISEMES[k] == "aa" and jaw[i] < WIDE_JAW:
             out[i] = "C"
+        elif still[i] and VISEMES[k] not in KEEP:
+            out[i] = "X"
     return out
 
 

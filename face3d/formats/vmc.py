@@ -80,7 +80,7 @@ def vowel_matrix(names, values) -> np.ndarray:
 def blend_values(names, values, name_set: str = "vrm0") -> list[tuple[str, float]]:
     """(name, value) pairs for one frame in ``name_set`` (see the module notes)."""
     if name_set == "visemes":
-        from face3d.mesh.rig.visemes import VISEME_NAMES   # formats may not import analysis
+        from face3d.track import VISEME_NAMES
 
         names = list(names)
         return [(n, float(values[names.index(n)]) if n in names else (1.0 if n == "viseme_sil" else 0.0))
