@@ -46,10 +46,8 @@ own cues (speech recogniser and phonetic); ``--models DIR`` scores other model f
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,7 +64,9 @@ import face3d  # noqa: E402
 import _realspeech as realspeech  # noqa: E402
 from _conditions import CONDITIONS, degrade  # noqa: E402
 from _corpus import FPS, HELDOUT_VOICES, RESERVED, n_frames, synthesize, targets  # noqa: E402
-from _viseme_scores import cue_scores, cues_per_cs, read_rhubarb_tsv, viseme_scores  # noqa: E402
+import _peers  # noqa: E402
+from _peers import run_openfacefx, run_pylipsync, run_rhubarb  # noqa: E402
+from _viseme_scores import cue_scores, cues_per_cs, viseme_scores  # noqa: E402
 
 #: The independent check's voices (``--reserved``): never used for training or tuning.
 RESERVED_CHECK = ("flite:kal", "flite:slt")
@@ -151,91 +151,8 @@ def face3d_cues(curves):
     return out
 
 
-def run_rhubarb(paths, exe, tmp, recognizer="pocketSphinx"):
-    """Rhubarb Lip Sync's cues (TSV, extended shapes GHX), one shape per centisecond."""
-    out = []
-    for p in paths:
-        dst = Path(tmp) / (Path(p).stem + f".{recognizer}.tsv")
-        r = subprocess.run([str(exe), "-q", "-f", "tsv", "-r", recognizer, "--extendedShapes", "GHX", "-o", str(dst),
-                            str(p)], capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            raise RuntimeError(f"failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
-        out.append(read_rhubarb_tsv(dst, _n_frames(p)))
-    return out
-
-
-def _interp_long_csv(path, n):
-    """openfacefx long CSV (time,channel,value keyframes) -> dict channel -> (n,) at FPS."""
-    import csv
-
-    ch: dict = {}
-    with open(path) as fh:
-        for row in csv.DictReader(fh):
-            ch.setdefault(row["channel"], []).append((float(row["time"]), float(row["value"])))
-    t = np.arange(n) / FPS
-    return {k: np.interp(t, *np.array(sorted(v)).T) for k, v in ch.items()}
-
-
-def run_openfacefx(paths, peers, tmp):
-    exe = Path(peers) / "bin" / "openfacefx"
-    if not exe.exists():
-        raise RuntimeError(f"not installed ({exe} missing; pip install openfacefx into {peers})")
-    out = []
-    for p in paths:
-        n = _n_frames(p)
-        dst = Path(tmp) / (Path(p).stem + ".ofx.csv")
-        r = subprocess.run([str(exe), "energy", "--wav", str(p), "--fps", str(FPS), "-o", str(dst),
-                            "--retarget", "arkit"], capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            raise RuntimeError(f"failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
-        ch = _interp_long_csv(dst, n)
-        z = np.zeros(n)
-        get = lambda k: ch.get(k, z)  # noqa: E731
-        opening = get("jawOpen")
-        width = 0.5 * (get("mouthStretchLeft") + get("mouthStretchRight"))
-        rounding = np.maximum(get("mouthPucker"), get("mouthFunnel"))
-        close = get("mouthClose")
-        out.append(np.stack([opening, width, rounding, close], axis=1))
-    return out
-
-
-_PYLIPSYNC = r"""
-import json, sys, numpy as np, soundfile as sf
-from pylipsync import PhonemeAnalyzer
-a = PhonemeAnalyzer()
-res = {}
-for p in sys.argv[2:]:
-    x, r = sf.read(p, dtype="float32")
-    segs = a.extract_phoneme_segments(x, r, fps=int(sys.argv[1]))
-    res[p] = [{ph.name: float(ph.target) for ph in s.phonemes} for s in segs]
-json.dump(res, sys.stdout)
-"""
-
-
-def run_pylipsync(paths, peers, tmp):
-    py = Path(peers) / "bin" / "python"
-    if not py.exists():
-        raise RuntimeError(f"not installed ({py} missing)")
-    r = subprocess.run([str(py), "-c", _PYLIPSYNC, str(FPS), *map(str, paths)], capture_output=True,
-                       text=True, timeout=600)
-    if r.returncode != 0:
-        raise RuntimeError(f"failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
-    res = json.loads(r.stdout)
-    out = []
-    for p in paths:
-        n = _n_frames(p)
-        frames = res[str(p)]
-        g = lambda k: np.array([f.get(k, 0.0) for f in frames])  # noqa: E731
-        aa, ee, ih, oh, ou = g("aa"), g("ee"), g("ih"), g("oh"), g("ou")
-        opening = np.clip(aa + 0.6 * oh + 0.4 * ee + 0.3 * ih + 0.2 * ou, 0, 1)
-        width = np.clip(ee + 0.6 * ih, 0, 1)
-        rounding = np.clip(ou + 0.5 * oh, 0, 1)
-        v = np.stack([opening, width, rounding, np.zeros_like(aa)], axis=1)
-        out.append(_fit(v, n))
-    return out
-
-
 def _fit(v, n):
+    """Curves cut or padded (the last frame repeated) to ``n`` frames."""
     if len(v) >= n:
         return v[:n]
     return np.concatenate([v, np.repeat(v[-1:], n - len(v), axis=0)])
@@ -250,6 +167,8 @@ def _n_frames(p):
         _NFRAMES[p] = n_frames(info.frames, info.samplerate)
     return _NFRAMES[p]
 
+
+_peers._n_frames, _peers._fit = _n_frames, _fit  # the peers count frames as the scorer does
 
 # ---------------------------------------------------------------- metrics
 
