@@ -175,7 +175,7 @@ class BatchMapper:
         zr = self._zr
         va = self._va[s, j % zr]
         voiced, active = va[:, 0], va[:, 1]
-        y = np.zeros((n, 4), np.float32)
+        y = np.zeros((n, self.model.n_out), np.float32)   # the four curves (then any viseme logits)
         need = (voiced > 0) | (active > 0)
         rows = np.flatnonzero(need)
         if len(rows):
