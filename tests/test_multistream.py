@@ -75,6 +75,25 @@ def test_other_rates_and_channels_equal_stream_analyzer(voices):
         assert np.abs(got[sid][1] - ref).max() < 1e-5
 
 
+def test_visemes_per_stream_equal_stream_analyzer(voices):
+    """Streams that ask for the fifteen visemes get StreamAnalyzer(visemes=True)'s columns
+    (after the alive ones); the streams beside them keep their four curves."""
+    xs = [resample(x, rate, 16000) for x, rate in voices]
+    ms = MultiStream(max_hops=3)
+    opts = [(True, False), (False, False), (True, True), (False, True)]     # (visemes, alive)
+    ids = [ms.open(16000, alive=al, seed=i, visemes=v) for i, (v, al) in enumerate(opts)]
+    got = _run(ms, ids, xs, np.random.default_rng(3))
+    for i, (sid, x, (v, al)) in enumerate(zip(ids, xs, opts)):
+        sa = StreamAnalyzer(16000, live=True, alive=al, seed=i, visemes=v)
+        ref = np.concatenate([sa.feed(x[s:s + 500]) for s in range(0, len(x), 500)] + [sa.flush()])
+        assert got[sid][1].shape == ref.shape
+        assert np.abs(got[sid][1] - ref).max() < 1e-5
+        if v:
+            vis = got[sid][1][:, -15:]
+            assert np.allclose(vis.sum(axis=1), 1.0, atol=1e-4)
+            assert (vis.argmax(axis=1) != 0).mean() > 0.3      # not all sil: it spoke
+
+
 def test_streams_come_and_go_and_slots_are_reused(voices):
     xs = [resample(x, rate, 16000) for x, rate in voices]
     ms = MultiStream()

@@ -113,6 +113,8 @@ def test_concurrent_clients_get_the_offline_live_analysis(server, voices):
         (2, x16[2], 16000, {"outputs": ["mouth", "alive"], "seed": 5, "packed": True}),
         (3, voices[3][0], voices[3][1], {"format": "s16le"}),
         (4, x16[0], 16000, {"names": "arkit"}),
+        (5, x16[1], 16000, {"outputs": ["mouth", "alive", "visemes"], "seed": 3}),
+        (6, x16[3], 16000, {"outputs": ["visemes"], "names": "arkit", "packed": True}),
     ]
     threads = [threading.Thread(target=run, args=j) for j in jobs]
     for t in threads:
@@ -123,7 +125,15 @@ def test_concurrent_clients_get_the_offline_live_analysis(server, voices):
         assert not isinstance(results[i], Exception), results[i]
         names, t, rows = results[i]
         fmt_x = _s16(x) if hello.get("format") == "s16le" else x
-        if rate == 16000:
+        vis = "visemes" in hello.get("outputs", ())
+        if vis:                    # the fifteen viseme columns last, as StreamAnalyzer(visemes=True) gives them
+            sa = StreamAnalyzer(rate, live=True, alive="alive" in hello["outputs"], seed=hello.get("seed", 0),
+                                visemes=True)
+            want = np.concatenate([sa.feed(fmt_x[s:s + 441]) for s in range(0, len(fmt_x), 441)] + [sa.flush()])
+            want_t = np.arange(len(want)) * 0.01
+            assert names[-15:] == face3d.analysis.VISEME_NAMES
+            assert np.abs(rows[:, -15:].sum(axis=1) - 1.0).max() < 1e-4
+        elif rate == 16000:
             ref = face3d.analyze(fmt_x, rate=16000, fps=hello.get("fps"), live=True,
                                  alive="alive" in hello.get("outputs", ()), seed=hello.get("seed", 0))
             want_t, want = ref.times, ref.values
@@ -134,8 +144,9 @@ def test_concurrent_clients_get_the_offline_live_analysis(server, voices):
         if hello.get("names") == "arkit":
             from face3d.formats.arkit import BLENDSHAPES, arkit_matrix
 
-            assert names == BLENDSHAPES
-            want = arkit_matrix(face3d.analysis.NAMES, want)[:, :52]
+            assert names == BLENDSHAPES + (face3d.analysis.VISEME_NAMES if vis else ())
+            curves = face3d.analysis.NAMES + (face3d.analysis.VISEME_NAMES if vis else ())   # (no alive here)
+            want = np.concatenate([arkit_matrix(curves, want)[:, :52], want[:, 4:]], axis=1)
         assert rows.shape == want.shape, (i, rows.shape, want.shape)
         tol = 2e-5 if hello.get("packed") else 1e-5          # packed: float32 times and weights
         assert np.abs(t - want_t).max() < tol, i

@@ -34,6 +34,9 @@ class BatchMapper:
         self._as = float(np.exp(-HOP_S / vm.SPEAKER_TAU_S))
         self._prior = vm.SPEAKER_PRIOR_FRAMES * np.asarray(vm.SHAPE_PRIOR, np.float64)
         self._floors = np.array(vm.FLOORS)
+        #: the model has a viseme head: rows carry the fifteen viseme weights after the four curves
+        self.visemes = self.model.n_out >= 4 + len(vm.VISEME_NAMES)
+        self.width = 4 + len(vm.VISEME_NAMES) if self.visemes else 4
         self.taps = np.array(self.model.taps, np.int64)
         self.lookahead = self.model.lookahead
         span = self.model.history + self.lookahead + 2
@@ -89,7 +92,9 @@ class BatchMapper:
     def step(self, slots: np.ndarray, energies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One new band-energy frame (row ``i`` of ``energies``, (n, 17) dB) for each slot in
         ``slots`` (distinct) -> ``(done, weights)``: the slots whose next frame is now
-        complete (those that have seen more than ``lookahead`` frames) and its (m, 4) weights."""
+        complete (those that have seen more than ``lookahead`` frames) and its (m, :attr:`width`)
+        weights (as :class:`~face3d.analysis.visemes.VisemeMapper` with ``visemes`` when the model
+        has the viseme head)."""
         s = np.asarray(slots, np.int64)
         e = np.asarray(energies, np.float64)
         n = s.shape[0]
@@ -156,26 +161,26 @@ class BatchMapper:
 
     def finish(self, slot: int) -> np.ndarray:
         """The weights of the frames of ``slot`` still waiting for their look-ahead (the end
-        of its stream: the frames past the end count as its last one), (m, 4)."""
+        of its stream: the frames past the end count as its last one), (m, :attr:`width`)."""
         mf = int(self.frames[slot])
         if mf == 0:
-            return np.zeros((0, 4), np.float32)
+            return np.zeros((0, self.width), np.float32)
         last = self._z[slot, (mf - 1) % self._zr].copy()
         for k in range(self.lookahead):
             self._z[slot, (mf + k) % self._zr] = last
         s = np.array([slot], np.int64)
         rows = [self._weights(s, np.array([j], np.int64)) for j in range(max(0, mf - self.lookahead), mf)]
-        return np.concatenate(rows) if rows else np.zeros((0, 4), np.float32)
+        return np.concatenate(rows) if rows else np.zeros((0, self.width), np.float32)
 
     def _weights(self, s: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Frame ``j[i]`` of slot ``s[i]`` (its taps all in the ring) -> (n, 4) weights."""
+        """Frame ``j[i]`` of slot ``s[i]`` (its taps all in the ring) -> (n, width) weights."""
         n = s.shape[0]
         if n == 0:
-            return np.zeros((0, 4), np.float32)
+            return np.zeros((0, self.width), np.float32)
         zr = self._zr
         va = self._va[s, j % zr]
         voiced, active = va[:, 0], va[:, 1]
-        y = np.zeros((n, 4), np.float32)
+        y = np.zeros((n, self.model.n_out), np.float32)   # the four curves (then any viseme logits)
         need = (voiced > 0) | (active > 0)
         rows = np.flatnonzero(need)
         if len(rows):
@@ -189,10 +194,12 @@ class BatchMapper:
         v[:, 3] = vm._clip((1.0 / (1.0 + np.exp(-y[:, 3].astype(np.float64))) - vm.CLOSE_FROM) / vm.CLOSE_RANGE) * active
         ys = np.maximum(v, self._av * self._y[s])
         self._y[s] = ys
-        out = np.empty((n, 4), np.float32)
+        out = np.empty((n, self.width), np.float32)
         out[:, :3] = ys[:, :3] * voiced[:, None]
         out[:, 3] = ys[:, 3]
         out[:, 0] *= 1.0 - vm.JAW_LIFT * out[:, 3]
-        np.clip(out, 0.0, 1.0, out=out)
+        np.clip(out[:, :4], 0.0, 1.0, out=out[:, :4])
+        if self.visemes:
+            out[:, 4:] = vm._viseme_weights(y[:, 4:], need.astype(np.float64))
         return out
 

@@ -83,14 +83,17 @@ class MultiStream:
 
     # ------------------------------------------------------------------ streams
     def open(self, rate: int = ANALYSIS_RATE, channels: int = 1, alive: bool = False, seed: int = 0,
-             fps: float | None = None) -> int:
+             fps: float | None = None, visemes: bool = False) -> int:
         """A new stream of ``rate`` Hz, ``channels`` channels (fed as (n, channels) frames,
         mixed to mono); ``alive``: rows carry the :data:`ALIVE_NAMES` columns too; ``fps``:
-        frames per second of its rows (default: the analysis's 100). Returns its id."""
+        frames per second of its rows (default: the analysis's 100); ``visemes``: the fifteen
+        :data:`~face3d.analysis.visemes15.VISEME_NAMES` columns last. Returns its id."""
         if not (int(rate) == rate and rate >= 8000):
             raise ValueError(f"rate {rate!r}: give an integer sample rate of at least 8000 Hz")
         if fps is not None and not (0 < float(fps) <= 1000):
             raise ValueError(f"fps {fps!r}: give a frame rate above 0 and up to 1000")
+        if visemes and not self.mapper.visemes:
+            raise ValueError("this viseme model has no viseme head; rerun scripts/train_visemes.py")
         slot = self._free.pop() if self._free else len(self._streams)
         if slot >= self._cap:
             self._grow(max(slot + 1, 2 * self._cap, 16))
@@ -100,7 +103,7 @@ class MultiStream:
         self.mapper.reset(slot)
         sid = self._next_id
         self._next_id += 1
-        self._streams[sid] = st = StreamSlot(slot, rate, channels, alive, seed, fps)
+        self._streams[sid] = st = StreamSlot(slot, rate, channels, alive, seed, fps, visemes)
         self._by_slot[slot] = (sid, st)
         self._alive[slot] = bool(alive)
         self._held[slot] = 0.0
@@ -230,9 +233,9 @@ class MultiStream:
         for slot, a, b in zip(first.tolist(), cuts[:-1].tolist(), cuts[1:].tolist()):
             sid, st = by_slot[slot]
             if st.plain:
-                out[sid] = (times[a:b], rows[a:b])
+                out[sid] = (times[a:b], rows[a:b, :st.cols])
                 continue
-            w = rows[a:b]
+            w = rows[a:b, :st.cols]
             if st.alive is not None:
                 w = st.join(w, np.zeros((0, 3)))
             if len(w):
@@ -259,7 +262,7 @@ class MultiStream:
         limit = -(-self._fed[slots] // self.hop) - emit
         ready = np.minimum(np.minimum(avail, limit), self.max_hops)
         nr = int(ready.max()) if len(ready) else 0
-        none = (np.zeros(0, np.int64), np.zeros((0, 4), np.float32), np.zeros(1, np.int64))
+        none = (np.zeros(0, np.int64), np.zeros((0, self.mapper.width), np.float32), np.zeros(1, np.int64))
         if nr <= 0:
             return none + (0,)
         # every (slot, frame) pair of every round, round by round; one FFT pass for all of them
@@ -353,7 +356,7 @@ class MultiStream:
             if padded and not st.queue and not hops:
                 break
         parts.append(self.mapper.finish(st.slot))
-        w = np.concatenate(parts)
+        w = np.concatenate(parts)[:, :st.cols]
         if st.alive is not None:
             w = st.join(w, np.zeros((0, 3)))
         if st.plain:

@@ -9,6 +9,7 @@ import numpy as np
 
 from face3d.analysis.alive import AliveGenerator
 from face3d.analysis.bands import ANALYSIS_RATE, HOP_S
+from face3d.analysis.visemes15 import VISEME_NAMES
 from face3d.track import ALIVE_NAMES, MOUTH_NAMES
 
 
@@ -17,9 +18,10 @@ class BacklogError(ValueError):
 
 
 class StreamSlot:
-    def __init__(self, slot: int, rate: int, channels: int, alive: bool, seed: int, fps):
+    def __init__(self, slot: int, rate: int, channels: int, alive: bool, seed: int, fps, visemes: bool = False):
         self.slot, self.rate, self.channels = slot, int(rate), int(channels)
-        self.names = MOUTH_NAMES + (ALIVE_NAMES if alive else ())
+        self.names = MOUTH_NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
+        self.cols = len(MOUTH_NAMES) + (len(VISEME_NAMES) if visemes else 0)   # the mapper's columns it takes
         self.rs = None
         if self.rate != ANALYSIS_RATE:
             import soxr
@@ -30,7 +32,7 @@ class StreamSlot:
         self.queue: deque = deque()     # 16 kHz blocks waiting for room in the ring
         self.queued = 0
         self.alive = AliveGenerator(seed) if alive else None
-        self.mouth = np.zeros((0, len(MOUTH_NAMES)), np.float32)   # mouth rows waiting for their prosody
+        self.mouth = np.zeros((0, self.cols), np.float32)   # mouth rows waiting for their prosody
         self.prosody = np.zeros((0, 3))
         self.rows = 0                   # 100 Hz rows given
         self.fps = FpsResampler(float(fps)) if fps is not None and float(fps) != 100.0 else None
@@ -42,7 +44,8 @@ class StreamSlot:
         p = np.concatenate([self.prosody, pros]) if len(self.prosody) else pros
         n = min(len(m), len(p))
         self.mouth, self.prosody = m[n:], p[n:]
-        return np.concatenate([m[:n], self.alive.process(p[:n])], axis=1).astype(np.float32)
+        k = len(MOUTH_NAMES)            # the curves, the alive columns, then any visemes
+        return np.concatenate([m[:n, :k], self.alive.process(p[:n]), m[:n, k:]], axis=1).astype(np.float32)
 
     def out(self, w: np.ndarray, final: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """100 Hz rows -> (times, rows) at the stream's frame rate."""

@@ -122,7 +122,8 @@ class Server:
             if self._total() >= self.max_sessions:
                 return await _refuse(ws, TRY_LATER, f"server full: {self.max_sessions} sessions; try again later")
             sid = self.ms.open(hello["rate"], channels=hello["channels"], alive=hello["alive"],
-                               seed=hello["seed"], fps=None if hello["fps"] == 100 else hello["fps"])
+                               seed=hello["seed"], fps=None if hello["fps"] == 100 else hello["fps"],
+                               visemes=hello["visemes"])
             session = Session(hello, self.ms.names(sid))
             arrivals: list = []                   # the oldest PCM message not yet answered, if any
             self.sessions[sid] = (ws, session, arrivals)

@@ -8,7 +8,8 @@ key        value                                       default
 rate       sample rate in Hz, 8000 to 384000           (required)
 format     ``"s16le"`` or ``"f32le"`` (little-endian)  ``"s16le"``
 channels   1 to 8, interleaved (mixed to mono)         1
-outputs    list of ``"mouth"``, ``"alive"``            ``["mouth"]``
+outputs    list of ``"mouth"``, ``"alive"``,           ``["mouth"]``
+           ``"visemes"``
 names      ``"face3d"``, ``"arkit"``, ``"vrm0"``,      ``"face3d"``
            ``"vrm1"`` (``"vrm"`` is ``"vrm0"``)
 fps        frames per second, 1 to 1000                100 (the analysis's own rate)
@@ -20,7 +21,8 @@ Names: ``face3d`` sends the curves themselves (``jawOpen mouthWide mouthPucker m
 then with ``alive`` the blink, brow, gaze and head columns); ``arkit`` the 52 ARKit
 blendshapes (and with ``alive`` the head and eye rotations in radians) as
 :mod:`face3d.formats.arkit` maps them; ``vrm0``/``vrm1`` the five vowels (and blinks) as
-the VMC sender maps them (:mod:`face3d.formats.vmc`).
+the VMC sender maps them (:mod:`face3d.formats.vmc`). With ``visemes`` every name set
+ends with the fifteen ``viseme_*`` weights (summing to 1), and ``arkit`` maps them too.
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ import math
 
 import numpy as np
 
+from face3d.analysis.visemes15 import VISEME_NAMES
 from face3d.formats import arkit, vmc
 
 FORMATS = {"s16le": (np.dtype("<i2"), 1.0 / 32768.0), "f32le": (np.dtype("<f4"), None)}
-OUTPUTS = ("mouth", "alive")
+OUTPUTS = ("mouth", "alive", "visemes")
 NAME_SETS = ("face3d", "arkit", "vrm0", "vrm1", "vrm")
 KEYS = ("rate", "format", "channels", "outputs", "names", "fps", "packed", "seed")
 
@@ -82,7 +85,8 @@ def parse_hello(text) -> dict:
     seed = h.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise HelloError(f"hello 'seed' must be a non-negative integer (got {seed!r})")
-    return {"rate": int(rate), "format": fmt, "channels": ch, "alive": "alive" in outs, "outputs": outs,
+    return {"rate": int(rate), "format": fmt, "channels": ch, "alive": "alive" in outs,
+            "visemes": "visemes" in outs, "outputs": outs,
             "names": "vrm0" if names == "vrm" else names, "fps": float(fps), "packed": packed, "seed": seed}
 
 
@@ -104,6 +108,10 @@ class Session:
         else:
             blinks = vmc.BLINKS[self.name_set] if alive else ()
             self.names = vmc.VOWELS[self.name_set] + blinks
+        self._nmapped = len(self.names)
+        self.nvis = len(VISEME_NAMES) if hello.get("visemes") else 0
+        if self.nvis and self.name_set != "face3d":
+            self.names = self.names + VISEME_NAMES
         self.packed = hello["packed"]
 
     def ready(self) -> str:
@@ -127,10 +135,15 @@ class Session:
         """The analysis's rows -> the values under :attr:`names`."""
         if self.name_set == "face3d":
             return rows
+        if self.nvis:                    # the mapped names, then the visemes as they are
+            return np.concatenate([self._mapped(rows), rows[:, -self.nvis:]], axis=1)
+        return self._mapped(rows)
+
+    def _mapped(self, rows: np.ndarray) -> np.ndarray:
         if self.name_set == "arkit":
-            return arkit.arkit_matrix(self.curves, rows)[:, :len(self.names)]
+            return arkit.arkit_matrix(self.curves, rows)[:, :self._nmapped]
         v = vmc.vowel_matrix(self.curves, rows)
-        if len(self.names) > 5:          # blinks: both eyes, then what only one eye adds
+        if self.hello["alive"]:          # blinks: both eyes, then what only one eye adds
             lo = {n.lower(): k for k, n in enumerate(self.curves)}
             bl, br = rows[:, lo["eyeblinkleft"]], rows[:, lo["eyeblinkright"]]
             both = np.minimum(bl, br)
