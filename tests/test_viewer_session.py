@@ -314,6 +314,26 @@ def test_curves_drive_the_head_and_record_them_back(tmp_path, columns):
     assert (tmp_path / "s.png").stat().st_size > 0
 
 
+def test_record_keeps_the_export_columns_on_a_head_with_visemes(tmp_path):
+    """The default head shows the fifteen visemes, so the viewer analyses with them; --record
+    still writes 'face3d export''s columns for the same options: the viseme columns only with
+    --visemes."""
+    from face3d.assets import model_path
+    from face3d.track import ALIVE_NAMES, MOUTH_NAMES, VISEME_NAMES
+    from conftest import run_cli
+
+    speech = model_path("demo_speech.wav")
+    for extra, want in (((), MOUTH_NAMES + ALIVE_NAMES), (("--visemes",), MOUTH_NAMES + ALIVE_NAMES + VISEME_NAMES)):
+        rec = tmp_path / "r.csv"
+        r = run_cli("view", speech, "--mute", "--window", "headless", "--size", "160x120", "--seconds", "0.5",
+                    "--record", rec, *extra)
+        assert r.returncode == 0, r.stderr
+        assert read_csv(rec).names == want, extra
+        e = run_cli("export", speech, "-o", tmp_path / "e.csv", *extra)
+        assert e.returncode == 0, e.stderr
+        assert read_csv(tmp_path / "e.csv").names == want, extra
+
+
 def test_viewer_logic_modules_stay_light():
     import subprocess
     import sys

@@ -95,9 +95,16 @@ def build_session(args, log, shape_names=None):
     from face3d.commands._common import alive_from_args
 
     alive = alive_from_args(args)
+    # --record writes export's columns for the same options: the visemes only with --visemes
+    # (not when they are analysed only because the head shows them)
+    leave_out = () if getattr(args, "record_visemes", True) else _viseme_names()
+
+    def recorder(names):
+        return Recorder(names, leave_out=leave_out) if args.record else None
+
     if args.mic:
         live = open_live(args.device, alive)
-        rec = Recorder(live.names) if args.record else None
+        rec = recorder(live.names)
         return Session(live=live, recorder=rec, label=live.label), live.label
     from face3d.commands._stdin import STDIN, raw_options
 
@@ -106,7 +113,7 @@ def build_session(args, log, shape_names=None):
         if args.curves or args.loop:
             raise UsageError("AUDIO '-' (standard input) plays as it arrives: it takes no --curves or --loop")
         live = _open_pipe(args, raw_opts)
-        session = Session(live=live, recorder=Recorder(live.names) if args.record else None, label=live.label)
+        session = Session(live=live, recorder=recorder(live.names), label=live.label)
         session.pipe = live.mic
         return session, live.label
 
@@ -147,8 +154,14 @@ def build_session(args, log, shape_names=None):
     else:
         duration = samples.shape[0] / rate if samples is not None else track.duration
         clock = OwnClock(duration, loop=args.loop)
-    rec = Recorder(track.names) if args.record else None
+    rec = recorder(track.names)
     return Session(track=track, clock=clock, recorder=rec, samples=samples, rate=rate, label=label), label
+
+
+def _viseme_names():
+    from face3d.track import VISEME_NAMES
+
+    return VISEME_NAMES
 
 
 def _open_pipe(args, raw_opts):
@@ -239,8 +252,10 @@ def run(args) -> int:
         require_display()  # before the (slow) analysis of the sound
     from face3d.commands._common import head_wants_visemes
 
-    if not args.curves and head_wants_visemes(rig, live=bool(args.mic or args.audio == "-")):
-        args.visemes = True          # the head shows the fifteen visemes: analyse with them
+    if not args.curves and not getattr(args, "visemes", False) \
+            and head_wants_visemes(rig, live=bool(args.mic or args.audio == "-")):
+        args.visemes = True          # the head shows the fifteen visemes: analyse with them ...
+        args.record_visemes = False  # ... but --record keeps export's columns (visemes only with --visemes)
     session, label = build_session(args, log, shape_names=rig.names)
     from face3d.viewer.app import ViewerOptions, run_viewer
 

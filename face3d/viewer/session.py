@@ -34,11 +34,15 @@ RECORD_FPS = 60.0
 
 
 class Recorder:
-    """The session's weight track, for ``--record``."""
+    """The session's weight track, for ``--record``. ``leave_out``: columns the session
+    draws with but the CSV does not carry (the viseme weights analysed for a head that
+    shows them, when ``--visemes`` was not asked for: the record keeps ``face3d export``'s
+    columns for the same options)."""
 
-    def __init__(self, names, fps: float = RECORD_FPS):
+    def __init__(self, names, fps: float = RECORD_FPS, leave_out=()):
         self.names = tuple(names)
         self.fps = float(fps)
+        self.leave_out = frozenset(leave_out)
         self.segments: list[list[float]] = [[0.0, 0.0]]   # media mode: [media_start, length]
         self._last = 0.0
         self._wall = None                                   # wall time of the last observation
@@ -112,6 +116,9 @@ class Recorder:
         from face3d.track import save_csv
 
         tr = export_columns(self.track(media))
+        if self.leave_out & set(tr.names):
+            keep = [j for j, n in enumerate(tr.names) if n not in self.leave_out]
+            tr = WeightTrack(tr.times, tuple(tr.names[j] for j in keep), tr.values[:, keep])
         save_csv(tr, path)
         return tr
 
