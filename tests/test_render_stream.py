@@ -166,7 +166,11 @@ def test_rendered_video_matches_the_whole_file_path(tmp_path, voice, default_rig
     out = tmp_path / "stream.mp4"
     r = run_cli("render", path, "-o", out, "--size", f"{size[0]}x{size[1]}", "--fps", str(fps))
     assert r.returncode == 0, r.stderr
-    audio, track, duration = load_speech_and_track(str(path), None, default_rig, {"alive": True, "seed": 0})
+    from face3d.commands._common import head_wants_visemes
+
+    # analysed as the command does: with the visemes when the head shows them
+    alive = {"alive": True, "seed": 0, "visemes": head_wants_visemes(default_rig)}
+    audio, track, duration = load_speech_and_track(str(path), None, default_rig, alive)
     times = frame_times(frame_count(duration, fps), fps)
     whole = tmp_path / "whole.mp4"
     render_video(default_rig, track_weights(track, default_rig, times, "x"), output=whole, fps=fps, size=size,

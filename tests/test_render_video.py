@@ -56,6 +56,15 @@ def snapshot(rig, weights: dict, size=SIZE):
                            size=size, samples=0).astype(np.int16)
 
 
+def snapshot_at(rig, track, t: float):
+    """The head as the command draws ``track`` at time ``t`` (its shapes from the track's
+    columns as :func:`track_weights` maps them: a head's visemes replace the mouth curves)."""
+    from face3d.commands.render import track_weights
+    from face3d.render.offscreen import render_snapshot
+
+    return render_snapshot(rig, track_weights(track, rig, np.array([t]), "x")[0], size=SIZE, samples=0).astype(np.int16)
+
+
 def test_mp4_streams_duration_and_timing(speech, tmp_path, default_rig):
     path, x, rate = speech
     out = tmp_path / "talk.mp4"
@@ -76,9 +85,12 @@ def test_mp4_streams_duration_and_timing(speech, tmp_path, default_rig):
     assert b"moov" in head, "faststart: the index is at the front"
 
     # A loud frame differs from a pause frame in the mouth region only.
+    from face3d.commands._common import head_wants_visemes
     from face3d.pipeline import analyze_samples
 
-    track = analyze_samples(x, rate)
+    # as the command analyses: with the visemes when the head shows them (they then drive
+    # its mouth in place of the four curves)
+    track = analyze_samples(x, rate, visemes=head_wants_visemes(default_rig))
     w = track.sample(np.arange(len(frames)) / FPS)
     jaw = w[:, track.names.index("jawOpen")]
     loud = int(np.argmax(jaw))
@@ -89,17 +101,21 @@ def test_mp4_streams_duration_and_timing(speech, tmp_path, default_rig):
     assert diff.sum() > 50, "the mouth moves"
     assert not (diff & ~box).any(), "nothing outside the mouth region changes"
 
-    # Frame i shows the weights at i / fps: where the weights change fastest, frame i
+    # Frame i shows the weights at i / fps: where the weights change fast, frame i
     # matches the snapshot at i / fps better than those two frames earlier or later.
-    change = np.abs(w[4:] - w[:-4]).sum(axis=1)
+    from face3d.commands.render import track_weights
+
+    drawn = track_weights(track, default_rig, np.arange(len(frames)) / FPS, "x")   # the shapes as drawn
+    # (the viseme weights move in steps: take a frame whose mouth changes both before and after)
+    change = np.minimum(np.abs(drawn[2:-2] - drawn[:-4]).sum(axis=1), np.abs(drawn[4:] - drawn[2:-2]).sum(axis=1))
     i = int(np.argmax(change)) + 2
     err = {}
     for k in (-2, 0, 2):
-        want = snapshot(default_rig, track.as_dict((i + k) / FPS))
+        want = snapshot_at(default_rig, track, (i + k) / FPS)
         err[k] = np.abs(frames[i].astype(np.int16) - want)[box].mean()
     assert err[0] < 4.5 and 1.5 * err[0] < min(err[-2], err[2]), err
     for j in (loud, pause):
-        want = snapshot(default_rig, track.as_dict(j / FPS))
+        want = snapshot_at(default_rig, track, j / FPS)
         assert np.abs(frames[j].astype(np.int16) - want).mean() < 4.0, j
 
 
@@ -107,7 +123,8 @@ def mouth_box(rig):
     """Pixels any shape can change (a box around them, 2 pixels of room)."""
     mouth = np.zeros(SIZE[::-1], bool)
     neutral = snapshot(rig, {})
-    for name in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose"):
+    for name in ("jawOpen", "mouthWide", "mouthPucker", "mouthClose") + tuple(
+            n for n in rig.names if n.startswith("viseme_")):
         mouth |= np.abs(snapshot(rig, {name: 1.0}) - neutral).max(axis=2) > 10
     ys, xs = np.nonzero(mouth)
     box = np.zeros_like(mouth)
@@ -130,6 +147,22 @@ def test_curves_hold_the_jaw_open(tmp_path, default_rig):
         off_open = np.count_nonzero(np.abs(f - want).max(axis=2) > 25)
         off_neutral = np.count_nonzero(np.abs(f - neutral).max(axis=2) > 25)
         assert off_neutral > 100 and off_open < off_neutral / 4, (i, off_open, off_neutral)
+
+
+def test_curves_with_visemes_say_which_curves_they_replace(tmp_path, default_rig):
+    """A user's curves file with both the mouth curves and visemes: one line says the head's
+    visemes drive its mouth and which of the file's curves are left to them; the same file
+    without visemes says nothing (and a render of a sound, analysed with the visemes because
+    the head shows them, says nothing either: test_disk_full_leaves_nothing)."""
+    if not (default_rig.info or {}).get("visemes"):
+        pytest.skip("the default head has no viseme shapes")
+    both, curves = tmp_path / "both.csv", tmp_path / "curves.csv"
+    both.write_text("time_s,jawOpen,viseme_aa\n0,1,1\n0.2,1,1\n")
+    curves.write_text("time_s,jawOpen\n0,1\n0.2,1\n")
+    for csv, said in ((both, True), (curves, False)):
+        r = run_cli("render", "--curves", csv, "--frames", tmp_path / csv.stem, "--size", "64x48", "--fps", 10)
+        assert r.returncode == 0, r.stderr
+        assert ("visemes drive its mouth; jawOpen are left to them" in r.stderr) == said, r.stderr
 
 
 def _corners(a):

@@ -60,8 +60,10 @@ def register(sub):
     return p
 
 
-def check_names(names, rig, label: str) -> None:
-    """FormatError if none of the curve ``names`` drives the head; a line for those it lacks."""
+def check_names(names, rig, label: str, *, given: bool = False) -> None:
+    """FormatError if none of the curve ``names`` drives the head; a line for those it lacks.
+    ``given``: the names are a user's curves file, so a line also says which of its mouth
+    curves the head's visemes replace (not said when face3d chose to analyse with visemes)."""
     from face3d.errors import FormatError
     from face3d.render.pose import POSE_NAMES
 
@@ -74,17 +76,18 @@ def check_names(names, rig, label: str) -> None:
         print(f"face3d render: {label}: the head has no {', '.join(lacking)}; those curves are ignored", file=sys.stderr)
     from face3d.mesh.rig.visemes import muted_curves
 
-    muted = muted_curves(rig, names)
+    muted = muted_curves(rig, names) if given else []
     if muted:
         print(f"face3d render: {label}: the head's visemes drive its mouth; {', '.join(muted)} are left to them",
               file=sys.stderr)
 
 
-def track_weights(track, rig, times, label: str):
-    """(N, K) weights of ``rig``'s shapes at ``times`` from ``track``; FormatError if it drives none."""
+def track_weights(track, rig, times, label: str, *, given: bool = False):
+    """(N, K) weights of ``rig``'s shapes at ``times`` from ``track``; FormatError if it drives none.
+    ``given``: ``track`` is a user's curves file (see :func:`check_names`)."""
     import numpy as np
 
-    check_names(track.names, rig, label)
+    check_names(track.names, rig, label, given=given)
     from face3d.mesh.rig.visemes import shape_columns
 
     values = track.sample(times)
@@ -351,7 +354,7 @@ def run(args) -> int:
         audio, track, duration = load_speech_and_track(args.audio, args.curves, rig, alive)
         n = frame_count(duration, args.fps)
         times = frame_times(n, args.fps)
-        weights = track_weights(track, rig, times, args.curves or args.audio)
+        weights = track_weights(track, rig, times, args.curves, given=True)
         poses = track_poses(track, times)
     show = not args.no_progress and sys.stderr.isatty()
     with _Interrupts() as interrupts:
