@@ -9,7 +9,6 @@ instead of libsndfile's: within 1e-5).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -30,14 +29,9 @@ class AudioBlocks:
 
         self.path, self.label, self.block = Path(path), str(path), int(block)
         p = self.path
-        if not p.exists():
-            raise AudioError(f"{self.label}: no such file; check the path")
-        if p.is_dir():
-            raise AudioError(f"{self.label}: is a folder, not an audio file; give an audio or video file with sound")
-        if not os.access(p, os.R_OK):
-            raise AudioError(f"{self.label}: cannot be read (permission denied); check its permissions")
-        if p.stat().st_size == 0:
-            raise AudioError(f"{self.label}: file is empty (0 bytes); give an audio or video file with sound in it")
+        from face3d.audio.files import check_file
+
+        check_file(p, self.label)
         self.read = 0
         try:
             with sf.SoundFile(str(p)) as f:

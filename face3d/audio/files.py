@@ -88,7 +88,7 @@ def load_audio(path, rate: int | None = None) -> tuple[np.ndarray, int]:
 
     label = str(path)
     p = Path(path)
-    _check_file(p, label)
+    check_file(p, label)
     try:
         with _native_stderr_silenced(), sf.SoundFile(str(p)) as f:
             file_rate = int(f.samplerate)
@@ -127,7 +127,7 @@ def audio_blocks(path, rate: int | None = None, block: int = 65536):
 
     label = str(path)
     p = Path(path)
-    _check_file(p, label)
+    check_file(p, label)
     try:
         with _native_stderr_silenced():
             f = sf.SoundFile(str(p))
@@ -191,7 +191,8 @@ def _mono_block(data: np.ndarray, label: str, offset: int) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def _check_file(p: Path, label: str) -> None:
+def check_file(p: Path, label: str) -> None:
+    """AudioError (one line) unless ``p`` is a readable, non-empty file."""
     if not p.exists():
         raise AudioError(f"{label}: no such file; check the path")
     if p.is_dir():

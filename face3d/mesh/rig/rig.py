@@ -242,16 +242,7 @@ def build_rig(positions, faces, shapes: dict, *, as_targets: bool = False, weld=
     deltas = np.zeros((len(names), v, 3), np.float32)
     ndeltas = np.zeros((len(names), v, 3), np.float32)
     for i, name in enumerate(names):
-        s = np.asarray(shapes[name], np.float32)
-        if s.shape != positions.shape:
-            raise MeshError(
-                f"shape '{name}' has {len(s)} vertices but the neutral mesh has "
-                f"{len(positions)}; blendshape targets must share the neutral topology"
-            )
-        if as_targets:
-            target, deltas[i] = s, s - positions
-        else:
-            target, deltas[i] = positions + s, s
+        target, deltas[i] = _target_and_delta(name, shapes[name], positions, as_targets)
         if np.any(deltas[i] != 0):
             dw = np.zeros((nw, 3))
             dw[wid] = target.astype(np.float64) - positions  # the welded positions move as they would
@@ -268,6 +259,17 @@ def build_rig(positions, faces, shapes: dict, *, as_targets: bool = False, weld=
                deltas=deltas, normal_deltas=ndeltas, info={} if info is None else info, **attributes)
 
 
+def _target_and_delta(name, shape, positions, as_targets: bool):
+    """(the shape's target positions, its delta from ``positions``); MeshError on another topology."""
+    s = np.asarray(shape, np.float32)
+    if s.shape != positions.shape:
+        raise MeshError(
+            f"shape '{name}' has {len(s)} vertices but the neutral mesh has "
+            f"{len(positions)}; blendshape targets must share the neutral topology"
+        )
+    return (s, s - positions) if as_targets else (positions + s, s)
+
+
 def _build_full(positions, faces, shapes, as_targets, normals, info, attributes) -> Rig:
     """build_rig without a weld: every shape's normals from the whole mesh."""
     base = vertex_normals(positions, faces)
@@ -276,16 +278,7 @@ def _build_full(positions, faces, shapes, as_targets, normals, info, attributes)
     deltas = np.zeros((len(names), v, 3), np.float32)
     ndeltas = np.zeros((len(names), v, 3), np.float32)
     for i, name in enumerate(names):
-        s = np.asarray(shapes[name], np.float32)
-        if s.shape != positions.shape:
-            raise MeshError(
-                f"shape '{name}' has {len(s)} vertices but the neutral mesh has "
-                f"{len(positions)}; blendshape targets must share the neutral topology"
-            )
-        if as_targets:
-            target, deltas[i] = s, s - positions
-        else:
-            target, deltas[i] = positions + s, s
+        target, deltas[i] = _target_and_delta(name, shapes[name], positions, as_targets)
         if np.any(deltas[i] != 0):
             ndeltas[i] = vertex_normals(target, faces) - base
     return Rig(positions=positions, normals=base if normals is None else normals, faces=faces, names=names,
