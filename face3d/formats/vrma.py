@@ -71,27 +71,14 @@ def expression_weights(track) -> dict:
     return {n: out[n].astype(np.float32) for n in EXPRESSIONS}
 
 
-def _quat(axis: int, deg) -> np.ndarray:
-    half = np.radians(np.asarray(deg, np.float64)) / 2
-    q = np.zeros((half.shape[0], 4))
-    q[:, axis], q[:, 3] = np.sin(half), np.cos(half)
-    return q
-
-
-def _mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ax, ay, az, aw = a.T
-    bx, by, bz, bw = b.T
-    return np.stack([aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz], axis=1)
-
-
 def rotations(track) -> tuple[np.ndarray, np.ndarray]:
-    """(head, lookAt) (T, 4) x, y, z, w quaternions from the track's angles (degrees)."""
-    def angle(n):
-        return track.column(n) if n in track.names else np.zeros(len(track))
-    head = _mul(_mul(_quat(1, angle("headYaw")), _quat(0, -angle("headPitch"))), _quat(2, angle("headRoll")))
-    look = _mul(_quat(1, angle("eyeYaw")), _quat(0, -angle("eyePitch")))
-    return head.astype(np.float32), look.astype(np.float32)
+    """(head, lookAt) (T, 4) x, y, z, w quaternions from the track's angles (degrees), as the
+    animated glTF turns its head and eyes (identity where the track has no angles)."""
+    from face3d.formats.gltf import gaze_rotations, head_rotations
+
+    rest = np.tile(np.array([0.0, 0.0, 0.0, 1.0], np.float32), (len(track), 1))
+    head, look = head_rotations(track), gaze_rotations(track)
+    return (rest if head is None else head), (rest if look is None else look)
 
 
 def build(track, info):
