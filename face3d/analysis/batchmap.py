@@ -97,7 +97,6 @@ class BatchMapper:
         has the viseme head)."""
         s = np.asarray(slots, np.int64)
         e = np.asarray(energies, np.float64)
-        n = s.shape[0]
         nb = len(BANDS)
         mf = self.frames[s]
         L = 10.0 * np.log10(np.sum(np.exp(e[:, :VOICE_BANDS] * _LN10_10), axis=1))
@@ -109,20 +108,13 @@ class BatchMapper:
         loud = vm._clip(1.0 - (V - L) / vm.LOUD_RANGE_DB) * gate
         recent = self._window(self._hr, s, mf, loud, np.maximum)
 
-        f = np.empty((n, vm.N_FEATURES))
-        shape = f[:, :nb]
-        np.subtract(e, L[:, None], out=shape)
-        np.clip(shape, -60.0, 20.0, out=shape)
-        shape *= 1.0 / 20.0
-        g = np.empty((n, nb + 1))
-        np.multiply(shape, gate[:, None], out=g[:, :nb])
-        g[:, nb] = gate
+        f, g = vm.shape_features(e, L, gate)
         acc = self._as * self._acc[s] + g
         self._acc[s] = acc
         num = acc[:, :nb]
         num += self._prior
         num /= acc[:, nb:] + vm.SPEAKER_PRIOR_FRAMES
-        np.subtract(shape, num, out=f[:, nb:2 * nb])
+        np.subtract(f[:, :nb], num, out=f[:, nb:2 * nb])
         f[:, 2 * nb] = np.maximum((L - V) / 20.0, -3.0)
         f[:, 2 * nb + 1] = np.minimum(LF / 30.0, 3.0)
         f[:, 2 * nb + 2] = gate

@@ -103,6 +103,23 @@ def _clip(x):
     return np.minimum(np.maximum(x, 0.0), 1.0)
 
 
+def shape_features(e: np.ndarray, L: np.ndarray, gate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, B) band energies, (n,) voice level and gate -> the (n, N_FEATURES) feature rows
+    with their spectral shape filled in (each band's level relative to the voice, -60..20 dB
+    scaled to -3..1; the rest left for the caller) and the (n, B + 1) gated shape and gate
+    that the speaker-mean integrator accumulates."""
+    nb = e.shape[1]
+    f = np.empty((e.shape[0], N_FEATURES))
+    shape = f[:, :nb]
+    np.subtract(e, L[:, None], out=shape)
+    np.clip(shape, -60.0, 20.0, out=shape)
+    shape *= 1.0 / 20.0
+    g = np.empty((e.shape[0], nb + 1))
+    np.multiply(shape, gate[:, None], out=g[:, :nb])
+    g[:, nb] = gate
+    return f, g
+
+
 class VisemeMapper:
     """Streaming mapper: ``process(energies)`` for any number of new frames -> (n, 4).
 
@@ -178,19 +195,12 @@ class VisemeMapper:
         self._hr = zr[zr.shape[0] - (self._wr - 1):] if self._wr > 1 else self._hr
 
         nb = len(BANDS)
-        f = np.empty((n, N_FEATURES))
-        shape = f[:, :nb]
-        np.subtract(e, L[:, None], out=shape)
-        np.clip(shape, -60.0, 20.0, out=shape)
-        shape *= 1.0 / 20.0
-        g = np.empty((n, nb + 1))
-        np.multiply(shape, gate[:, None], out=g[:, :nb])
-        g[:, nb] = gate
+        f, g = shape_features(e, L, gate)
         acc, self._acc = leaky(g, self._as, self._acc)
         num = acc[:, :nb]
         num += self._prior
         num /= acc[:, nb:] + SPEAKER_PRIOR_FRAMES
-        np.subtract(shape, num, out=f[:, nb : 2 * nb])
+        np.subtract(f[:, :nb], num, out=f[:, nb : 2 * nb])
         f[:, 2 * nb] = np.maximum((L - V) / 20.0, -3.0)
         f[:, 2 * nb + 1] = np.minimum(LF / 30.0, 3.0)
         f[:, 2 * nb + 2] = gate
