@@ -53,16 +53,9 @@ class _PitchPlan:
         voicing strength. The pitch is measured on even frames (every 20 ms) that are loud
         enough; an odd frame repeats the frame before it (``held``: that row, for the first)."""
         n = frames.shape[0]
-        out = np.zeros((n, 3), np.float64)
+        out = self.measure(frames, pitch=np.arange(first, first + n) % 2 == 0)
         if n == 0:
             return out
-        f = frames.astype(np.float32, copy=False)
-        loud = 10.0 * np.log10(np.einsum("ij,ij->i", f, f, dtype=np.float64) / f.shape[1] + 1e-10)
-        out[:, 1] = loud
-        even = np.flatnonzero((np.arange(first, first + n) % 2 == 0))
-        pick = even[loud[even] > MIN_VOICED_DB]
-        if pick.size:
-            out[pick, 0], out[pick, 2] = self._pitch(f[pick], loud[pick])
         odd = np.flatnonzero((np.arange(first, first + n) % 2 == 1))
         src = odd - 1
         ok = src >= 0
