@@ -86,6 +86,18 @@ def run_cli(*args, cwd=None, env=None, timeout=120):
     )
 
 
+def one_line_error(res, *needles) -> str:
+    """Assert ``res`` (a finished CLI run) failed as bad input should: exit 2, one line on
+    stderr, no traceback, each of ``needles`` in that line; returns the line."""
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
 def uv_grid_faces(rows, cols) -> np.ndarray:
     """Triangles of a ``rows`` x ``cols`` grid of vertices (row-major) closed around each row."""
     faces = []

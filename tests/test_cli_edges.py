@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, one_line_error, run_cli
 
 SPEECH = ROOT / "models" / "demo_speech.wav"
 
@@ -18,16 +18,6 @@ def _cli(*args, umask: int, cwd=None):
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     return subprocess.run([sys.executable, "-m", "face3d", *map(str, args)], cwd=cwd or ROOT, env=env,
                           capture_output=True, text=True, timeout=120, umask=umask)
-
-
-def _one_line_error(r, *needles):
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    assert "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
-    return lines[0]
 
 
 def _mode(path) -> int:
@@ -71,14 +61,14 @@ def test_viewer_outputs_get_the_umask_mode(tmp_path):
 @pytest.mark.parametrize("cmd", [["snapshot", "-o", "/proc/x.png"], ["export", str(SPEECH), "-o", "/proc/x.csv"],
                                  ["demo", "--no-window", "-o", "/proc"]])
 def test_folder_where_no_file_can_be_made(cmd):
-    _one_line_error(run_cli(*cmd), "/proc", "choose another")
+    one_line_error(run_cli(*cmd), "/proc", "choose another")
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
 def test_output_onto_a_device_is_refused():
     import stat
 
-    _one_line_error(run_cli("snapshot", "--size", "32x32", "-o", "/dev/null"), "/dev/null", "not a regular file")
+    one_line_error(run_cli("snapshot", "--size", "32x32", "-o", "/dev/null"), "/dev/null", "not a regular file")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
@@ -97,7 +87,7 @@ def test_output_onto_a_device_is_refused():
 def test_numbers_that_are_not_finite_are_refused(tmp_path, cmd, option):
     out = tmp_path / "out"
     args = cmd + (["-o", out] if cmd[0] != "view" else [])
-    _one_line_error(run_cli(*args), option)
+    one_line_error(run_cli(*args), option)
     assert not out.exists()
 
 
@@ -128,9 +118,9 @@ def test_failed_batch_leaves_no_folder_behind(tmp_path):
     file in a batch is reported and the others are written (exit 1; see test_batch.py)."""
     missing = tmp_path / "missing.wav"
     out = tmp_path / "curves"
-    _one_line_error(run_cli("export", missing, SPEECH, "-o", out), "is a file name", f"-o {out.name}/")
+    one_line_error(run_cli("export", missing, SPEECH, "-o", out), "is a file name", f"-o {out.name}/")
     assert not out.exists()
-    _one_line_error(run_cli("export", missing, SPEECH, "-o", f"{out}/"), "missing.wav")
+    one_line_error(run_cli("export", missing, SPEECH, "-o", f"{out}/"), "missing.wav")
     assert not out.exists()
     bad = tmp_path / "bad.wav"
     bad.write_text("not audio\n")
@@ -171,7 +161,7 @@ def test_demo_with_a_bad_display_names_it_and_renders_files(tmp_path):
 def test_verbose_shows_the_traceback(tmp_path):
     out = tmp_path / "x.png"
     quiet = run_cli("snapshot", "--weights", "jawOpen=2", "-o", out)
-    _one_line_error(quiet, "--weights")
+    one_line_error(quiet, "--weights")
     loud = run_cli("-v", "snapshot", "--weights", "jawOpen=2", "-o", out)
     assert loud.returncode != 0
     assert "Traceback (most recent call last)" in loud.stderr, loud.stderr

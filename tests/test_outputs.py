@@ -9,19 +9,9 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, one_line_error, run_cli
 
 SPEECH = ROOT / "models" / "demo_speech.wav"
-
-
-def _one_line_error(r, *needles):
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    assert "Traceback" not in r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +27,10 @@ def two(tmp_path_factory):
 def test_several_inputs_with_a_file_name_are_refused(two, tmp_path, cmd, name):
     a, b = two
     out = tmp_path / name
-    _one_line_error(run_cli(cmd, a, b, "-o", out), f"-o {out}", "is a file name", f"-o {out.stem}/")
+    one_line_error(run_cli(cmd, a, b, "-o", out), f"-o {out}", "is a file name", f"-o {out.stem}/")
     assert not out.exists()
     # a folder input likewise
-    _one_line_error(run_cli(cmd, a.parent, "-o", out), "is a file name", "folder")
+    one_line_error(run_cli(cmd, a.parent, "-o", out), "is a file name", "folder")
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
@@ -59,12 +49,12 @@ def test_batch_makes_its_folder_and_single_files_make_theirs(two, tmp_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a file where a folder should be: one line, nothing made
     (tmp_path / "afile").write_text("x")
-    _one_line_error(run_cli("export", a, "-o", tmp_path / "afile" / "x.csv"), "afile", "is a file")
+    one_line_error(run_cli("export", a, "-o", tmp_path / "afile" / "x.csv"), "afile", "is a file")
 
 
 def test_a_bad_input_makes_no_missing_folder(tmp_path):
     out = tmp_path / "missing" / "x.csv"
-    _one_line_error(run_cli("export", tmp_path / "nope.wav", "-o", out), "nope.wav")
+    one_line_error(run_cli("export", tmp_path / "nope.wav", "-o", out), "nope.wav")
     assert not (tmp_path / "missing").exists()
 
 
@@ -76,7 +66,7 @@ def test_a_bad_input_makes_no_missing_folder(tmp_path):
 ])
 def test_export_refuses_an_extension_it_does_not_write(tmp_path, args, needles):
     args = [tmp_path / a if a.startswith(("o.", "a.")) else a for a in args]
-    _one_line_error(run_cli("export", SPEECH, *args), *needles)
+    one_line_error(run_cli("export", SPEECH, *args), *needles)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -105,20 +95,20 @@ def test_snapshot_writes_a_real_jpeg_or_refuses(tmp_path):
 
     diff = np.abs(np.asarray(jpg, float) - np.asarray(ref, float))
     assert diff.mean() < 3.0  # the same picture, up to JPEG's loss
-    _one_line_error(run_cli("snapshot", "-o", tmp_path / "o.gif"), "o.gif", ".png", ".jpg")
-    _one_line_error(run_cli("snapshot", "-o", tmp_path / "t.jpg", "--background", "transparent"), "transparency")
+    one_line_error(run_cli("snapshot", "-o", tmp_path / "o.gif"), "o.gif", ".png", ".jpg")
+    one_line_error(run_cli("snapshot", "-o", tmp_path / "t.jpg", "--background", "transparent"), "transparency")
     assert not (tmp_path / "o.gif").exists() and not (tmp_path / "t.jpg").exists()
 
 
 def test_plot_refuses_other_picture_types(tmp_path):
     csv = tmp_path / "c.csv"
     assert run_cli("export", SPEECH, "-o", csv).returncode == 0
-    _one_line_error(run_cli("plot", csv, "-o", tmp_path / "p.svg"), "p.svg", ".png")
+    one_line_error(run_cli("plot", csv, "-o", tmp_path / "p.svg"), "p.svg", ".png")
     assert not (tmp_path / "p.svg").exists()
 
 
 def test_rig_refuses_a_file_name_that_is_not_npz(tmp_path):
-    _one_line_error(run_cli("rig", ROOT / "nope.obj", "-o", tmp_path / "x.obj"), "x.obj", ".npz")
+    one_line_error(run_cli("rig", ROOT / "nope.obj", "-o", tmp_path / "x.obj"), "x.obj", ".npz")
     assert not (tmp_path / "x.obj").exists()
 
 
@@ -128,6 +118,6 @@ def test_rig_refuses_a_file_name_that_is_not_npz(tmp_path):
 def test_a_file_that_is_not_audio_named_mp3_gets_one_line(tmp_path, content):
     bad = tmp_path / "song.mp3"
     bad.write_bytes(content)
-    line = _one_line_error(run_cli("export", bad, "-o", tmp_path / "x.csv"), "song.mp3", "not a readable audio file")
+    line = one_line_error(run_cli("export", bad, "-o", tmp_path / "x.csv"), "song.mp3", "not a readable audio file")
     assert "video" not in line.split(";")[0]
     assert not (tmp_path / "x.csv").exists()

@@ -12,17 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, run_cli
-
-
-def _one_line_error(res, *needles):
-    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
-    err = res.stderr.strip()
-    assert "Traceback" not in res.stderr
-    assert len(err.splitlines()) == 1, err
-    for n in needles:
-        assert n in err, err
-    return err
+from conftest import ROOT, one_line_error, run_cli
 
 
 def _png(path) -> np.ndarray:
@@ -108,7 +98,7 @@ def test_pitch_raises_the_camera(tmp_path):
 
 def test_unknown_shape_lists_available(tmp_path):
     out = tmp_path / "x.png"
-    err = _one_line_error(run_cli("snapshot", "--weights", "jawOpn=1", "-o", out), "jawOpn", "jawOpen", "mouthWide", "mouthPucker", "mouthClose")
+    err = one_line_error(run_cli("snapshot", "--weights", "jawOpn=1", "-o", out), "jawOpn", "jawOpen", "mouthWide", "mouthPucker", "mouthClose")
     assert "unknown shape" in err
     assert not out.exists()
 
@@ -116,20 +106,20 @@ def test_unknown_shape_lists_available(tmp_path):
 @pytest.mark.parametrize("weights", ["jawOpen=1.5", "jawOpen=-0.1", "jawOpen=abc", "jawOpen"])
 def test_bad_weight_values(tmp_path, weights):
     out = tmp_path / "x.png"
-    _one_line_error(run_cli("snapshot", "--weights", weights, "-o", out), "--weights")
+    one_line_error(run_cli("snapshot", "--weights", weights, "-o", out), "--weights")
     assert not out.exists()
 
 
 @pytest.mark.parametrize("size", ["800", "800x", "axb", "0x100", "100000x100"])
 def test_bad_size(tmp_path, size):
     out = tmp_path / "x.png"
-    _one_line_error(run_cli("snapshot", "--size", size, "-o", out), "--size")
+    one_line_error(run_cli("snapshot", "--size", size, "-o", out), "--size")
     assert not out.exists()
 
 
 def test_missing_head(tmp_path):
     out = tmp_path / "x.png"
-    _one_line_error(run_cli("snapshot", "--head", tmp_path / "nope.obj", "-o", out), "nope.obj", "does not exist")
+    one_line_error(run_cli("snapshot", "--head", tmp_path / "nope.obj", "-o", out), "nope.obj", "does not exist")
     assert not out.exists()
 
 
@@ -142,9 +132,9 @@ def test_unwritable_output(tmp_path):
         if os.access(ro, os.W_OK):  # root ignores permissions: use a path under a file instead
             target = tmp_path / "afile"
             target.write_text("x")
-            _one_line_error(run_cli("snapshot", "-o", target / "x.png"), "x.png")
+            one_line_error(run_cli("snapshot", "-o", target / "x.png"), "x.png")
         else:
-            _one_line_error(run_cli("snapshot", "-o", ro / "x.png"), "not writable")
+            one_line_error(run_cli("snapshot", "-o", ro / "x.png"), "not writable")
     finally:
         ro.chmod(0o700)
     assert list(tmp_path.rglob("*.png")) == []
@@ -152,7 +142,7 @@ def test_unwritable_output(tmp_path):
 
 
 def test_output_is_a_folder(tmp_path):
-    _one_line_error(run_cli("snapshot", "-o", tmp_path), "folder")
+    one_line_error(run_cli("snapshot", "-o", tmp_path), "folder")
 
 
 def test_demo_renders_poses(tmp_path):
