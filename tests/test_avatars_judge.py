@@ -7,19 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from _judge import Tracker, failures, judge_missing, read_view, summary
+from _judge import failures, read_view, summary
 from _vrm import make_avatar
 from conftest import SHARED_HEADS
 
-SHARED = next((p for p in (SHARED_HEADS, SHARED_HEADS.parents[2] / "shared" / "heads") if p.is_dir()), SHARED_HEADS)
-
-
-@pytest.fixture(scope="module")
-def tracker():
-    why = judge_missing()
-    if why:
-        pytest.skip(why)
-    return Tracker()
+SHARED = SHARED_HEADS
 
 
 @pytest.mark.parametrize("name,turned,eyes", [

@@ -9,9 +9,7 @@ import pytest
 from _vrm import make_avatar
 from conftest import SHARED_HEADS, run_cli
 
-#: ../shared beside the checkout, or beside the folder of worktrees it sits in
-AVATARS = next((p / "avatars" for p in (SHARED_HEADS, SHARED_HEADS.parents[2] / "shared" / "heads")
-                if (p / "avatars").is_dir()), SHARED_HEADS / "avatars")
+AVATARS = SHARED_HEADS / "avatars"   # ../shared/heads/avatars beside the checkout
 
 
 def _load(path, **kw):
