@@ -11,8 +11,7 @@ import os
 
 import numpy as np
 
-from face3d.analysis import (ALIVE_NAMES, ANALYSIS_RATE, HOP_S, NAMES, VISEME_NAMES, track_from_samples,
-                             weight_blocks)
+from face3d.analysis import ANALYSIS_RATE, HOP_S, analysis_names, track_from_samples, weight_blocks
 from face3d.audio.files import audio_blocks, check_samples, load_audio, resample
 from face3d.errors import UsageError
 from face3d.track import WeightTrack
@@ -76,7 +75,7 @@ class WeightStream:
     def __init__(self, path, *, alive: bool = False, seed: int = 0, live: bool = False, visemes: bool = False,
                  block: int = 65536):
         self.path = path
-        self.names = NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
+        self.names = analysis_names(alive=alive, visemes=visemes)
         self._opts = {"alive": alive, "seed": seed, "live": live, "visemes": visemes}
         self._block = block
         self.samples = 0          # samples at the analysis rate read so far

@@ -26,7 +26,7 @@ from face3d.track import WeightTrack
 
 __all__ = [
     "VISEME_NAMES", "ALIVE_NAMES", "ANGLE_NAMES", "ANALYSIS_RATE", "AliveGenerator", "ProsodyTracker", "prosody", "BANDS", "HOP_S", "NAMES", "BandAnalyzer", "StreamAnalyzer", "VisemeMapper",
-    "band_energies", "map_energies", "track_from_samples", "weight_blocks", "BLOCK",
+    "band_energies", "map_energies", "track_from_samples", "weight_blocks", "BLOCK", "analysis_names",
 ]
 
 
@@ -55,7 +55,7 @@ def track_from_samples(x, alive: bool = False, seed: int = 0, live: bool = False
     if x.shape[0] > BLOCK:
         rows = list(weight_blocks((x[i : i + BLOCK] for i in range(0, x.shape[0], BLOCK)), alive, seed, live,
                                   visemes))
-        names = NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
+        names = analysis_names(alive=alive, visemes=visemes)
         w = np.concatenate(rows) if rows else np.zeros((0, len(names)), np.float32)
         return WeightTrack(np.arange(w.shape[0], dtype=np.float64) * HOP_S, names, w)
     return _whole(x, alive, seed, live, visemes)
@@ -113,6 +113,12 @@ def _whole(x: np.ndarray, alive: bool, seed: int, live: bool, visemes: bool = Fa
     return WeightTrack(times, names, w)
 
 
+def analysis_names(alive: bool = False, visemes: bool = False) -> tuple:
+    """The columns of an analysis: the four mouth curves, then the :data:`ALIVE_NAMES` with
+    ``alive``, then the fifteen :data:`VISEME_NAMES` with ``visemes``."""
+    return NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
+
+
 class StreamAnalyzer:
     """Live analysis: ``feed(block)`` of mono samples at ``rate`` -> (n, 4) new weight frames
     (``visemes``: the fifteen :data:`VISEME_NAMES` columns last, as :attr:`names` says).
@@ -128,7 +134,7 @@ class StreamAnalyzer:
     def __init__(self, rate: int = ANALYSIS_RATE, alive: bool = False, seed: int = 0, live: bool = False,
                  visemes: bool = False):
         self.rate = int(rate)
-        self.names = NAMES + (ALIVE_NAMES if alive else ()) + (VISEME_NAMES if visemes else ())
+        self.names = analysis_names(alive=alive, visemes=visemes)
         self._bands = BandAnalyzer(ANALYSIS_RATE)
         self._map = VisemeMapper(live=live, visemes=visemes)
         self._nm = len(self._map.names)

@@ -26,7 +26,7 @@ class SpeechFrames:
 
     def __init__(self, path, rig, fps: float, *, alive: bool = False, seed: int = 0, visemes: bool = False,
                  blocks=None):
-        from face3d.analysis import StreamAnalyzer
+        from face3d.analysis import StreamAnalyzer, analysis_names
         from face3d.audio.blocks import AudioBlocks
         from face3d.render.pose import POSE_NAMES
         from face3d.render.video import frame_count
@@ -37,7 +37,7 @@ class SpeechFrames:
         from face3d.mesh.rig.visemes import shape_columns
 
         self._analyzer = lambda: StreamAnalyzer(self.blocks.rate, alive=alive, seed=seed, visemes=visemes)
-        self.names = StreamAnalyzer(self.blocks.rate, alive=alive, seed=seed, visemes=visemes).names
+        self.names = analysis_names(alive=alive, visemes=visemes)
         self._shape = shape_columns(rig, self.names)   # a head's visemes replace the mouth curves they show
         self._pose = [(j, POSE_NAMES.index(n)) for j, n in enumerate(self.names) if n in POSE_NAMES]
         self.active = np.zeros(rig.n_shapes, bool)
