@@ -18,6 +18,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def headless_viewer(rig, session, opts):
+    """(app, window): the real ViewerApp in a headless EGL window with ``session`` started;
+    skips the test where no headless EGL window can be made."""
+    from face3d.viewer.app import ViewerApp, create_window
+
+    try:
+        window = create_window(opts)
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no headless EGL window: {exc}")
+    app = ViewerApp(ctx=window.ctx, wnd=window, rig=rig, session=session, opts=opts)
+    session.start()
+    return app, window
+
+
 def viewer_head(tmp_dir: Path) -> str | None:
     """The bundled default head if present, else (None) an asymmetric stand-in saved in tmp_dir."""
     from face3d.assets import default_head_path

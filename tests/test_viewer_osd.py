@@ -61,7 +61,8 @@ def _rig(with_alive: bool):
 
 
 def _app(rig, live=False, size=(640, 480)):
-    from face3d.viewer.app import ViewerApp, ViewerOptions, create_window
+    from _viewer_helpers import headless_viewer
+    from face3d.viewer.app import ViewerOptions
 
     ft = FakeTime()
     t = np.arange(0, 10, 0.01)
@@ -74,12 +75,7 @@ def _app(rig, live=False, size=(640, 480)):
         session = Session(track=track, clock=OwnClock(10.0, now=ft), recorder=Recorder(NAMES), samples=samples,
                           rate=16000, label="file: speech.wav")
     opts = ViewerOptions(window="headless", size=size, record="take.csv")
-    try:
-        window = create_window(opts)
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no headless EGL window: {exc}")
-    app = ViewerApp(ctx=window.ctx, wnd=window, rig=rig, session=session, opts=opts)
-    session.start()
+    app, window = headless_viewer(rig, session, opts)
     return app, window, ft
 
 

@@ -222,8 +222,8 @@ def test_player_ends_and_reports_a_failing_callback():
 @pytest.fixture
 def headless_app(tmp_path):
     from face3d.mesh.rig import Rig
-    from face3d.viewer.app import ViewerApp, ViewerOptions, create_window
-    from _viewer_helpers import viewer_head
+    from _viewer_helpers import headless_viewer, viewer_head
+    from face3d.viewer.app import ViewerOptions
     from face3d.mesh.heads import load_head
 
     rig = load_head(viewer_head(tmp_path))
@@ -232,12 +232,7 @@ def headless_app(tmp_path):
     clock = OwnClock(10.0, loop=True, now=ft)
     session = Session(track=tr, clock=clock, recorder=Recorder(tr.names), label="test")
     opts = ViewerOptions(window="headless", size=(320, 240))
-    try:
-        window = create_window(opts)
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no headless EGL window: {exc}")
-    app = ViewerApp(ctx=window.ctx, wnd=window, rig=rig, session=session, opts=opts)
-    session.start()
+    app, window = headless_viewer(rig, session, opts)
     assert isinstance(rig, Rig)
     yield app, window, ft, tr, clock
     app.release()
